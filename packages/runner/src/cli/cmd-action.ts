@@ -1,0 +1,65 @@
+import { ExitCode, UsageError } from '@recovery-kit/sdk';
+import { ActionError, type StepReport } from '../engine.ts';
+import { COMMANDS, type Invocation } from './main.ts';
+import { engineFor, noExtra, positional } from './common.ts';
+import { printJson } from './output.ts';
+
+const ALIASES: Record<string, string> = { 'quick-check': 'quickCheck', quickcheck: 'quickCheck', quickCheck: 'quickCheck', restore: 'restore', remove: 'remove', recover: 'recover' };
+
+export async function run(inv: Invocation): Promise<number> {
+  const usage = COMMANDS.action!.usage;
+  const tag = positional(inv, 1, 'TAG', usage);
+  const given = positional(inv, 2, 'ACTION', usage);
+  noExtra(inv, 3, usage);
+  const action = ALIASES[given] ?? given;
+  if (['create', 'extend', 'unextend', 'delete'].includes(action)) {
+    throw new UsageError(`${action} is not run with "action"`, { fix: `use "kit-runner ${action} ..." (kit-runner ${action} --help)` });
+  }
+  const json = inv.settings.json;
+  const engine = engineFor(inv.settings);
+  const note = (s: StepReport) => {
+    if (json) return;
+    const where = s.server === engine.node ? '' : ` on ${s.server}`;
+    process.stderr.write(`${s.action} ${s.tag}${where}: ${s.outcome}${s.outcome === 'failed' ? ` (${s.detail})` : ''} (${s.durationMs} ms)\n`);
+  };
+  const started = performance.now();
+  try {
+    if (action === 'restore' || action === 'remove') {
+      const steps = action === 'restore' ? await engine.restore(tag, { note }) : await engine.remove(tag, { note, force: Boolean(inv.values.force) });
+      const ms = Math.round(performance.now() - started);
+      if (json) printJson({ ok: true, tag, action, node: engine.node, durationMs: ms, steps });
+      else {
+        for (const s of steps.filter((x) => x.outcome === 'skipped')) process.stderr.write(`${s.action} ${s.tag}: skipped (${s.detail})\n`);
+        process.stdout.write(`${action} ${tag} on ${engine.node}: ok (${ms} ms)\n`);
+      }
+      return ExitCode.OK;
+    }
+    if (action === 'quickCheck') {
+      const r = await engine.quickCheck(tag);
+      const code = r.status === 'failed' ? ExitCode.NOT_RUNNING : ExitCode.OK;
+      if (json) printJson({ ok: r.status !== 'failed', tag, action, node: engine.node, ...r });
+      else {
+        const text = r.status === 'ok' ? 'healthy' : r.status === 'unknown' ? `could not tell: ${r.reason}` : `not healthy: ${r.reason}`;
+        process.stdout.write(`quickCheck ${tag} on ${engine.node}: ${text} (${r.durationMs} ms)\n`);
+      }
+      return code;
+    }
+    if (action === 'recover') {
+      const s = await engine.recover(tag);
+      if (json) printJson({ ok: true, tag, action, node: engine.node, steps: [s] });
+      else process.stdout.write(`recover ${tag} on ${engine.node}: ok (${s.durationMs} ms)\n`);
+      return ExitCode.OK;
+    }
+    const result = await engine.command(tag, action, inv.rest);
+    if (json) printJson({ ok: true, tag, action, result: result ?? null });
+    else if (result !== undefined) process.stdout.write(`${typeof result === 'string' ? result : JSON.stringify(result, null, 2)}\n`);
+    return ExitCode.OK;
+  } catch (err) {
+    if (err instanceof ActionError && json) {
+      printJson({ ok: false, tag, action, node: engine.node, steps: err.steps, error: err.toJSON() });
+      process.stderr.write(`kit-runner: error: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}

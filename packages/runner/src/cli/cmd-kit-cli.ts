@@ -1,0 +1,78 @@
+/** `kit-runner <kitType> <command> ...`: top-level commands that kits add (e.g. ec2 replace-route). */
+import { parseArgs } from 'node:util';
+import { ConfigError, ExitCode, TimeoutError, UsageError, type KitCliCommand } from '@recovery-kit/sdk';
+import { createExec } from '../exec.ts';
+import { createLogger, streamSink } from '../logger.ts';
+import { discoverKits, loadKit } from '../loader.ts';
+import { resolveSettings, type GlobalFlags } from '../settings.ts';
+import { checkTunables, CORE_TUNABLES, createTunables, readTunablesFile } from '../tunables.ts';
+import { runnerVersion } from '../version.ts';
+import { GLOBAL_HELP, GLOBAL_OPTIONS } from './main.ts';
+import { printJson } from './output.ts';
+
+function help(kitType: string, name: string, c: KitCliCommand): string {
+  const flags = Object.entries(c.flags).map(([k, f]) => `  --${k}${f.type === 'string' ? ' VALUE' : ''}${f.multiple ? ' (repeatable)' : ''}${f.required ? ' (required)' : ''}\n      ${f.description}`);
+  return `kit-runner ${kitType} ${name}: ${c.description}\n\nUsage: kit-runner ${kitType} ${name} ${c.usage}\n\nOptions:\n${flags.join('\n')}\n\n${GLOBAL_HELP}\n`;
+}
+
+export async function runKitCli(kitType: string, argv: string[]): Promise<number> {
+  const pre = parseArgs({ args: argv, options: GLOBAL_OPTIONS, allowPositionals: true, strict: false });
+  const settings = resolveSettings(pre.values as GlobalFlags);
+  const discovery = discoverKits(settings.kitsDirs);
+  if (!discovery.kits.has(kitType)) {
+    throw new UsageError(`unknown command "${kitType}"`, { field: 'command', fix: 'run "kit-runner --help" for the commands, "kit-runner kits" for the installed kits' });
+  }
+  const kit = await loadKit(discovery, kitType);
+  const commands = kit.cli ?? {};
+  const name = argv[0];
+  if (name === undefined || name === '--help' || name === '-h' || !commands[name]) {
+    const list = Object.entries(commands).map(([k, c]) => `  kit-runner ${kitType} ${k} ${c.usage}\n      ${c.description}`);
+    process.stdout.write(`kit-runner ${kitType}: commands of the ${kit.meta.name} kit\n\n${list.length ? list.join('\n') : '  (this kit adds no commands)'}\n`);
+    if (name === '--help' || name === '-h') return ExitCode.OK;
+    if (name === undefined) return ExitCode.USAGE;
+    throw new UsageError(`kit ${kitType} has no command "${name}"`, { field: 'command', fix: `run "kit-runner ${kitType} --help"` });
+  }
+  const cmd = commands[name]!;
+  const options = { ...GLOBAL_OPTIONS };
+  for (const [k, f] of Object.entries(cmd.flags)) options[k] = { type: f.type, ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}) };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv.slice(1), options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message, { fix: `usage: kit-runner ${kitType} ${name} ${cmd.usage}` });
+  }
+  if (parsed.values.help) {
+    process.stdout.write(help(kitType, name, cmd));
+    return ExitCode.OK;
+  }
+  for (const [k, f] of Object.entries(cmd.flags)) {
+    if (f.required && parsed.values[k] === undefined) throw new UsageError(`--${k} is required`, { field: `--${k}`, fix: `usage: kit-runner ${kitType} ${name} ${cmd.usage}` });
+  }
+  const file = readTunablesFile(settings.tunablesPath);
+  const specs = { ...CORE_TUNABLES, ...(kit.tunables ?? {}) };
+  const issues = checkTunables(file.values, specs);
+  if (issues.length) throw ConfigError.fromIssues(`invalid value in the tunables file ${file.path}`, issues);
+  const tunables = createTunables(file.values, specs);
+  const timeoutName = cmd.timeoutTunable ?? 'ADMIN_TIMEOUT';
+  const timeoutMs = tunables.int(timeoutName) * 1000;
+  const logger = createLogger([streamSink()], settings.logLevel, `${kitType}:${name}`);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new TimeoutError(`${kitType} ${name} did not finish within ${timeoutMs / 1000} s`, { field: timeoutName })), timeoutMs);
+  const stop = () => controller.abort(new Error('interrupted'));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  try {
+    const result = await cmd.run(
+      { logger, exec: createExec({ logger, signal: controller.signal, deadline: Date.now() + timeoutMs }), tunables, signal: controller.signal, timeoutMs, host: { runnerVersion: runnerVersion(), apiVersion: kit.apiVersion, node: settings.node }, json: settings.json },
+      parsed.values as Record<string, string | boolean | string[] | undefined>,
+      parsed.positionals,
+    );
+    if (settings.json) printJson({ ok: true, ...result });
+    else if (result.summary) process.stdout.write(`${result.summary}\n`);
+    return ExitCode.OK;
+  } finally {
+    clearTimeout(timer);
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+  }
+}

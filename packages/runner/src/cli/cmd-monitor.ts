@@ -1,0 +1,47 @@
+import { ExitCode } from '@recovery-kit/sdk';
+import { Monitor } from '../monitor.ts';
+import { engineFor, noExtra } from './common.ts';
+import type { Invocation } from './main.ts';
+import { printJson } from './output.ts';
+
+export async function run(inv: Invocation): Promise<number> {
+  noExtra(inv, 1, 'kit-runner monitor [--once]');
+  const controller = new AbortController();
+  const engine = engineFor(inv.settings, controller.signal);
+  const monitor = new Monitor(engine);
+  if (inv.values.once) {
+    const outcomes = await monitor.pass(true);
+    if (inv.settings.json) printJson({ ok: outcomes.every((o) => o.result !== 'failed'), node: engine.node, outcomes });
+    else for (const o of outcomes) process.stdout.write(`${o.tag}: ${o.result}${o.reason ? ` (${o.reason})` : ''}\n`);
+    return outcomes.some((o) => o.result === 'failed') ? ExitCode.NOT_RUNNING : ExitCode.OK;
+  }
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    monitor.logger.info(`${sig} received, stopping after the checks under way`);
+    wake?.();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  monitor.logger.info(`monitoring resources in service on ${engine.node} (store ${engine.store.file})`);
+  while (!stopping) {
+    try {
+      await monitor.pass();
+    } catch (err) {
+      monitor.logger.error(`monitor round failed: ${(err as Error).message}`);
+    }
+    if (stopping) break;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, monitor.nextDelay(1000));
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+  controller.abort();
+  monitor.logger.info('monitor stopped');
+  return ExitCode.OK;
+}

@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError, UsageError, type RawValue } from '@recovery-kit/sdk';
+import { Engine } from '../engine.ts';
+import { createLogger, streamSink } from '../logger.ts';
+import type { Settings } from '../settings.ts';
+
+export function engineFor(settings: Settings, signal?: AbortSignal): Engine {
+  const logger = createLogger([streamSink()], settings.logLevel);
+  return new Engine({ settings, logger, ...(signal ? { signal } : {}) });
+}
+
+/** Reads --opt KEY=VALUE pairs and an optional --opts-file (KEY=VALUE lines or a JSON object). */
+export function readOptions(values: Record<string, unknown>): Record<string, RawValue> {
+  const out: Record<string, RawValue> = {};
+  const file = values['opts-file'];
+  if (typeof file === 'string') {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read the options file ${file}: ${(err as Error).message}`, { field: '--opts-file', fix: 'check the path' });
+    }
+    if (text.trimStart().startsWith('{')) {
+      let obj: unknown;
+      try {
+        obj = JSON.parse(text);
+      } catch (err) {
+        throw new ConfigError(`the options file ${file} is not valid JSON: ${(err as Error).message}`, { field: '--opts-file', fix: 'fix the JSON, or use KEY=VALUE lines' });
+      }
+      for (const [k, v] of Object.entries(obj as Record<string, unknown>)) out[k] = Array.isArray(v) ? v.map(String) : (v as RawValue);
+    } else {
+      text.split(/\r?\n/).forEach((line, i) => {
+        const t = line.trim();
+        if (!t || t.startsWith('#')) return;
+        const eq = t.indexOf('=');
+        if (eq <= 0) throw new ConfigError(`${file}:${i + 1}: not a KEY=VALUE line`, { field: '--opts-file', fix: 'write one KEY=VALUE per line' });
+        out[t.slice(0, eq).trim()] = t.slice(eq + 1).trim();
+      });
+    }
+  }
+  for (const pair of (values.opt as string[] | undefined) ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--opt ${JSON.stringify(pair)} is not KEY=VALUE`, { field: '--opt', fix: 'write --opt key=value' });
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+export function intFlag(value: unknown, flag: string, fallback?: number): number {
+  if (value === undefined) {
+    if (fallback !== undefined) return fallback;
+    throw new UsageError(`${flag} is required`, { field: flag, fix: `give ${flag} N` });
+  }
+  const s = String(value);
+  if (!/^\d+$/.test(s)) throw new UsageError(`${flag} ${JSON.stringify(s)} is not a whole number`, { field: flag, fix: `give ${flag} a number from 1 to 999` });
+  return Number(s);
+}
+
+export function switchbackFlag(value: unknown): 'intelligent' | 'automatic' | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'intelligent' || value === 'automatic') return value;
+  throw new UsageError(`--switchback ${JSON.stringify(value)} is not valid`, { field: '--switchback', fix: 'use intelligent or automatic' });
+}
+
+export function positional(inv: { positionals: string[] }, index: number, name: string, usage: string): string {
+  const v = inv.positionals[index];
+  if (v === undefined) throw new UsageError(`${name} is missing`, { field: name, fix: `usage: ${usage}` });
+  return v;
+}
+
+export function noExtra(inv: { positionals: string[] }, count: number, usage: string): void {
+  if (inv.positionals.length > count) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(inv.positionals[count])}`, { fix: `usage: ${usage}` });
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * Finds kits: npm packages whose package.json carries the `recoveryKit` manifest, in the
+ * configured kit directories first and then in the runner's own installation. Manifests are
+ * read without importing any kit code; a kit is imported only when a command needs it. A broken
+ * or incompatible kit is reported on its own and never hides the others.
+ */
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isKit, KIT_API_VERSION, KitLoadError, MANIFEST_FIELD, type Kit, type KitManifest } from '@recovery-kit/sdk';
+
+/** Contract versions this runner can drive. */
+export const SUPPORTED_API_VERSIONS: readonly number[] = [KIT_API_VERSION];
+const KIT_TYPE = /^[a-z][a-z0-9-]{0,39}$/;
+
+export interface KitEntry {
+  kitType: string;
+  name: string;
+  version: string;
+  dir: string;
+  source: 'kits-dir' | 'runner-install';
+  manifest: KitManifest;
+  description?: string | undefined;
+  /** Why this kit cannot be used; undefined when it can. */
+  problem?: { code: string; message: string; fix: string } | undefined;
+  /** Packages with the same kitType found later in the search order. */
+  shadowed: string[];
+}
+
+export interface Discovery {
+  kits: Map<string, KitEntry>;
+  /** Packages that declare the manifest but are broken in a way that hides their kitType. */
+  broken: KitEntry[];
+  searched: string[];
+}
+
+/** node_modules directories of the runner's own installation (up to the one holding it). */
+export function runnerInstallDirs(): string[] {
+  const out: string[] = [];
+  let dir = dirname(realpathSync(fileURLToPath(import.meta.url)));
+  // from .../runner/{dist,src} to the package root
+  dir = dirname(dir);
+  const pkgRoot = dir;
+  for (;;) {
+    const nm = join(dir, 'node_modules');
+    if (existsSync(nm)) {
+      out.push(nm);
+      if (dir !== pkgRoot && containsRunner(nm, pkgRoot)) break;
+    }
+    if (dir.endsWith(`${sep}node_modules`) && dir !== pkgRoot) {
+      out.push(dir);
+      break;
+    }
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return [...new Set(out)];
+}
+
+function containsRunner(nm: string, pkgRoot: string): boolean {
+  try {
+    return realpathSync(join(nm, '@recovery-kit', 'runner')) === pkgRoot;
+  } catch {
+    return false;
+  }
+}
+
+function packageDirs(dir: string): string[] {
+  const roots = existsSync(join(dir, 'node_modules')) ? [join(dir, 'node_modules'), dir] : [dir];
+  const out: string[] = [];
+  for (const root of roots) {
+    let names: string[];
+    try {
+      names = readdirSync(root);
+    } catch {
+      continue;
+    }
+    for (const name of names.sort()) {
+      if (name.startsWith('.') || name === 'node_modules') continue;
+      if (name.startsWith('@')) {
+        let scoped: string[] = [];
+        try {
+          scoped = readdirSync(join(root, name));
+        } catch {
+          /* not a dir */
+        }
+        for (const s of scoped.sort()) out.push(join(root, name, s));
+      } else out.push(join(root, name));
+    }
+  }
+  return out;
+}
+
+export function discoverKits(kitsDirs: readonly string[]): Discovery {
+  const kits = new Map<string, KitEntry>();
+  const broken: KitEntry[] = [];
+  const searched: string[] = [];
+  const seenDirs = new Set<string>();
+  const sources: Array<[string, KitEntry['source']]> = [
+    ...kitsDirs.map((d): [string, KitEntry['source']] => [resolve(d), 'kits-dir']),
+    ...runnerInstallDirs().map((d): [string, KitEntry['source']] => [d, 'runner-install']),
+  ];
+  for (const [dir, source] of sources) {
+    searched.push(dir);
+    for (const pkgDir of packageDirs(dir)) {
+      let real: string;
+      try {
+        real = realpathSync(pkgDir);
+      } catch {
+        continue;
+      }
+      if (seenDirs.has(real)) continue;
+      seenDirs.add(real);
+      let pkg: Record<string, unknown>;
+      try {
+        pkg = JSON.parse(readFileSync(join(real, 'package.json'), 'utf8')) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      const manifest = pkg[MANIFEST_FIELD] as KitManifest | undefined;
+      if (manifest === undefined) continue;
+      const entry: KitEntry = {
+        kitType: typeof manifest?.kitType === 'string' ? manifest.kitType : '',
+        name: String(pkg.name ?? real),
+        version: String(pkg.version ?? '0.0.0'),
+        dir: real,
+        source,
+        manifest,
+        description: manifest.description ?? (typeof pkg.description === 'string' ? pkg.description : undefined),
+        shadowed: [],
+      };
+      entry.problem = checkManifest(entry);
+      if (!KIT_TYPE.test(entry.kitType)) {
+        broken.push(entry);
+        continue;
+      }
+      const existing = kits.get(entry.kitType);
+      if (existing) existing.shadowed.push(`${entry.name}@${entry.version} (${entry.dir})`);
+      else kits.set(entry.kitType, entry);
+    }
+  }
+  return { kits, broken, searched };
+}
+
+function checkManifest(e: KitEntry): KitEntry['problem'] {
+  const m = e.manifest;
+  if (typeof m !== 'object' || m === null) {
+    return { code: 'KIT_MANIFEST_INVALID', message: `${e.name}: "${MANIFEST_FIELD}" in package.json is not an object`, fix: 'ask the kit author for a fixed release' };
+  }
+  if (!KIT_TYPE.test(e.kitType)) {
+    return {
+      code: 'KIT_MANIFEST_INVALID',
+      message: `${e.name}: kitType ${JSON.stringify(m.kitType)} is not valid (lowercase letters, digits and dashes)`,
+      fix: 'ask the kit author for a fixed release',
+    };
+  }
+  if (!SUPPORTED_API_VERSIONS.includes(m.apiVersion)) {
+    const newer = typeof m.apiVersion === 'number' && m.apiVersion > Math.max(...SUPPORTED_API_VERSIONS);
+    return {
+      code: 'KIT_CONTRACT_MISMATCH',
+      message: `${e.name}@${e.version} was written for kit contract version ${JSON.stringify(m.apiVersion)}; this kit-runner supports version ${SUPPORTED_API_VERSIONS.join(', ')}`,
+      fix: newer ? 'upgrade kit-runner (@recovery-kit/runner) to a release that supports it' : `install a release of ${e.name} written for contract version ${KIT_API_VERSION}`,
+    };
+  }
+  return undefined;
+}
+
+function entryFile(e: KitEntry): string {
+  if (e.manifest.entry) return join(e.dir, e.manifest.entry);
+  const pkg = JSON.parse(readFileSync(join(e.dir, 'package.json'), 'utf8')) as {
+    exports?: unknown;
+    main?: string;
+  };
+  const exp = pkg.exports;
+  let target: unknown = typeof exp === 'string' ? exp : (exp as Record<string, unknown> | undefined)?.['.'] ?? exp;
+  // Follow conditions: prefer "import", then "default" (never the dev-only "source").
+  while (target && typeof target === 'object') {
+    const t = target as Record<string, unknown>;
+    target = t.import ?? t.default ?? t.node;
+  }
+  return join(e.dir, typeof target === 'string' ? target : pkg.main ?? 'index.js');
+}
+
+const cache = new Map<string, Promise<Kit>>();
+
+/** Imports and checks one kit. Throws KitLoadError (exit 5) with a fix. */
+export function loadKit(discovery: Discovery, kitType: string): Promise<Kit> {
+  const e = discovery.kits.get(kitType);
+  if (!e) {
+    const broken = discovery.broken.map((b) => b.name).join(', ');
+    return Promise.reject(
+      new KitLoadError('KIT_NOT_FOUND', `no kit of type "${kitType}" is installed`, {
+        field: 'kit',
+        fix: `install it into a kits directory, e.g. "npm install --prefix ${discovery.searched[0] ?? '/usr/lib/recovery-kit/kits'} <package>"; searched: ${discovery.searched.join(', ')}${broken ? `; broken kits found: ${broken}` : ''}; "kit-runner kits" lists what is installed`,
+      }),
+    );
+  }
+  if (e.problem) return Promise.reject(new KitLoadError(e.problem.code, e.problem.message, { field: 'kit', fix: e.problem.fix }));
+  let p = cache.get(e.dir);
+  if (!p) {
+    p = importKit(e);
+    cache.set(e.dir, p);
+  }
+  return p;
+}
+
+async function importKit(e: KitEntry): Promise<Kit> {
+  const file = entryFile(e);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw new KitLoadError('KIT_IMPORT_FAILED', `kit ${e.name}@${e.version} failed to load from ${file}: ${(err as Error).message}`, {
+      cause: err,
+      field: 'kit',
+      fix: 'reinstall the kit package (was it built? does it need a dependency that is missing?)',
+    });
+  }
+  let kit: unknown = mod.default;
+  if (kit && typeof kit === 'object' && !isKit(kit) && isKit((kit as { default?: unknown }).default)) kit = (kit as { default?: unknown }).default;
+  if (!isKit(kit)) {
+    throw new KitLoadError('KIT_NOT_A_KIT', `${e.name}: the default export of ${file} is not a kit made with defineKit()`, {
+      field: 'kit',
+      fix: 'export default defineKit({...}) from the kit entry module',
+    });
+  }
+  if (kit.apiVersion !== e.manifest.apiVersion || kit.meta.kitType !== e.kitType) {
+    throw new KitLoadError(
+      'KIT_CONTRACT_MISMATCH',
+      `${e.name}: package.json declares kitType ${e.kitType} / contract ${e.manifest.apiVersion}, the code says ${kit.meta.kitType} / ${kit.apiVersion}`,
+      { field: 'kit', fix: 'rebuild the kit so that its manifest and code agree' },
+    );
+  }
+  return kit;
+}

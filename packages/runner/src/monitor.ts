@@ -1,0 +1,161 @@
+/**
+ * The monitor: every interval, quickCheck each resource in service (ISP) on this node; on
+ * failure run recover once; when recover fails (or the kit has none, or LOCAL_RECOVERY=0) mark
+ * the resource OSF and start the escalation command. A hierarchy busy with an action is skipped
+ * for this round. Checks of one round run concurrently (bounded), so kits can share one API call
+ * among resources (e.g. one DescribeRouteTables per VPC).
+ */
+import { join } from 'node:path';
+import { isKitError, type Logger } from '@recovery-kit/sdk';
+import { asKitError, lockName, type Engine } from './engine.ts';
+import { component } from './hierarchy.ts';
+import { acquireLock } from './lock.ts';
+import { CORE_TUNABLES, createTunables } from './tunables.ts';
+import { quoteArg } from './exec.ts';
+
+export interface CheckOutcome {
+  tag: string;
+  result: 'ok' | 'unknown' | 'recovered' | 'failed' | 'skipped';
+  reason?: string;
+  escalated?: boolean;
+}
+
+const CONCURRENCY = 16;
+
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await fn(item);
+    }
+  });
+  await Promise.all(workers);
+}
+
+export class Monitor {
+  readonly engine: Engine;
+  readonly logger: Logger;
+  private readonly due = new Map<string, number>();
+
+  constructor(engine: Engine) {
+    this.engine = engine;
+    this.logger = engine.logger.child('monitor');
+  }
+
+  /** One pass over the resources that are due (all of them when `all`). Returns what happened. */
+  async pass(all = false): Promise<CheckOutcome[]> {
+    const data = this.engine.store.read();
+    const node = this.engine.node;
+    const now = Date.now();
+    const { values } = this.engine.tunableValues();
+    const core = createTunables(values, CORE_TUNABLES);
+    const candidates = Object.values(data.resources)
+      .filter((r) => r.servers[node]?.state === 'ISP')
+      .map((r) => r.tag)
+      .filter((t) => all || (this.due.get(t) ?? 0) <= now);
+    const outcomes: CheckOutcome[] = [];
+    await pool(candidates, CONCURRENCY, async (tag) => {
+      let interval = core.int('LKCHECKINTERVAL');
+      try {
+        const kit = await this.engine.kit(data.resources[tag]!.kit);
+        if (kit.checkIntervalTunable) interval = createTunables(values, { ...CORE_TUNABLES, ...(kit.tunables ?? {}) }, tag).int(kit.checkIntervalTunable);
+      } catch {
+        /* reported by the check */
+      }
+      this.due.set(tag, now + interval * 1000);
+      outcomes.push(await this.check(tag));
+    });
+    for (const t of [...this.due.keys()]) if (!candidates.includes(t) && data.resources[t]?.servers[node]?.state !== 'ISP') this.due.delete(t);
+    return outcomes;
+  }
+
+  /** Milliseconds until the next resource is due (capped). */
+  nextDelay(cap = 1000): number {
+    const now = Date.now();
+    let min = cap;
+    for (const t of this.due.values()) min = Math.min(min, Math.max(0, t - now));
+    return min;
+  }
+
+  private async check(tag: string): Promise<CheckOutcome> {
+    const data = this.engine.store.read();
+    const first = component(data, tag)[0] ?? tag;
+    let lock;
+    try {
+      lock = await acquireLock(join(this.engine.store.lockDir, lockName(first)), { waitMs: 0, purpose: `monitor ${tag}`, what: `the hierarchy of ${first}` });
+    } catch {
+      this.logger.debug(`${tag}: hierarchy busy with an action, checked next round`);
+      return { tag, result: 'skipped', reason: 'busy' };
+    }
+    try {
+      if (this.engine.store.read().resources[tag]?.servers[this.engine.node]?.state !== 'ISP') return { tag, result: 'skipped', reason: 'no longer in service' };
+      let r;
+      try {
+        r = await this.engine.quickCheck(tag);
+      } catch (err) {
+        r = { status: 'failed' as const, reason: asKitError(err).message, durationMs: 0 };
+      }
+      if (r.status === 'ok') {
+        this.logger.debug(`${tag}: healthy (${r.durationMs} ms)`);
+        return { tag, result: 'ok' };
+      }
+      if (r.status === 'unknown') {
+        this.logger.warn(`${tag}: quickCheck could not tell, resource stays in service: ${r.reason}`);
+        return { tag, result: 'unknown', reason: r.reason };
+      }
+      this.logger.warn(`${tag}: quickCheck failed: ${r.reason}`);
+      const record = this.engine.store.read().resources[tag]!;
+      const kit = await this.engine.kit(record.kit);
+      const { values, specs } = this.engine.tunableValues([kit]);
+      const local = createTunables(values, specs, tag).bool('LOCAL_RECOVERY');
+      if (local && kit.actions.recover) {
+        this.logger.info(`${tag}: local recovery started`);
+        try {
+          await this.engine.recoverLocked(tag);
+          this.logger.info(`${tag}: local recovery succeeded`);
+          return { tag, result: 'recovered', reason: r.reason };
+        } catch (err) {
+          const why = asKitError(err).message;
+          this.logger.error(`${tag}: local recovery failed: ${why}`);
+          return { tag, result: 'failed', reason: why, escalated: await this.escalate(tag, record.kit, `recover failed: ${why}`) };
+        }
+      }
+      const why = local ? `quickCheck failed and kit ${record.kit} has no recover: ${r.reason}` : `quickCheck failed (LOCAL_RECOVERY=0): ${r.reason}`;
+      this.engine.store.update((d) => {
+        const e = d.resources[tag]?.servers[this.engine.node];
+        if (e) Object.assign(e, { state: 'OSF', reason: why, since: new Date().toISOString() });
+      });
+      return { tag, result: 'failed', reason: why, escalated: await this.escalate(tag, record.kit, why) };
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** Starts ESCALATION_COMMAND (argv split on white space; never a shell). */
+  private async escalate(tag: string, kit: string, reason: string): Promise<boolean> {
+    const { values } = this.engine.tunableValues();
+    const t = createTunables(values, CORE_TUNABLES, tag);
+    const command = t.string('ESCALATION_COMMAND').trim();
+    this.engine.store.history({ event: 'escalate', tag, reason, command: command || null });
+    if (!command) {
+      this.logger.error(`${tag}: out of service (OSF): ${reason}; no ESCALATION_COMMAND is set, nothing else happens`);
+      return false;
+    }
+    const argv = command.split(/\s+/);
+    this.logger.error(`${tag}: escalating: ${argv.map(quoteArg).join(' ')}`);
+    try {
+      const { execa } = await import('execa');
+      const r = await execa(argv[0]!, argv.slice(1), {
+        reject: false,
+        timeout: t.int('ESCALATION_TIMEOUT') * 1000,
+        env: { KIT_RUNNER_TAG: tag, KIT_RUNNER_KIT: kit, KIT_RUNNER_REASON: reason, KIT_RUNNER_NODE: this.engine.node },
+      });
+      if (r.failed) this.logger.error(`${tag}: escalation command failed: exit ${r.exitCode ?? r.signal}: ${String(r.stderr).trim().slice(-300)}`);
+      return !r.failed;
+    } catch (err) {
+      this.logger.error(`${tag}: escalation command could not start: ${isKitError(err) ? err.message : (err as Error).message}`);
+      return false;
+    }
+  }
+}

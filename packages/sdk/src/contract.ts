@@ -1,0 +1,283 @@
+/**
+ * The kit contract. A kit is a plain object made with {@link defineKit}; the runner calls its
+ * actions with an explicit context and owns everything around them: validation, hierarchy order,
+ * state, locks, timeouts, logging.
+ *
+ * Semantics every kit must honour (the runner's tests and KitTester check them):
+ * - `restore` and `remove` are symmetric and idempotent: restore of something in service and
+ *   remove of something out of service both succeed without change.
+ * - `quickCheck` never changes anything. It returns `unknown` when it cannot tell (an API that
+ *   did not answer): the runner logs that and keeps the resource in service.
+ * - Throwing from an action is failure. Throw a KitError subclass with a `fix` where possible.
+ */
+import type { OptionsSchema } from './options.ts';
+
+/** Contract version. Bumped only for breaking changes; the runner lists the versions it accepts. */
+export const KIT_API_VERSION = 1;
+/** Name of the manifest field in a kit's package.json, read before any kit code is imported. */
+export const MANIFEST_FIELD = 'recoveryKit';
+const KIT_BRAND = 'recovery-kit:Kit';
+
+/** The eight lifecycle and runtime actions. */
+export const KIT_ACTIONS = ['create', 'extend', 'unextend', 'delete', 'restore', 'remove', 'quickCheck', 'recover'] as const;
+export type ActionName = (typeof KIT_ACTIONS)[number];
+
+/**
+ * Resource states, per resource and server (LifeKeeper's model).
+ * - ISP: in service, protected (monitored and recovered).
+ * - OSU: out of service, unimpaired (removed, or never brought up here).
+ * - OSF: out of service, failed (a restore or a recovery failed; `reason` says why).
+ * - ILLSTATE: no state known yet.
+ */
+export const STATES = ['ISP', 'OSU', 'OSF', 'ILLSTATE'] as const;
+export type ResourceState = (typeof STATES)[number];
+
+/** The manifest a kit package declares in package.json under {@link MANIFEST_FIELD}. */
+export interface KitManifest {
+  /** Short type id used in commands and the store, e.g. "ip". Lowercase letters, digits, dashes. */
+  kitType: string;
+  /** The contract version the kit was written for. */
+  apiVersion: number;
+  /** Module to import, relative to the package root; defaults to the package's main export. */
+  entry?: string;
+  description?: string;
+}
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  /** A logger whose lines carry an extra tag, e.g. `ip:web-vip`. */
+  child(tag: string): Logger;
+}
+
+export interface ExecOptions {
+  /** Milliseconds; defaults to what is left of the action's time. */
+  timeoutMs?: number;
+  /** Written to the child's standard input (how to hand a password to a tool: never in argv). */
+  input?: string;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Run as this OS user (runner uses runuser/setpriv when root). */
+  user?: string;
+  /** When false, a non-zero exit is returned instead of thrown. Default true. */
+  reject?: boolean;
+  /** Do not log the arguments at debug level (they contain something sensitive). */
+  quiet?: boolean;
+}
+
+export interface ExecResult {
+  command: string;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+/**
+ * Runs a program with an argument array, never through a shell, bound to the action's timeout
+ * and abort signal. A failure throws CommandFailedError (unless `reject: false`).
+ */
+export type Exec = (file: string, args?: readonly string[], options?: ExecOptions) => Promise<ExecResult>;
+
+/** Tunables from the KEY=VALUE file, re-read at every action. Per-tag overrides `NAME_<tag>` win. */
+export interface Tunables {
+  /** The raw value, or undefined when unset (and no default is declared). */
+  get(name: string): string | undefined;
+  int(name: string, fallback?: number): number;
+  number(name: string, fallback?: number): number;
+  bool(name: string, fallback?: boolean): boolean;
+  string(name: string, fallback?: string): string;
+}
+
+/** What an action knows about a resource it depends on (a child), as seen on this server. */
+export interface DependencyView {
+  readonly tag: string;
+  readonly kitType: string;
+  /** The child's options for this server (its per-server values applied). Secrets removed. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** What the child's kit recorded for this server at create/extend. */
+  readonly info: Readonly<Record<string, unknown>>;
+  readonly state: ResourceState;
+}
+
+export interface HostInfo {
+  readonly runnerVersion: string;
+  readonly apiVersion: number;
+  readonly node: string;
+}
+
+/** The context every action receives. Nothing here is global; kits read no files of the runner. */
+export interface KitContext<O> {
+  /** The resource's tag (for `create`, the tag being created). */
+  readonly tag: string;
+  readonly action: string;
+  /** The server this action runs for; for `extend`/`unextend`, the target server. */
+  readonly server: string;
+  /** Options, already validated, with this server's per-server values applied. */
+  readonly options: Readonly<O>;
+  /** Kit-specific facts recorded for this server by create/extend. */
+  readonly info: Readonly<Record<string, unknown>>;
+  /** The resources this one depends on (its children), as seen on this server. */
+  readonly children: readonly DependencyView[];
+  readonly tunables: Tunables;
+  readonly logger: Logger;
+  readonly exec: Exec;
+  /** Aborted when the action's time runs out or the runner is told to stop. */
+  readonly signal: AbortSignal;
+  /** Milliseconds the action has in all. */
+  readonly timeoutMs: number;
+  readonly host: HostInfo;
+}
+
+export type QuickCheckResult =
+  | { readonly status: 'ok'; readonly detail?: string }
+  /** The resource is not healthy: the runner runs recover. */
+  | { readonly status: 'failed'; readonly reason: string }
+  /** Could not tell (e.g. the cloud API did not answer): logged, the resource stays in service. */
+  | { readonly status: 'unknown'; readonly reason: string };
+
+/** A child resource `create` asks the runner to create first (e.g. an EC2 resource under a tunnel). */
+export interface ChildSpec {
+  kitType: string;
+  tag: string;
+  options: Record<string, unknown>;
+}
+
+export interface CreateResult {
+  /** The resource id to store (unique); default `<kitType>-<random>`. */
+  id?: string;
+  /** Kit-specific facts for the creating server. */
+  info?: Record<string, unknown>;
+  /** Normalized options to store instead of the given ones (e.g. a device found from the routing table). */
+  options?: Record<string, unknown>;
+  /** Resources to create and make children of this one. */
+  children?: ChildSpec[];
+}
+
+export interface ExtendResult {
+  /** Kit-specific facts for the target server. */
+  info?: Record<string, unknown>;
+}
+
+type Action<O, R = void> = (ctx: KitContext<O>) => Promise<R> | R;
+
+export interface KitActions<O> {
+  /**
+   * Validates input beyond the schema (devices exist, a zone can be read...) before the resource
+   * is stored. May normalize options and ask for children. Runs on the creating server.
+   */
+  create?: Action<O, CreateResult | void>;
+  /**
+   * Checks that `ctx.server` can host the resource, and returns that server's info.
+   * `ctx.options` holds the target's per-server values.
+   */
+  extend?: Action<O, ExtendResult | void>;
+  /** Removes what the kit keeps for one server. */
+  unextend?: Action<O>;
+  /** Cleanup when the resource is deleted everywhere (LifeKeeper's delete script). */
+  delete?: Action<O>;
+  /** Bring in service on this server. Idempotent. */
+  restore: Action<O>;
+  /** Take out of service on this server. Idempotent. Must be the opposite of restore. */
+  remove: Action<O>;
+  /** Read-only health probe. Returning nothing means ok; throwing means failed. */
+  quickCheck?: Action<O, QuickCheckResult | void>;
+  /** Local repair after a failed quickCheck. Throwing means the repair failed. */
+  recover?: Action<O>;
+}
+
+/** An extra named action: `kit-runner action <tag> <name> -- args...`. */
+export interface KitCommand<O> {
+  description: string;
+  run(ctx: KitContext<O>, args: readonly string[]): Promise<unknown> | unknown;
+}
+
+export interface TunableSpec {
+  kind: 'integer' | 'number' | 'boolean' | 'string';
+  default?: string | number | boolean;
+  description: string;
+  min?: number;
+  max?: number;
+}
+
+export interface KitMeta {
+  /** npm package name. */
+  readonly name: string;
+  /** npm package version. */
+  readonly version: string;
+  /** Same as the manifest's kitType. */
+  readonly kitType: string;
+  readonly description?: string;
+}
+
+export interface KitDefinition<O> {
+  readonly meta: KitMeta;
+  readonly options: OptionsSchema<O>;
+  readonly actions: KitActions<O>;
+  readonly commands?: Readonly<Record<string, KitCommand<O>>>;
+  /** Top-level commands: `kit-runner <kitType> <name> ...`. */
+  readonly cli?: Readonly<Record<string, KitCliCommand>>;
+  /** Tunables this kit reads, with defaults (LifeKeeper names where they exist). */
+  readonly tunables?: Readonly<Record<string, TunableSpec>>;
+  /** Per action, the tunable holding its timeout in seconds (declared in `tunables`). */
+  readonly timeouts?: Readonly<Partial<Record<ActionName, string>>>;
+  /** Tunable holding this kit's quickCheck interval in seconds; defaults to LKCHECKINTERVAL. */
+  readonly checkIntervalTunable?: string;
+}
+
+export interface Kit<O = any> extends KitDefinition<O> {
+  readonly $$type: typeof KIT_BRAND;
+  readonly apiVersion: number;
+}
+
+/** Identity-plus-brand helper: full inference for authors, a checkable object for the runner. */
+export function defineKit<O>(definition: KitDefinition<O>): Kit<O> {
+  return Object.freeze({ ...definition, $$type: KIT_BRAND, apiVersion: KIT_API_VERSION });
+}
+
+export function isKit(value: unknown): value is Kit {
+  return typeof value === 'object' && value !== null && (value as { $$type?: unknown }).$$type === KIT_BRAND;
+}
+
+/** Tag rules (LifeKeeper's): 1-256 chars of letters, digits, `- _ . /`; no leading `.` or `/`. */
+export const TAG_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9_./-]{0,255}$/;
+/** Server names: host names. */
+export const SERVER_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9_.-]{0,252}[A-Za-z0-9])?$/;
+
+/** Context of a kit's top-level CLI command (`kit-runner <kitType> <command> ...`). */
+export interface KitCliContext {
+  readonly logger: Logger;
+  readonly exec: Exec;
+  readonly tunables: Tunables;
+  readonly signal: AbortSignal;
+  readonly timeoutMs: number;
+  readonly host: HostInfo;
+  /** True when the operator asked for --json (print nothing yourself; return the result). */
+  readonly json: boolean;
+}
+
+export interface KitCliFlag {
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  short?: string;
+  description: string;
+  required?: boolean;
+}
+
+/**
+ * A one-shot command a kit adds to the CLI, for other cluster managers' scripts, e.g.
+ * `kit-runner ec2 replace-route --vpc vpc-1 --cidr 10.0.0.10/32 --eni eni-1`.
+ * The runner parses the flags, prints the result (`summary` for people, the whole object
+ * with --json) and maps a thrown KitError to its exit code.
+ */
+export interface KitCliCommand {
+  description: string;
+  /** The synopsis after `kit-runner <kitType> <name>`. */
+  usage: string;
+  flags: Readonly<Record<string, KitCliFlag>>;
+  /** The tunable holding its timeout in seconds; default ADMIN_TIMEOUT. */
+  timeoutTunable?: string;
+  run(ctx: KitCliContext, flags: Readonly<Record<string, string | boolean | string[] | undefined>>, args: readonly string[]): Promise<{ summary?: string } & Record<string, unknown>>;
+}

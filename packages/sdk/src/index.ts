@@ -1,0 +1,4 @@
+export * from './contract.ts';
+export * from './errors.ts';
+export * from './options.ts';
+export * from './validators.ts';
