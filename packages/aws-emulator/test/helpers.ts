@@ -1,0 +1,32 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import type { Emulator } from '../src/index.ts';
+import { suppressAwsSdkNodeVersionWarning } from '../src/index.ts';
+
+// Keep tests hermetic: never reach the real IMDS, ~/.aws or real endpoints.
+suppressAwsSdkNodeVersionWarning();
+process.env.AWS_EC2_METADATA_DISABLED = 'true';
+process.env.AWS_CONFIG_FILE = '/nonexistent/aws-config';
+process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/aws-credentials';
+delete process.env.AWS_PROFILE;
+delete process.env.AWS_ENDPOINT_URL;
+delete process.env.AWS_ENDPOINT_URL_EC2;
+delete process.env.AWS_ENDPOINT_URL_ROUTE_53;
+
+export const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'test-secret' };
+
+export function ec2(emu: Emulator, region = 'us-east-1', extra: { maxAttempts?: number } = {}): EC2Client {
+  return new EC2Client({ region, endpoint: emu.endpoint, credentials, ...extra });
+}
+
+export function route53(emu: Emulator, extra: { maxAttempts?: number } = {}): Route53Client {
+  return new Route53Client({ region: 'us-east-1', endpoint: emu.endpoint, credentials, ...extra });
+}
+
+export async function control(emu: Emulator, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${emu.endpoint}${path}`, {
+    method,
+    ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+  });
+  return { status: res.status, json: await res.json() };
+}
