@@ -234,7 +234,19 @@ export class Engine {
       const childSpecs: Array<{ kitType: string; tag: string; options: Record<string, unknown> }> = [];
       if (kit.actions.create) {
         const { ctx, done } = await this.context(kit, { tag, options: parsed }, this.node, 'create', data, { overrides: {}, info: {} });
-        const result = await this.invoke(ctx, done, () => kit.actions.create!(ctx));
+        let result;
+        try {
+          result = await this.invoke(ctx, done, () => kit.actions.create!(ctx));
+        } catch (err) {
+          const e = asKitError(err);
+          if (e.fix) throw e;
+          throw new KitError(e.code, e.message, e.exitCode, {
+            cause: e,
+            field: e.field,
+            details: e.details,
+            fix: `nothing was stored; correct the options (or what kit ${kitType} checks on this server) and run create again`,
+          });
+        }
         if (result?.options) options = kit.options.parse(toRaw(result.options), `kit ${kitType} normalized the options of "${tag}" into invalid values`) as Record<string, unknown>;
         if (result?.info) info = result.info;
         if (result?.id !== undefined && id === undefined) id = result.id;

@@ -41,6 +41,16 @@ export function readOwner(path: string): LockOwner | undefined {
   }
 }
 
+/** True when no process with this pid exists on this host. */
+export function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 /** True when the process that wrote the lock is gone (or is another process reusing its pid). */
 export function ownerIsDead(owner: LockOwner | undefined): boolean {
   if (!owner || typeof owner.pid !== 'number') return true;

@@ -207,7 +207,8 @@ export function defineOptions<F extends Fields>(
     for (const key of Object.keys(raw)) {
       if (!Object.hasOwn(fields, key)) {
         const known = Object.keys(fields);
-        const near = known.find((k) => k.toLowerCase() === key.toLowerCase() || k.toLowerCase().replace(/[-_]/g, '') === key.toLowerCase().replace(/[-_]/g, ''));
+        const norm = (x: string) => x.toLowerCase().replace(/[-_]/g, '');
+        const near = known.find((k) => norm(k) === norm(key)) ?? known.find((k) => editDistance(norm(k), norm(key)) <= 2);
         issues.push({
           field: key,
           message: 'unknown option',
@@ -263,4 +264,19 @@ function hint(field: Field<unknown>): string {
     default:
       return field.example ? `for example ${field.example}` : field.description;
   }
+}
+
+/** Levenshtein distance, for "did you mean" hints. */
+export function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
 }

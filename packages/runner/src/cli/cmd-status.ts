@@ -1,5 +1,5 @@
 import { childrenOf, component, roots } from '../hierarchy.ts';
-import { ownerIsDead } from '../lock.ts';
+import { processGone } from '../lock.ts';
 import { Store, type ResourceRecord, type ServerEntry, type StoreData } from '../store.ts';
 import { need } from '../engine-need.ts';
 import type { Invocation } from './main.ts';
@@ -7,7 +7,7 @@ import { printJson, table } from './output.ts';
 
 function pendingNote(p: ServerEntry['pending']): string | undefined {
   if (!p) return undefined;
-  const dead = ownerIsDead({ pid: p.pid, start: '', host: '', since: p.since, purpose: '' });
+  const dead = processGone(p.pid);
   return dead ? `${p.action} interrupted (pid ${p.pid} is gone); run the action again` : `${p.action} in progress (pid ${p.pid})`;
 }
 
