@@ -95,6 +95,14 @@ export interface Emulator {
 
 const MAX_BODY = 5 * 1024 * 1024;
 
+/** Collapse repeated slashes (the SDK's MetadataService sends `//latest/...` for a bare base URL). */
+function normalizePath(url: string | undefined): string {
+  const raw = url ?? '/';
+  const q = raw.indexOf('?');
+  const path = q >= 0 ? raw.slice(0, q) : raw;
+  return path.replace(/\/{2,}/g, '/') + (q >= 0 ? raw.slice(q) : '');
+}
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -354,7 +362,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://emulator');
+    req.url = normalizePath(req.url);
+    const url = new URL(req.url, 'http://emulator');
     let body: string;
     try {
       body = await readBody(req);
@@ -397,7 +406,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (pending) return pending;
     const p = (async () => {
       const s = createServer((req, res) => {
-        const url = new URL(req.url ?? '/', 'http://imds');
+        req.url = normalizePath(req.url);
+        const url = new URL(req.url, 'http://imds');
         const action = imdsActionFor(req.method ?? 'GET', url.pathname);
         req.resume();
         withFaults(
