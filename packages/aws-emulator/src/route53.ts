@@ -21,7 +21,8 @@ export class Route53Error extends Error {
 
 export function renderRoute53Error(err: { code: string; message: string; type: string; messages?: string[] | undefined }, requestId: string): string {
   const error: XmlObject = { Type: err.type, Code: err.code, Message: err.message };
-  if (err.messages) error.Messages = members('Message', err.messages);
+  // The SDK reads InvalidChangeBatch's list from a lowercase `messages` element (model member without xmlName).
+  if (err.messages) error.messages = members('Message', err.messages);
   return renderDocument('ErrorResponse', ROUTE53_NAMESPACE, { Error: error, RequestId: requestId });
 }
 
