@@ -15,12 +15,14 @@ const command = (description: string) =>
     required: true,
     example: '/usr/local/bin/myapp start',
     check: (v: string) => {
+      let argv: string[];
       try {
-        if (splitCommand(v).length === 0) return 'is empty';
+        argv = splitCommand(v);
       } catch (err) {
         return (err as Error).message;
       }
-      return v.startsWith('/') ? undefined : { message: `${JSON.stringify(v)} does not start with an absolute path`, fix: 'give the full path of the program, e.g. /usr/bin/systemctl start myapp' };
+      if (argv.length === 0) return 'is empty';
+      return argv[0]!.startsWith('/') ? undefined : { message: `${JSON.stringify(v)} does not start with an absolute path`, fix: 'give the full path of the program, e.g. /usr/bin/systemctl start myapp' };
     },
   });
 

@@ -8,7 +8,8 @@
 import { join } from 'node:path';
 import { isKitError, type Logger } from '@recovery-kit/sdk';
 import { asKitError, lockName, type Engine } from './engine.ts';
-import { component } from './hierarchy.ts';
+import { component, restoreOrder } from './hierarchy.ts';
+import type { StoreData } from './store.ts';
 import { acquireLock } from './lock.ts';
 import { CORE_TUNABLES, createTunables } from './tunables.ts';
 import { quoteArg } from './exec.ts';
@@ -21,6 +22,14 @@ export interface CheckOutcome {
 }
 
 const CONCURRENCY = 16;
+
+/** `tags` ordered children first, as a restore would walk them. */
+function restoreOrderOf(data: StoreData, tags: string[]): string[] {
+  const want = new Set(tags);
+  const out: string[] = [];
+  for (const t of [...tags].sort()) for (const x of restoreOrder(data, t)) if (want.has(x) && !out.includes(x)) out.push(x);
+  return out;
+}
 
 async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -55,16 +64,41 @@ export class Monitor {
       .map((r) => r.tag)
       .filter((t) => all || (this.due.get(t) ?? 0) <= now);
     const outcomes: CheckOutcome[] = [];
-    await pool(candidates, CONCURRENCY, async (tag) => {
-      let interval = core.int('LKCHECKINTERVAL');
-      try {
-        const kit = await this.engine.kit(data.resources[tag]!.kit);
-        if (kit.checkIntervalTunable) interval = createTunables(values, { ...CORE_TUNABLES, ...(kit.tunables ?? {}) }, tag).int(kit.checkIntervalTunable);
-      } catch {
-        /* reported by the check */
+    // One worker per hierarchy: its resources are checked in turn under one reservation,
+    // children before parents (a recovered child is in place before its parent is judged).
+    const groups = new Map<string, string[]>();
+    for (const tag of candidates) {
+      const key = component(data, tag)[0] ?? tag;
+      groups.set(key, [...(groups.get(key) ?? []), tag]);
+    }
+    await pool([...groups.entries()], CONCURRENCY, async ([key, tags]) => {
+      const ordered = restoreOrderOf(data, tags);
+      for (const tag of ordered) {
+        let interval = core.int('LKCHECKINTERVAL');
+        try {
+          const kit = await this.engine.kit(data.resources[tag]!.kit);
+          if (kit.checkIntervalTunable) interval = createTunables(values, { ...CORE_TUNABLES, ...(kit.tunables ?? {}) }, tag).int(kit.checkIntervalTunable);
+        } catch {
+          /* reported by the check */
+        }
+        this.due.set(tag, now + interval * 1000);
       }
-      this.due.set(tag, now + interval * 1000);
-      outcomes.push(await this.check(tag));
+      let lock;
+      try {
+        lock = await acquireLock(join(this.engine.store.lockDir, lockName(key)), { waitMs: 0, purpose: `monitor ${key}`, what: `the hierarchy of ${key}` });
+      } catch {
+        this.logger.debug(`${key}: hierarchy busy with an action, checked next round`);
+        for (const tag of ordered) {
+          this.due.set(tag, now);
+          outcomes.push({ tag, result: 'skipped', reason: 'busy' });
+        }
+        return;
+      }
+      try {
+        for (const tag of ordered) outcomes.push(await this.check(tag));
+      } finally {
+        lock.release();
+      }
     });
     for (const t of [...this.due.keys()]) if (!candidates.includes(t) && data.resources[t]?.servers[node]?.state !== 'ISP') this.due.delete(t);
     return outcomes;
@@ -78,58 +112,46 @@ export class Monitor {
     return min;
   }
 
+  /** Checks one resource; the caller holds its hierarchy's reservation. */
   private async check(tag: string): Promise<CheckOutcome> {
-    const data = this.engine.store.read();
-    const first = component(data, tag)[0] ?? tag;
-    let lock;
+    if (this.engine.store.read().resources[tag]?.servers[this.engine.node]?.state !== 'ISP') return { tag, result: 'skipped', reason: 'no longer in service' };
+    let r;
     try {
-      lock = await acquireLock(join(this.engine.store.lockDir, lockName(first)), { waitMs: 0, purpose: `monitor ${tag}`, what: `the hierarchy of ${first}` });
-    } catch {
-      this.logger.debug(`${tag}: hierarchy busy with an action, checked next round`);
-      return { tag, result: 'skipped', reason: 'busy' };
+      r = await this.engine.quickCheck(tag);
+    } catch (err) {
+      r = { status: 'failed' as const, reason: asKitError(err).message, durationMs: 0 };
     }
-    try {
-      if (this.engine.store.read().resources[tag]?.servers[this.engine.node]?.state !== 'ISP') return { tag, result: 'skipped', reason: 'no longer in service' };
-      let r;
+    if (r.status === 'ok') {
+      this.logger.debug(`${tag}: healthy (${r.durationMs} ms)`);
+      return { tag, result: 'ok' };
+    }
+    if (r.status === 'unknown') {
+      this.logger.warn(`${tag}: quickCheck could not tell, resource stays in service: ${r.reason}`);
+      return { tag, result: 'unknown', reason: r.reason };
+    }
+    this.logger.warn(`${tag}: quickCheck failed: ${r.reason}`);
+    const record = this.engine.store.read().resources[tag]!;
+    const kit = await this.engine.kit(record.kit);
+    const { values, specs } = this.engine.tunableValues([kit]);
+    const local = createTunables(values, specs, tag).bool('LOCAL_RECOVERY');
+    if (local && kit.actions.recover) {
+      this.logger.info(`${tag}: local recovery started`);
       try {
-        r = await this.engine.quickCheck(tag);
+        await this.engine.recoverLocked(tag);
+        this.logger.info(`${tag}: local recovery succeeded`);
+        return { tag, result: 'recovered', reason: r.reason };
       } catch (err) {
-        r = { status: 'failed' as const, reason: asKitError(err).message, durationMs: 0 };
+        const why = asKitError(err).message;
+        this.logger.error(`${tag}: local recovery failed: ${why}`);
+        return { tag, result: 'failed', reason: why, escalated: await this.escalate(tag, record.kit, `recover failed: ${why}`) };
       }
-      if (r.status === 'ok') {
-        this.logger.debug(`${tag}: healthy (${r.durationMs} ms)`);
-        return { tag, result: 'ok' };
-      }
-      if (r.status === 'unknown') {
-        this.logger.warn(`${tag}: quickCheck could not tell, resource stays in service: ${r.reason}`);
-        return { tag, result: 'unknown', reason: r.reason };
-      }
-      this.logger.warn(`${tag}: quickCheck failed: ${r.reason}`);
-      const record = this.engine.store.read().resources[tag]!;
-      const kit = await this.engine.kit(record.kit);
-      const { values, specs } = this.engine.tunableValues([kit]);
-      const local = createTunables(values, specs, tag).bool('LOCAL_RECOVERY');
-      if (local && kit.actions.recover) {
-        this.logger.info(`${tag}: local recovery started`);
-        try {
-          await this.engine.recoverLocked(tag);
-          this.logger.info(`${tag}: local recovery succeeded`);
-          return { tag, result: 'recovered', reason: r.reason };
-        } catch (err) {
-          const why = asKitError(err).message;
-          this.logger.error(`${tag}: local recovery failed: ${why}`);
-          return { tag, result: 'failed', reason: why, escalated: await this.escalate(tag, record.kit, `recover failed: ${why}`) };
-        }
-      }
-      const why = local ? `quickCheck failed and kit ${record.kit} has no recover: ${r.reason}` : `quickCheck failed (LOCAL_RECOVERY=0): ${r.reason}`;
-      this.engine.store.update((d) => {
-        const e = d.resources[tag]?.servers[this.engine.node];
-        if (e) Object.assign(e, { state: 'OSF', reason: why, since: new Date().toISOString() });
-      });
-      return { tag, result: 'failed', reason: why, escalated: await this.escalate(tag, record.kit, why) };
-    } finally {
-      lock.release();
     }
+    const why = local ? `quickCheck failed and kit ${record.kit} has no recover: ${r.reason}` : `quickCheck failed (LOCAL_RECOVERY=0): ${r.reason}`;
+    this.engine.store.update((d) => {
+      const e = d.resources[tag]?.servers[this.engine.node];
+      if (e) Object.assign(e, { state: 'OSF', reason: why, since: new Date().toISOString() });
+    });
+    return { tag, result: 'failed', reason: why, escalated: await this.escalate(tag, record.kit, why) };
   }
 
   /** Starts ESCALATION_COMMAND (argv split on white space; never a shell). */

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what recovery-kit needs on a fresh Debian machine: system packages for the real-part
+# tests (iproute2, arping, ping, PostgreSQL), pnpm, and the workspace's node modules (which also
+# builds every package). `--minimal` skips the system packages (enough for the demo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PNPM_VERSION=10.34.8
+APT_PACKAGES=(iproute2 iputils-ping iputils-arping ndisc6 postgresql procps util-linux)
+
+if [[ "${1:-}" != "--minimal" ]]; then
+  missing=()
+  for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if ((${#missing[@]})); then
+    if [[ $(id -u) -ne 0 ]]; then
+      echo "setup: need root to install: ${missing[*]} (or install them yourself)" >&2
+      exit 1
+    fi
+    echo "setup: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # The postgresql package starts a cluster of its own; the tests use their own, so stop it.
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    if command -v pg_lsclusters >/dev/null; then
+      pg_lsclusters -h 2>/dev/null | while read -r ver name _; do pg_ctlcluster "$ver" "$name" stop 2>/dev/null || true; done
+    fi
+  fi
+fi
+
+if [[ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]]; then
+  echo "setup: installing pnpm $PNPM_VERSION" >&2
+  npm install -g --no-audit --no-fund --loglevel=error "pnpm@$PNPM_VERSION" >/dev/null
+fi
+pnpm install --frozen-lockfile --reporter=append-only >/dev/null
+echo "setup: ready" >&2

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// The test command: builds every package (the CLI tests run the built kit-runner), runs all
+// vitest suites, and ends with one plain line "N passed, N failed, N skipped" for CI.
+// Extra arguments go to vitest (e.g. `pnpm test kits/ip`).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+
+const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit' }).status ?? 1;
+
+if (run('pnpm', ['-r', '--workspace-concurrency=1', 'run', 'build']) !== 0) {
+  console.log('0 passed, 1 failed');
+  console.error('build failed');
+  process.exit(1);
+}
+mkdirSync('.test-results', { recursive: true });
+const out = '.test-results/vitest.json';
+rmSync(out, { force: true });
+const status = run('pnpm', ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)]);
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+try {
+  const r = JSON.parse(readFileSync(out, 'utf8'));
+  passed = r.numPassedTests;
+  // A suite that failed outside any test (an import error) counts as one failure.
+  const brokenSuites = r.testResults.filter((s) => s.status === 'failed' && !s.assertionResults.some((a) => a.status === 'failed')).length;
+  failed = r.numFailedTests + brokenSuites;
+  skipped = r.numPendingTests + (r.numTodoTests ?? 0);
+} catch {
+  failed = Math.max(1, failed);
+}
+if (status !== 0 && failed === 0) failed = 1;
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(status === 0 && failed === 0 ? 0 : 1);
