@@ -1,0 +1,254 @@
+/**
+ * The moving parts of the IP kit, shared by the actions and the bringup/bringdown commands.
+ * Everything runs `ip`, `arping`, `ping` and `sysctl` through ctx.exec with argument arrays
+ * (never a shell); `ip -j` (JSON) output is parsed, never screen-scraped. With a network
+ * namespace, `ip -n NS ...` is used for iproute2 and `ip netns exec NS prog ...` for the others.
+ */
+import { ActionFailedError, ConfigError, type Exec, type Logger, type Tunables } from '@recovery-kit/sdk';
+import { broadcastOf, canonical, type Vip } from './addr.ts';
+
+/** Where commands run: the host's network stack or a named network namespace. */
+export interface Net {
+  exec: Exec;
+  logger: Logger;
+  signal: AbortSignal;
+  netns?: string | undefined;
+}
+
+export interface LinkInfo {
+  ifname: string;
+  flags: string[];
+  operstate: string;
+  address?: string;
+}
+
+export interface AddrInfo {
+  dev: string;
+  family: 4 | 6;
+  local: string;
+  prefixlen: number;
+  label?: string | undefined;
+  tentative: boolean;
+  dadfailed: boolean;
+}
+
+const where = (net: Net) => (net.netns ? ` in network namespace ${net.netns}` : '');
+
+/** Runs `ip [-n NS] args`. */
+export function ip(net: Net, args: string[], reject = true) {
+  return net.exec('ip', net.netns ? ['-n', net.netns, ...args] : args, { reject });
+}
+
+/** Runs another program in the namespace (`ip netns exec NS file args`) or directly. */
+export function inNs(net: Net, file: string, args: string[], reject = false) {
+  return net.netns ? net.exec('ip', ['netns', 'exec', net.netns, file, ...args], { reject }) : net.exec(file, args, { reject });
+}
+
+function json<T>(text: string): T {
+  const t = text.trim();
+  return (t === '' ? [] : JSON.parse(t)) as T;
+}
+
+/** Fails with a ConfigError when the namespace does not exist (exit 6 at create). */
+export async function checkNetns(net: Net): Promise<void> {
+  if (!net.netns) return;
+  const r = await ip(net, ['-j', 'link', 'show'], false);
+  if (r.exitCode !== 0) {
+    throw new ConfigError(`network namespace ${JSON.stringify(net.netns)} does not exist or cannot be entered: ${r.stderr.trim()}`, {
+      field: 'netns',
+      fix: '"ip netns list" shows the namespaces; create it first (ip netns add NAME) or correct netns',
+    });
+  }
+}
+
+/** The link, or undefined when there is no such device. */
+export async function link(net: Net, dev: string): Promise<LinkInfo | undefined> {
+  const r = await ip(net, ['-j', 'link', 'show', 'dev', dev], false);
+  if (r.exitCode !== 0) {
+    if (/does not exist|Cannot find device/i.test(r.stderr)) return undefined;
+    throw new ActionFailedError(`cannot read link ${dev}${where(net)}: ${r.stderr.trim()}`, { fix: 'check that kit-runner runs as root and that iproute2 is installed' });
+  }
+  const [l] = json<Array<{ ifname: string; flags?: string[]; operstate?: string; address?: string }>>(r.stdout);
+  if (!l) return undefined;
+  return { ifname: l.ifname, flags: l.flags ?? [], operstate: l.operstate ?? 'UNKNOWN', ...(l.address ? { address: l.address } : {}) };
+}
+
+/** True for devices without ARP (loopback, NOARP such as tun or wireguard): no arping there. */
+export function noArp(l: LinkInfo | undefined): boolean {
+  return !l || l.flags.includes('LOOPBACK') || l.flags.includes('NOARP');
+}
+
+/** Why the link cannot carry traffic, or undefined when it is up with carrier. */
+export function linkProblem(l: LinkInfo): string | undefined {
+  if (!l.flags.includes('UP')) return `link ${l.ifname} is administratively down`;
+  if (l.flags.includes('NO-CARRIER') || !l.flags.includes('LOWER_UP')) return `link ${l.ifname} has no carrier (NO-CARRIER)`;
+  if (l.operstate === 'DOWN' || l.operstate === 'LOWERLAYERDOWN') return `link ${l.ifname} is ${l.operstate}`;
+  return undefined;
+}
+
+/** Every address in the namespace (or on one device). */
+export async function addresses(net: Net, dev?: string): Promise<AddrInfo[]> {
+  const r = await ip(net, ['-j', 'addr', 'show', ...(dev ? ['dev', dev] : [])], false);
+  if (r.exitCode !== 0) {
+    if (dev && /does not exist/i.test(r.stderr)) return [];
+    throw new ActionFailedError(`cannot list addresses${where(net)}: ${r.stderr.trim()}`, { fix: 'check that kit-runner runs as root and that iproute2 is installed' });
+  }
+  const out: AddrInfo[] = [];
+  for (const l of json<Array<{ ifname: string; addr_info?: Array<Record<string, unknown>> }>>(r.stdout)) {
+    for (const a of l.addr_info ?? []) {
+      if (a.family !== 'inet' && a.family !== 'inet6') continue;
+      out.push({
+        dev: l.ifname,
+        family: a.family === 'inet' ? 4 : 6,
+        local: canonical(String(a.local)),
+        prefixlen: Number(a.prefixlen),
+        label: typeof a.label === 'string' ? a.label : undefined,
+        tentative: a.tentative === true,
+        dadfailed: a.dadfailed === true,
+      });
+    }
+  }
+  return out;
+}
+
+/** The instances of the virtual address in the namespace (normally zero or one). */
+export async function findVip(net: Net, vip: Vip): Promise<AddrInfo[]> {
+  return (await addresses(net)).filter((a) => a.family === vip.family && a.local === vip.address);
+}
+
+/**
+ * Finds the device for an address the way IPaddr2's findif does: the routes that cover the
+ * address (`ip -j -f FAMILY route list match ADDR/PREFIX`), keeping directly connected ones
+ * (a `dev`, no gateway, not default/unreachable/prohibit/blackhole), most specific first, then
+ * lowest metric.
+ */
+export async function findDevice(net: Net, vip: Vip): Promise<string | undefined> {
+  const r = await ip(net, ['-j', '-f', vip.family === 4 ? 'inet' : 'inet6', 'route', 'list', 'match', `${vip.address}/${vip.prefix}`], false);
+  if (r.exitCode !== 0) throw new ActionFailedError(`cannot read the routing table${where(net)}: ${r.stderr.trim()}`);
+  const routes = json<Array<{ dst?: string; dev?: string; gateway?: string; via?: unknown; type?: string; metric?: number }>>(r.stdout)
+    .filter((x) => x.dev && !x.gateway && !x.via && x.dst !== 'default' && (x.type === undefined || x.type === 'unicast') && x.dev !== 'lo')
+    .map((x) => ({ dev: x.dev!, len: Number(/\/(\d+)$/.exec(x.dst ?? '')?.[1] ?? (vip.family === 4 ? 32 : 128)), metric: x.metric ?? 0 }))
+    .sort((a, b) => b.len - a.len || a.metric - b.metric);
+  return routes[0]?.dev;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+/**
+ * Makes sure the link is up (LifeKeeper's restore step 2). An administratively down link is set
+ * up; a link without carrier is bounced once (down, IP_WAIT_LINKDOWN s, up). Then the link is
+ * re-checked up to IP_MAX_LINKCHK times 1 s apart. Returns what it did.
+ */
+export async function ensureLink(net: Net, dev: string, tunables: Tunables): Promise<string[]> {
+  const l = await link(net, dev);
+  if (!l) throw new ActionFailedError(`device ${dev} does not exist${where(net)}`, { fix: 'create the device, or correct the device option of the resource' });
+  if (tunables.bool('IP_NOLINKCHECK')) return [];
+  const problem = linkProblem(l);
+  if (!problem) return [];
+  const done: string[] = [];
+  net.logger.warn(`${problem}: bringing it up`);
+  if (l.flags.includes('UP')) {
+    await ip(net, ['link', 'set', 'dev', dev, 'down']);
+    const wait = tunables.int('IP_WAIT_LINKDOWN');
+    if (wait > 0) await sleep(wait * 1000, net.signal);
+    done.push(`bounced link ${dev}`);
+  } else done.push(`set link ${dev} up`);
+  await ip(net, ['link', 'set', 'dev', dev, 'up']);
+  const tries = Math.max(1, tunables.int('IP_MAX_LINKCHK'));
+  let last = problem;
+  for (let i = 0; i < tries; i++) {
+    const now = await link(net, dev);
+    const p = now ? linkProblem(now) : `device ${dev} disappeared`;
+    if (!p) return done;
+    last = p;
+    if (i < tries - 1) await sleep(1000, net.signal);
+  }
+  throw new ActionFailedError(`${last}${where(net)}, still after bringing it up and checking ${tries} time(s)`, {
+    code: 'LINK_DOWN',
+    fix: 'check the cable, switch port or virtual NIC; raise IP_MAX_LINKCHK if the link needs longer, or set IP_NOLINKCHECK=1 where the link state is meaningless',
+  });
+}
+
+/**
+ * IPv4 duplicate address detection: `arping -D` (RFC 5227 probes from 0.0.0.0). Returns the
+ * MAC address of the host that answered, or undefined when nobody did.
+ */
+export async function arpDuplicate(net: Net, dev: string, address: string, probes: number): Promise<string | undefined> {
+  const n = Math.max(1, probes);
+  const r = await inNs(net, 'arping', ['-D', '-c', String(n), '-w', String(n), '-I', dev, address]);
+  if (r.exitCode === 0) return undefined;
+  const mac = /reply from \S+ \[([0-9A-Fa-f:]+)\]/.exec(r.stdout)?.[1];
+  if (mac) return mac.toLowerCase();
+  throw new ActionFailedError(`duplicate address detection for ${address} on ${dev} could not run: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`, {
+    code: 'DAD_FAILED',
+    fix: 'install arping (Debian: iputils-arping) and run kit-runner as root, or set NOIPUNIQUE=1 to skip the check',
+  });
+}
+
+/** Waits for the kernel's IPv6 DAD: tentative -> ok, or dadfailed. */
+export async function waitIpv6Dad(net: Net, dev: string, vip: Vip, seconds: number): Promise<'ok' | 'dadfailed' | 'timeout'> {
+  const until = Date.now() + seconds * 1000;
+  for (;;) {
+    const a = (await addresses(net, dev)).find((x) => x.family === 6 && x.local === vip.address);
+    if (!a) return 'dadfailed';
+    if (a.dadfailed) return 'dadfailed';
+    if (!a.tentative) return 'ok';
+    if (Date.now() >= until || net.signal.aborted) return 'timeout';
+    await sleep(100, net.signal);
+  }
+}
+
+/** Reads and (when asked) sets net.ipv6.conf.DEV.ndisc_notify, so the kernel announces the address after DAD. */
+export async function enableNdiscNotify(net: Net, dev: string): Promise<boolean> {
+  const key = `net/ipv6/conf/${dev}/ndisc_notify`;
+  const r = await inNs(net, 'sysctl', ['-n', key]);
+  if (r.exitCode === 0 && r.stdout.trim() === '1') return false;
+  const w = await inNs(net, 'sysctl', ['-q', '-w', `${key}=1`]);
+  if (w.exitCode !== 0) net.logger.warn(`cannot enable ndisc_notify on ${dev}: ${w.stderr.trim()}; neighbours learn the new location through unreachability detection`);
+  return w.exitCode === 0;
+}
+
+/** Gratuitous ARP (unsolicited ARP requests with the address as sender and target). */
+export async function announceArp(net: Net, dev: string, address: string, count: number): Promise<boolean> {
+  if (count <= 0) return false;
+  const r = await inNs(net, 'arping', ['-U', '-c', String(count), '-w', String(Math.max(1, count - 1)), '-I', dev, '-s', address, address]);
+  if (r.exitCode !== 0) net.logger.warn(`gratuitous ARP for ${address} on ${dev} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`);
+  return r.exitCode === 0;
+}
+
+/** Responders of a ping (addresses that sent an echo reply), without %scope. */
+export function responders(stdout: string): string[] {
+  const out = new Set<string>();
+  for (const m of stdout.matchAll(/bytes from ([0-9A-Fa-f:.]+)(?:%[^:\s]+)?:/g)) out.add(canonical(m[1]!));
+  return [...out];
+}
+
+/** One ping round to a single target, sourced from the virtual address. True when it answered. */
+export async function pingTarget(net: Net, source: string, target: string, tries: number, seconds: number): Promise<boolean> {
+  for (let i = 0; i < Math.max(1, tries); i++) {
+    const r = await inNs(net, 'ping', ['-n', '-q', '-c', '1', '-W', String(Math.max(1, seconds)), '-I', source, target]);
+    if (r.exitCode === 0) return true;
+    if (net.signal.aborted) return false;
+  }
+  return false;
+}
+
+/**
+ * LifeKeeper's broadcast ping: IPv4 to the subnet's broadcast address (`ping -b`), IPv6 to the
+ * all-nodes group ff02::1 on the device. Replies from this node's own addresses do not count
+ * (lkping -z). Returns the foreign responders, or undefined when the prefix has no broadcast
+ * address (/31, /32), i.e. there is nothing to ask.
+ */
+export async function broadcastPing(net: Net, dev: string, vip: Vip, tries: number, seconds: number): Promise<string[] | undefined> {
+  const target = vip.family === 4 ? broadcastOf(vip) : 'ff02::1';
+  if (!target || (await link(net, dev))?.flags.includes('LOOPBACK')) return undefined;
+  const args = ['-n', ...(vip.family === 4 ? ['-b'] : []), '-c', String(Math.max(1, tries)), '-i', '0.2', '-W', String(Math.max(1, seconds)), '-I', dev, target];
+  const r = await inNs(net, 'ping', args);
+  const own = new Set((await addresses(net)).map((a) => a.local));
+  return responders(r.stdout).filter((a) => !own.has(a));
+}
