@@ -6,13 +6,13 @@
  * among resources (e.g. one DescribeRouteTables per VPC).
  */
 import { join } from 'node:path';
-import { isKitError, type Logger } from '@recovery-kit/sdk';
+import type { Logger } from '@recovery-kit/sdk';
 import { asKitError, lockName, type Engine } from './engine.ts';
 import { component, restoreOrder } from './hierarchy.ts';
 import type { StoreData } from './store.ts';
 import { acquireLock } from './lock.ts';
 import { CORE_TUNABLES, createTunables } from './tunables.ts';
-import { quoteArg } from './exec.ts';
+import { createExec, quoteArg } from './exec.ts';
 
 export interface CheckOutcome {
   tag: string;
@@ -166,18 +166,14 @@ export class Monitor {
     }
     const argv = command.split(/\s+/);
     this.logger.error(`${tag}: escalating: ${argv.map(quoteArg).join(' ')}`);
-    try {
-      const { execa } = await import('execa');
-      const r = await execa(argv[0]!, argv.slice(1), {
-        reject: false,
-        timeout: t.int('ESCALATION_TIMEOUT') * 1000,
-        env: { KIT_RUNNER_TAG: tag, KIT_RUNNER_KIT: kit, KIT_RUNNER_REASON: reason, KIT_RUNNER_NODE: this.engine.node },
-      });
-      if (r.failed) this.logger.error(`${tag}: escalation command failed: exit ${r.exitCode ?? r.signal}: ${String(r.stderr).trim().slice(-300)}`);
-      return !r.failed;
-    } catch (err) {
-      this.logger.error(`${tag}: escalation command could not start: ${isKitError(err) ? err.message : (err as Error).message}`);
-      return false;
-    }
+    const controller = new AbortController();
+    const seconds = t.int('ESCALATION_TIMEOUT');
+    const exec = createExec({ logger: this.logger, signal: controller.signal, deadline: Date.now() + seconds * 1000 });
+    const r = await exec(argv[0]!, argv.slice(1), {
+      reject: false,
+      env: { KIT_RUNNER_TAG: tag, KIT_RUNNER_KIT: kit, KIT_RUNNER_REASON: reason, KIT_RUNNER_NODE: this.engine.node },
+    });
+    if (r.exitCode !== 0) this.logger.error(`${tag}: escalation command failed: exit ${r.exitCode}: ${r.stderr.trim().slice(-300)}`);
+    return r.exitCode === 0;
   }
 }
