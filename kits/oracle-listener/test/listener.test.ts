@@ -1,0 +1,34 @@
+/**
+ * oracle-listener: the contract shape and the in-process lifecycle against the fake lsnrctl of
+ * kits/oracle/test/fixtures/bin. The CLI, hierarchy and failure cases are in
+ * kits/oracle/test/oracle.test.ts (the listener is the database's child there).
+ */
+import { describe, expect, it } from 'vitest';
+import { createTestContext, KitTester } from '@recovery-kit/testing';
+import kit, { completed, tnsErrors } from '../src/index.ts';
+import { fakeHome } from '../../oracle/test/fakehome.ts';
+
+const fh = fakeHome();
+new KitTester(kit, { packageJson: new URL('../package.json', import.meta.url) }).run({
+  lifecycle: { context: { options: { home: fh.home, listener: fh.listener } }, teardown: () => fh.cleanup() },
+});
+
+describe('oracle-listener: lsnrctl output', () => {
+  it('reads TNS errors and success', () => {
+    const text = 'Connecting to (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=h)(PORT=1521)))\nTNS-12541: TNS:no listener\n TNS-12560: TNS:protocol adapter error\n  TNS-00511: No listener\n   Linux Error: 111: Connection refused\n';
+    expect(tnsErrors(text)).toEqual(['TNS-12541: TNS:no listener', 'TNS-12560: TNS:protocol adapter error', 'TNS-00511: No listener', 'Linux Error: 111: Connection refused']);
+    expect(completed(text)).toBe(false);
+    expect(completed('The command completed successfully\n')).toBe(true);
+  });
+
+  it('a listener name missing from listener.ora fails start with TNS-01151 and a fix', async () => {
+    const h = fakeHome();
+    const ctx = createTestContext(kit, { options: { home: h.home, listener: 'NOT_CONFIGURED' } });
+    try {
+      await expect(kit.actions.restore(ctx)).rejects.toThrow(/TNS-01151: Missing listener name, NOT_CONFIGURED, in LISTENER.ORA/);
+    } finally {
+      ctx.dispose();
+      h.cleanup();
+    }
+  });
+});
