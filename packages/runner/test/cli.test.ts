@@ -274,3 +274,30 @@ describe('timeouts, quickCheck, recover, monitor', () => {
     expect((await sb.run(['action', 'a', 'nosuchaction'])).exitCode).toBe(3);
   });
 });
+
+describe('help', () => {
+  it('every command answers --help with its usage, exit 0', async () => {
+    const sb = recSandbox();
+    for (const cmd of ['status', 'kits', 'create', 'extend', 'unextend', 'delete', 'dep', 'action', 'tunables', 'monitor']) {
+      const r = await sb.run([cmd, '--help']);
+      expect(r.exitCode, cmd).toBe(0);
+      expect(r.stdout, cmd).toMatch(new RegExp(`Usage: kit-runner ${cmd}`));
+      expect(r.stdout, cmd).toMatch(/--state-dir DIR/);
+    }
+    const top = await sb.run(['--help']);
+    expect(top.exitCode).toBe(0);
+    expect(top.stdout).toMatch(/Exit codes: 0 ok/);
+    expect((await sb.run([])).exitCode).toBe(2);
+    const create = await sb.run(['create', 'rec', '--help']);
+    expect(create.stdout).toMatch(/sleepMs\s+integer/);
+  });
+
+  it('tunables shows values, defaults and their source', async () => {
+    const sb = recSandbox();
+    sb.setTunables({ LKCHECKINTERVAL: 30 });
+    const r = await sb.ok(['tunables', '--json']);
+    const rows = (r.json as { tunables: Array<{ name: string; value: string; source: string; owner: string }> }).tunables;
+    expect(rows.find((t) => t.name === 'LKCHECKINTERVAL')).toMatchObject({ value: '30', source: 'file', owner: 'runner' });
+    expect(rows.find((t) => t.name === 'REC_RESTORE_TIMEOUT')).toMatchObject({ value: '30', source: 'default', owner: 'rec' });
+  });
+});

@@ -188,6 +188,12 @@ export async function main(argv: string[]): Promise<number> {
     const values = parsed.values as Invocation['values'];
     if (values.help) {
       process.stdout.write(commandHelp(name, spec));
+      // `create KIT_TYPE --help`: the kit's own options too.
+      if (name === 'create' && parsed.positionals[0]) {
+        const { run } = await import('./cmd-kits.ts');
+        process.stdout.write(`\n`);
+        return await run({ settings: resolveSettings(values as GlobalFlags), values: {}, positionals: ['kits', parsed.positionals[0]], rest: [] });
+      }
       return ExitCode.OK;
     }
     const settings = resolveSettings(values as GlobalFlags);
