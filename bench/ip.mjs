@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+// Benchmark of the IP kit through the real kit-runner, in network namespaces it creates and
+// always removes: node A and node B on one bridged link, client C (the bridge's namespace).
+//
+// Per address family, repeated RUNS times (default 10):
+//   restore   `kit-runner action vip restore` on node-a (address nowhere before): wall time of the
+//             process, and the time from the process start until the address answers a ping
+//             from C (C pings every 10 ms with timestamps, ping -D);
+//   switch    `kit-runner action vip restore --node node-b` while node-a holds it (the runner
+//             removes it from A, then restores on B): wall time, and the longest gap between two
+//             replies C gets meanwhile (the outage a client sees);
+//   remove    `kit-runner action vip remove --node node-b`: wall time.
+// Needs root, iproute2, iputils-arping, iputils-ping, procps; the kit must be built.
+// Usage: node bench/ip.mjs [RUNS]
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const RUNS = Number(process.argv[2] ?? 10);
+if (process.getuid?.() !== 0) {
+  console.error('bench/ip.mjs needs root (it creates network namespaces)');
+  process.exit(2);
+}
+const bin = fileURLToPath(new URL('../packages/runner/bin/kit-runner.js', import.meta.url));
+const kits = fileURLToPath(new URL('../kits', import.meta.url));
+if (!existsSync(join(kits, 'ip', 'dist', 'index.js'))) {
+  console.error('build the kit first: pnpm --filter @recovery-kit/kit-ip build');
+  process.exit(2);
+}
+
+const prefix = `rkip-bench-${randomBytes(3).toString('hex')}`;
+const [A, B, C] = ['a', 'b', 'c'].map((n) => `${prefix}-${n}`);
+const sh = (file, ...args) => {
+  const r = spawnSync(file, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${file} ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+};
+const ipn = (ns, ...args) => sh('ip', '-n', ns, ...args);
+const work = mkdtempSync(join(tmpdir(), 'rk-bench-ip-'));
+const env = { ...process.env, KIT_RUNNER_STATE_DIR: join(work, 'state'), KIT_RUNNER_TUNABLES: join(work, 'conf'), KIT_RUNNER_KITS_DIR: kits };
+writeFileSync(join(work, 'conf'), 'NOBCASTPING=1\n');
+
+function cleanup() {
+  for (const ns of [A, B, C]) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+  rmSync(work, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+
+function topology() {
+  for (const ns of [A, B, C]) {
+    sh('ip', 'netns', 'add', ns);
+    ipn(ns, 'link', 'set', 'lo', 'up');
+  }
+  ipn(C, 'link', 'add', 'br0', 'type', 'bridge', 'stp_state', '0', 'mcast_snooping', '0');
+  ipn(C, 'link', 'add', 'ca', 'type', 'veth', 'peer', 'name', 'va', 'netns', A);
+  ipn(C, 'link', 'add', 'cb', 'type', 'veth', 'peer', 'name', 'vb', 'netns', B);
+  for (const p of ['ca', 'cb']) ipn(C, 'link', 'set', p, 'master', 'br0'), ipn(C, 'link', 'set', p, 'up');
+  ipn(C, 'link', 'set', 'br0', 'up');
+  ipn(A, 'link', 'set', 'va', 'up');
+  ipn(B, 'link', 'set', 'vb', 'up');
+  for (const [ns, dev, n] of [[A, 'va', 1], [B, 'vb', 2], [C, 'br0', 3]]) {
+    ipn(ns, 'addr', 'add', `192.0.2.${n}/24`, 'dev', dev);
+    ipn(ns, 'addr', 'add', `fd00:db8:1::${n}/64`, 'dev', dev, 'nodad');
+  }
+}
+
+/** Runs kit-runner; resolves with the wall time in ms (rejects on a non-zero exit). */
+function kr(args, node = 'node-a') {
+  return new Promise((resolve, reject) => {
+    const t = performance.now();
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...env, KIT_RUNNER_NODE: node }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => (code === 0 ? resolve(performance.now() - t) : reject(new Error(`kit-runner ${args.join(' ')}: exit ${code}\n${err}`))));
+  });
+}
+
+/** A 10 ms ping from C with kernel-receive timestamps; stop() returns the reply times (epoch ms). */
+function pinger(address) {
+  const child = spawn('ip', ['netns', 'exec', C, 'ping', '-n', '-D', '-i', '0.01', '-W', '1', address], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  return {
+    stop: () =>
+      new Promise((resolve) => {
+        child.on('close', () => resolve([...out.matchAll(/^\[(\d+\.\d+)\] \d+ bytes from/gm)].map((m) => Number(m[1]) * 1000)));
+        child.kill('SIGINT');
+      }),
+  };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const stats = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], p90: s[Math.min(s.length - 1, Math.floor(s.length * 0.9))], min: s[0], max: s[s.length - 1] };
+};
+const fmt = (r) => `median ${r.median.toFixed(0).padStart(5)} ms   p90 ${r.p90.toFixed(0).padStart(5)} ms   min ${r.min.toFixed(0).padStart(5)} ms   max ${r.max.toFixed(0).padStart(5)} ms`;
+
+async function family(name, cidr, bare) {
+  const tag = `vip-${name}`;
+  await kr(['create', 'ip', '--tag', tag, '--opt', `address=${cidr}`, '--opt', `netns=${A}`]);
+  await kr(['extend', tag, '--server', 'node-b', '--priority', '2', '--opt', `netns=${B}`]);
+  const m = { restore: [], answers: [], switch: [], outage: [], remove: [] };
+  for (let i = 0; i < RUNS; i++) {
+    let p = pinger(bare);
+    await sleep(50);
+    const start = Date.now();
+    m.restore.push(await kr(['action', tag, 'restore']));
+    await sleep(300);
+    let replies = await p.stop();
+    const first = replies.find((t) => t >= start);
+    if (first === undefined) throw new Error(`${bare} did not answer C after restore on node-a`);
+    m.answers.push(first - start);
+
+    p = pinger(bare);
+    await sleep(300);
+    const sw = Date.now();
+    m.switch.push(await kr(['action', tag, 'restore', '--node', 'node-b'], 'node-b'));
+    await sleep(1500);
+    replies = (await p.stop()).filter((t) => t >= sw - 100);
+    let gap = 0;
+    for (let j = 1; j < replies.length; j++) gap = Math.max(gap, replies[j] - replies[j - 1]);
+    if (!replies.length || replies[replies.length - 1] < sw) throw new Error(`${bare} did not answer C after the switch to node-b`);
+    m.outage.push(gap);
+
+    m.remove.push(await kr(['action', tag, 'remove', '--node', 'node-b'], 'node-b'));
+    await sleep(200);
+  }
+  return m;
+}
+
+try {
+  topology();
+  await sleep(200);
+  const floor = [];
+  for (let i = 0; i < 10; i++) {
+    const t = performance.now();
+    spawnSync(process.execPath, ['-e', '0']);
+    floor.push(performance.now() - t);
+  }
+  const results = { IPv4: await family('v4', '192.0.2.100/24', '192.0.2.100'), IPv6: await family('v6', 'fd00:db8:1::100/64', 'fd00:db8:1::100') };
+  console.log(`node ${process.version}, kernel ${sh('uname', '-r').trim()}, ${RUNS} runs per figure, default tunables (IP_DAD_PROBES=1, IP_ARP_COUNT=2), ${new Date().toISOString()}`);
+  console.log(`${'node -e 0 (process floor)'.padEnd(52)} ${fmt(stats(floor))}`);
+  for (const [fam, m] of Object.entries(results)) {
+    console.log(`${`${fam} restore on node-a: kit-runner wall time`.padEnd(52)} ${fmt(stats(m.restore))}`);
+    console.log(`${`${fam} restore on node-a: start -> answers from C`.padEnd(52)} ${fmt(stats(m.answers))}`);
+    console.log(`${`${fam} switch A -> B (restore --node node-b): wall`.padEnd(52)} ${fmt(stats(m.switch))}`);
+    console.log(`${`${fam} switch A -> B: longest reply gap seen by C`.padEnd(52)} ${fmt(stats(m.outage))}`);
+    console.log(`${`${fam} remove on node-b: kit-runner wall time`.padEnd(52)} ${fmt(stats(m.remove))}`);
+  }
+} finally {
+  cleanup();
+}
