@@ -1,0 +1,203 @@
+/**
+ * The Route 53 calls the kit makes, each with the kit's retry policy (LifeKeeper's try counts and
+ * intervals) on top of the SDK's own quick retries, bounded by the action's deadline.
+ */
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  ListHostedZonesCommand,
+  ListResourceRecordSetsCommand,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import { KitError, type Logger } from '@recovery-kit/sdk';
+import { route53Error, type Route53Action } from './errors.ts';
+import { bareZoneId, canonicalZone, sameName } from './names.ts';
+
+export type Route53Api = Pick<Route53Client, 'send'>;
+
+/** What every call needs: where to log, when to stop. */
+export interface Io {
+  logger: Logger;
+  signal: AbortSignal;
+  /** Epoch ms after which no new attempt starts (the action's deadline minus a reserve). */
+  deadline: number;
+}
+
+export interface RetryPolicy {
+  /** Attempts in all (LifeKeeper's *_TRY_COUNT). */
+  tries: number;
+  /** Milliseconds between attempts (LifeKeeper's *_INTERVAL). */
+  intervalMs: number;
+}
+
+export interface Zone {
+  id: string;
+  /** With the trailing dot, lower case. */
+  name: string;
+  private: boolean;
+  records?: number | undefined;
+}
+
+export interface RecordValue {
+  type: 'A' | 'AAAA';
+  ttl: number | undefined;
+  values: string[];
+  /** An alias record (no values of its own). */
+  alias?: string | undefined;
+}
+
+export const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (ms <= 0 || signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+const tries = (n: number) => `${n} ${n === 1 ? 'try' : 'tries'}`;
+
+/**
+ * Runs `fn` up to `policy.tries` times while it fails with a retryable error (throttling,
+ * PriorRequestNotComplete, 5xx, network) and time remains. Other errors fail at once.
+ */
+export async function withRetries<T>(io: Io, action: Route53Action, subject: string, policy: RetryPolicy, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn(io.signal);
+    } catch (err) {
+      const e = route53Error(err, action, subject, io.signal);
+      if (io.signal.aborted) throw e;
+      const outOfTime = Date.now() + policy.intervalMs >= io.deadline;
+      if (!e.retryable || attempt >= policy.tries || outOfTime) {
+        if (attempt === 1) throw e;
+        const why = attempt >= policy.tries ? `gave up after ${tries(attempt)} ${policy.intervalMs / 1000} s apart` : `gave up after ${tries(attempt)}: the action's time is nearly out`;
+        throw new KitError(e.code, `${e.message} (${why})`, e.exitCode, { field: e.field, fix: e.fix, cause: e, retryable: e.retryable, details: { ...e.details, tries: attempt } });
+      }
+      io.logger.warn(`${e.message}; trying again in ${policy.intervalMs / 1000} s (try ${attempt} of ${policy.tries})`);
+      await sleep(policy.intervalMs, io.signal);
+    }
+  }
+}
+
+/** Every hosted zone of the account (ListHostedZones, paged). */
+export async function listZones(client: Route53Api, io: Io, policy: RetryPolicy): Promise<Zone[]> {
+  const zones: Zone[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await withRetries(io, 'ListHostedZones', 'the hosted zones of the account', policy, (abortSignal) =>
+      client.send(new ListHostedZonesCommand({ ...(marker ? { Marker: marker } : {}) }), { abortSignal }),
+    );
+    for (const z of page.HostedZones ?? []) {
+      zones.push({ id: bareZoneId(z.Id ?? ''), name: canonicalZone(z.Name ?? ''), private: z.Config?.PrivateZone === true, records: z.ResourceRecordSetCount });
+    }
+    marker = page.IsTruncated ? page.NextMarker : undefined;
+  } while (marker);
+  return zones;
+}
+
+export const describeZone = (z: Zone) => `${z.name} (${z.id}, ${z.private ? 'private' : 'public'})`;
+
+/**
+ * The simple (no SetIdentifier) record `fqdn`/`type`, or undefined when there is none.
+ * Uses ListResourceRecordSets starting at the name and type (one short page).
+ */
+export async function readRecord(client: Route53Api, io: Io, policy: RetryPolicy, zone: { id: string; name: string }, fqdn: string, type: 'A' | 'AAAA'): Promise<RecordValue | undefined> {
+  const out = await withRetries(io, 'ListResourceRecordSets', `${fqdn} ${type} in zone ${zone.name}`, policy, (abortSignal) =>
+    client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone.id, StartRecordName: fqdn, StartRecordType: type, MaxItems: 10 }), { abortSignal }),
+  );
+  for (const r of out.ResourceRecordSets ?? []) {
+    if (!sameName(r.Name ?? '', fqdn) || r.Type !== type) continue;
+    if (r.SetIdentifier) continue;
+    return {
+      type,
+      ttl: r.TTL,
+      values: (r.ResourceRecords ?? []).map((v) => v.Value ?? '').filter(Boolean),
+      ...(r.AliasTarget?.DNSName ? { alias: r.AliasTarget.DNSName } : {}),
+    };
+  }
+  return undefined;
+}
+
+/** UPSERTs `fqdn` `type` `ttl` `value`; returns the change id (`/change/C...`). */
+export async function upsertRecord(
+  client: Route53Api,
+  io: Io,
+  policy: RetryPolicy,
+  zone: { id: string; name: string },
+  fqdn: string,
+  type: 'A' | 'AAAA',
+  ttl: number,
+  value: string,
+  comment: string,
+): Promise<{ changeId: string; submittedAt: Date | undefined }> {
+  const out = await withRetries(io, 'ChangeResourceRecordSets', `UPSERT ${fqdn} ${type} ${value} in zone ${zone.name}`, policy, (abortSignal) =>
+    client.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zone.id,
+        ChangeBatch: { Comment: comment.slice(0, 256), Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: fqdn, Type: type, TTL: ttl, ResourceRecords: [{ Value: value }] } }] },
+      }),
+      { abortSignal },
+    ),
+  );
+  return { changeId: out.ChangeInfo?.Id ?? '', submittedAt: out.ChangeInfo?.SubmittedAt };
+}
+
+export interface WaitPolicy {
+  /** First GetChange this long after the submit; each next interval 1.5 times the previous. */
+  firstMs: number;
+  /** Longest interval between polls (ROUTE53_CHANGEID_INTERVAL). */
+  maxIntervalMs: number;
+  /** How long to wait in all (ROUTE53_CHANGEID_TRY_COUNT x ROUTE53_CHANGEID_INTERVAL, capped by the action's time). */
+  budgetMs: number;
+}
+
+export interface WaitResult {
+  status: 'INSYNC' | 'PENDING';
+  polls: number;
+  waitedMs: number;
+}
+
+/** The poll times (ms after the submit) a wait makes: firstMs, growing by 1.5x up to maxIntervalMs, the last at the budget's end. */
+export function pollSchedule(p: WaitPolicy): number[] {
+  const out: number[] = [];
+  let at = 0;
+  let step = Math.min(p.firstMs, p.maxIntervalMs);
+  for (;;) {
+    at += step;
+    if (at >= p.budgetMs) {
+      out.push(p.budgetMs);
+      return out;
+    }
+    out.push(at);
+    step = Math.min(step * 1.5, p.maxIntervalMs);
+  }
+}
+
+/**
+ * Polls GetChange until INSYNC or the budget is spent. A GetChange that fails with a retryable
+ * error counts as a poll that saw nothing; any other error fails the wait.
+ */
+export async function waitInsync(client: Route53Api, io: Io, policy: WaitPolicy, changeId: string): Promise<WaitResult> {
+  const started = Date.now();
+  const budget = Math.max(0, Math.min(policy.budgetMs, io.deadline - started));
+  const schedule = pollSchedule({ ...policy, budgetMs: budget });
+  let polls = 0;
+  for (const at of schedule) {
+    await sleep(started + at - Date.now(), io.signal);
+    if (io.signal.aborted) break;
+    polls++;
+    try {
+      const out = await client.send(new GetChangeCommand({ Id: changeId }), { abortSignal: io.signal });
+      if (out.ChangeInfo?.Status === 'INSYNC') return { status: 'INSYNC', polls, waitedMs: Date.now() - started };
+    } catch (err) {
+      const e = route53Error(err, 'GetChange', changeId, io.signal);
+      if (!e.retryable || io.signal.aborted) throw e;
+      io.logger.warn(`${e.message}; polling again`);
+    }
+  }
+  return { status: 'PENDING', polls, waitedMs: Date.now() - started };
+}
