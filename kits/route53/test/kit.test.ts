@@ -60,7 +60,7 @@ function ctxFor(action: string, o: Partial<TestContextOptions> & { address?: str
 async function run<R = void>(action: 'create' | 'restore' | 'recover' | 'remove' | 'quickCheck' | 'extend', o: Parameters<typeof ctxFor>[1] = {}): Promise<{ result: R; logs: string[] }> {
   const ctx = ctxFor(action, o);
   try {
-    const result = (await (kit.actions[action] as (c: typeof ctx) => Promise<R>)(ctx)) as R;
+    const result = (await (kit.actions[action] as unknown as (c: typeof ctx) => Promise<R>)(ctx)) as R;
     return { result, logs: ctx.logs.map((l) => `${l.level}: ${l.message}`) };
   } finally {
     ctx.dispose();
