@@ -312,6 +312,41 @@ describe.skipIf(!env.ok)(`postgresql: a real server through kit-runner${SKIP}`, 
       expect((await run('action', 'pg', 'remove')).exitCode).toBe(0);
     });
 
+    it('passwordFile: a scram-sha-256 role checked with a pgpass file; the password is in no output, log or store', async () => {
+      expect((await run('action', 'pg', 'restore')).exitCode).toBe(0);
+      const secret = 'c0rrect-h0rse-never-logged';
+      const { default: pg } = await import('pg');
+      const admin = new pg.Client({ host: cluster.socketDir, port: cluster.port, user: 'postgres', database: 'postgres' });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE ROLE rkmon LOGIN PASSWORD '${secret}'`);
+        // scram for rkmon over the socket, ahead of the peer line.
+        const { readFileSync } = await import('node:fs');
+        const hba = join(cluster.dataDir, 'pg_hba.conf');
+        writeFileSync(hba, `local all rkmon scram-sha-256\n${readFileSync(hba, 'utf8')}`);
+        await admin.query('SELECT pg_reload_conf()');
+      } finally {
+        await admin.end();
+      }
+      const pw = join(cluster.base, 'rkmon.pgpass');
+      writeFileSync(pw, `localhost:${cluster.port}:postgres:rkmon:${secret}\n`, { mode: 0o600 });
+      const c = await run('create', 'postgresql', '--tag', 'pg-pw', ...opts(), '--opt', 'dbUser=rkmon', '--opt', `passwordFile=${pw}`);
+      expect(c.exitCode, c.stderr).toBe(0);
+      const q = await run('action', 'pg-pw', 'quickCheck', '-v');
+      expect(q.stdout).toMatch(/healthy/);
+      // A wrong password: the server answers but refuses: "could not tell", not a restart.
+      writeFileSync(pw, `localhost:${cluster.port}:postgres:rkmon:wrong\n`, { mode: 0o600 });
+      const bad = await run('action', 'pg-pw', 'quickCheck', '-v');
+      expect(bad.exitCode).toBe(0);
+      expect(bad.stdout).toMatch(/could not tell: .*refuses the kit's connection as role rkmon.*28P01/);
+      chmodSync(pw, 0o644);
+      const loose = await run('action', 'pg-pw', 'quickCheck');
+      expect(loose.stderr + loose.stdout).toMatch(/has group or world access/);
+      for (const text of [c.stdout, c.stderr, q.stdout, q.stderr, bad.stdout, bad.stderr, sb.storeBytes()]) expect(text).not.toContain(secret);
+      await run('delete', 'pg-pw', '--force');
+      expect((await run('action', 'pg', 'remove')).exitCode).toBe(0);
+    });
+
     it('expectedRole=standby on a primary: quickCheck fails with the reason', async () => {
       expect((await run('action', 'pg', 'restore')).exitCode).toBe(0);
       const ctx = createTestContext(kit, { options: { ...cluster.options, expectedRole: 'standby' }, action: 'quickCheck' });
