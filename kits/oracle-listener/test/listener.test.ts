@@ -3,12 +3,13 @@
  * kits/oracle/test/fixtures/bin. The CLI, hierarchy and failure cases are in
  * kits/oracle/test/oracle.test.ts (the listener is the database's child there).
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createTestContext, KitTester } from '@recovery-kit/testing';
 import kit, { completed, tnsErrors } from '../src/index.ts';
 import { fakeHome } from '../../oracle/test/fakehome.ts';
 
 const fh = fakeHome();
+afterAll(() => fh.cleanup());
 new KitTester(kit, { packageJson: new URL('../package.json', import.meta.url) }).run({
   lifecycle: { context: { options: { home: fh.home, listener: fh.listener } }, teardown: () => fh.cleanup() },
 });

@@ -48,6 +48,7 @@ describe('oracle: parsing sqlplus output', () => {
 
 // Shape of the kit, and the in-process lifecycle (restore twice, remove twice) on a fake home.
 const lifeHome: FakeHome = fakeHome();
+afterAll(() => lifeHome.cleanup());
 new KitTester(kit, { packageJson: new URL('../package.json', import.meta.url) }).run({
   lifecycle: { context: { options: { sid: lifeHome.sid, home: lifeHome.home, protectListener: false } }, teardown: () => lifeHome.cleanup() },
 });

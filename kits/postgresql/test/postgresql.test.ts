@@ -105,6 +105,8 @@ describe('postgresql: pure helpers', () => {
 
 // The shape check (and, on machines that can, the in-process lifecycle against a real server).
 const lifecycleCluster: Cluster | undefined = env.ok ? planCluster(env, 'pglife') : undefined;
+// Also when the lifecycle test is filtered out (vitest -t), the directory must go.
+afterAll(() => lifecycleCluster?.cleanup());
 new KitTester(kit, { packageJson: new URL('../package.json', import.meta.url) }).run(
   lifecycleCluster
     ? {
