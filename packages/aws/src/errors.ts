@@ -12,6 +12,7 @@
  *
  * The abort of an action (its timeout) is passed through as the abort reason.
  */
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { ActionFailedError, ConfigError, KitError, PermissionError, TimeoutError, isKitError } from '@recovery-kit/sdk';
 
 export type AwsService = 'ec2' | 'route53' | 'imds' | 'sts';
@@ -250,6 +251,9 @@ export function mapAwsError(err: unknown, info: AwsCallInfo, signal?: AbortSigna
  */
 export async function awsCall<T>(info: AwsCallInfo, signal: AbortSignal | undefined, fn: (abortSignal: AbortSignal | undefined) => Promise<T>): Promise<T> {
   if (signal?.aborted) throw mapAwsError(signal.reason, info, signal);
+  // Calls fan out (parallel ReplaceRoute...) and each SDK request listens on the action's signal:
+  // raise the listener limit so that Node does not print a false "memory leak" warning.
+  if (signal && getMaxListeners(signal) < 128) setMaxListeners(128, signal);
   try {
     return await fn(signal);
   } catch (err) {

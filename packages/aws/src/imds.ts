@@ -104,6 +104,12 @@ export class ImdsClient {
   #token: { value: string; expiresAt: number } | undefined;
   #tokenInFlight: Promise<string> | undefined;
   #identity: Promise<InstanceIdentity> | undefined;
+  #identityAt = 0;
+  /**
+   * Milliseconds the identity is reused (default 5 minutes): a long-running monitor reads it again
+   * now and then, with its cached token (renewed on a 401 or when its TTL passed).
+   */
+  identityTtlMs = 300_000;
   /** Number of token requests made (for tests and benchmarks). */
   tokenRequests = 0;
   /** Number of metadata GETs made. */
@@ -217,23 +223,21 @@ export class ImdsClient {
   }
 
   /**
-   * The instance's identity (cached for the life of the process: an instance never changes its id,
+   * The instance's identity (reused for `identityTtlMs`: an instance does not change its id,
    * region, AZ or primary ENI; `fresh` asks again).
    */
   identity(signal?: AbortSignal, options: { fresh?: boolean } = {}): Promise<InstanceIdentity> {
-    if (options.fresh || !this.#identity) {
+    if (options.fresh || !this.#identity || Date.now() - this.#identityAt > this.identityTtlMs) {
+      this.#identityAt = Date.now();
+      // Shared by every caller: bounded by the per-request timeouts, not by one caller's signal.
       const p = (async () => {
-        const [instanceId, availabilityZone, mac] = await Promise.all([
-          this.get('meta-data/instance-id', signal),
-          this.get('meta-data/placement/availability-zone', signal),
-          this.get('meta-data/mac', signal),
-        ]);
+        const [instanceId, availabilityZone, mac] = await Promise.all([this.get('meta-data/instance-id'), this.get('meta-data/placement/availability-zone'), this.get('meta-data/mac')]);
         const base = `meta-data/network/interfaces/macs/${mac.toLowerCase()}`;
-        const optional = (path: string) => this.get(path, signal).catch((err: unknown) => (isKitError(err) && err.code === 'IMDS_NOT_FOUND' ? undefined : Promise.reject(err)));
+        const optional = (path: string) => this.get(path).catch((err: unknown) => (isKitError(err) && err.code === 'IMDS_NOT_FOUND' ? undefined : Promise.reject(err)));
         const [region, eniId, vpcId, subnetId, privateIp] = await Promise.all([
           optional('meta-data/placement/region'),
-          this.get(`${base}/interface-id`, signal),
-          this.get(`${base}/vpc-id`, signal),
+          this.get(`${base}/interface-id`),
+          this.get(`${base}/vpc-id`),
           optional(`${base}/subnet-id`),
           optional('meta-data/local-ipv4'),
         ]);
@@ -244,7 +248,17 @@ export class ImdsClient {
         if (this.#identity === p) this.#identity = undefined;
       });
     }
-    return this.#identity!;
+    const shared = this.#identity!;
+    if (!signal) return shared;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      shared.then(
+        (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+        (err: unknown) => (signal.removeEventListener('abort', onAbort), reject(err)),
+      );
+    });
   }
 
   /** Forgets the token and the identity. */
