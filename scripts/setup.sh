@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.8
-APT_PACKAGES=(iproute2 iputils-ping iputils-arping ndisc6 postgresql procps util-linux)
+APT_PACKAGES=(iproute2 iputils-ping iputils-arping postgresql procps util-linux)
 
 if [[ "${1:-}" != "--minimal" ]]; then
   missing=()

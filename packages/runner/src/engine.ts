@@ -315,8 +315,17 @@ export class Engine {
           view.resources[ct]!.servers[server] = { priority, switchback: 'intelligent', overrides: ci.overrides, info: ci.info, state: 'OSU', reason: '', since: '' };
         }
         const { ctx, done } = await this.context(kit, r, server, 'extend', view, { overrides, info: {} });
-        info = (await this.invoke(ctx, done, () => kit.actions.extend!(ctx)))?.info ?? {};
+        const result = await this.invoke(ctx, done, () => kit.actions.extend!(ctx));
+        info = result?.info ?? {};
+        if (result?.options) {
+          const normalized = perServerOverrides(kit, toRaw(result.options), t);
+          kit.options.parse(toRaw({ ...r.options, ...overrides, ...normalized }), `kit ${r.kit} normalized the options of ${t} on ${server} into invalid values`);
+          Object.assign(overrides, normalized);
+        }
       }
+      // Store the typed values (the schema's coercion), not the text given on the command line.
+      const typed = kit.options.parse(toRaw({ ...r.options, ...overrides })) as Record<string, unknown>;
+      for (const k of Object.keys(overrides)) overrides[k] = typed[k];
       infos[t] = { info, overrides };
     }
     this.store.update((d) => {

@@ -159,6 +159,8 @@ export interface CreateResult {
 export interface ExtendResult {
   /** Kit-specific facts for the target server. */
   info?: Record<string, unknown>;
+  /** Normalized per-server option values to store instead of the given ones (perServer fields only). */
+  options?: Record<string, unknown>;
 }
 
 type Action<O, R = void> = (ctx: KitContext<O>) => Promise<R> | R;
