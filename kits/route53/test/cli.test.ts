@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Route53Client } from '@aws-sdk/client-route-53';
-import { startEmulator, type Emulator } from '@recovery-kit/aws-emulator';
+import { startEmulator, twoRegionLayout, type Emulator } from '@recovery-kit/aws-emulator';
 import { createSandbox, type RunResult, type Sandbox } from '@recovery-kit/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { directClient, HERMETIC_ENV, recordValues, setRecord, ZONES, zonesSeed } from './helpers.ts';
@@ -19,6 +19,7 @@ import { canRunNetns, createTwoNodes, netnsSkipReason, type TwoNodes } from './n
 
 const KITS = fileURLToPath(new URL('../..', import.meta.url));
 const built = (p: string) => existsSync(fileURLToPath(new URL(p, import.meta.url)));
+const ec2Built = built('../../ec2/dist/index.js');
 const ready = built('../dist/index.js') && built('../../ip/dist/index.js') && built('../../../packages/aws/dist/index.js');
 const notReady = 'build first: pnpm --filter @recovery-kit/aws --filter @recovery-kit/kit-ip --filter @recovery-kit/kit-route53 build (pnpm test builds everything)';
 if (!ready) console.warn(`[kit-route53] skipping the kit-runner tests: ${notReady}`);
@@ -252,6 +253,72 @@ describe.skipIf(!ready || !canRunNetns)(`route53 over ip through kit-runner, two
     expect(h.sb.storeBytes()).toBe(before);
   });
 });
+
+/** The destination -> target map of a route table in the emulator. */
+function routes(region: string, routeTableId: string): Record<string, string> {
+  const t = emu.state.ec2(region).routeTables.get(routeTableId)!;
+  return Object.fromEntries(t.routes.map((r) => [r.destinationCidrBlock ?? r.destinationIpv6CidrBlock ?? '?', r.networkInterfaceId ?? r.gatewayId ?? '?']));
+}
+
+describe.skipIf(!ready || !canRunNetns || !ec2Built)(
+  `the cross-region guide's hierarchy, route53 over ec2 (route-table scenario) over ip, one instance per region${ready && canRunNetns && ec2Built ? '' : ` (skipped: ${!ec2Built ? 'kits/ec2 is not built (pnpm --filter @recovery-kit/kit-ec2 build)' : !ready ? notReady : netnsSkipReason})`}`,
+  () => {
+    const { seed, ids } = twoRegionLayout();
+    let sb: Sandbox;
+    let nodes: TwoNodes;
+    beforeEach(async () => {
+      emu.reset();
+      emu.config.route53ChangeDelayMs = 0;
+      await emu.seed(seed);
+      nodes = createTwoNodes();
+      sb = createSandbox({ kitsDirs: [KITS], tunables: TUNABLES });
+    });
+    afterEach(() => {
+      nodes?.destroy();
+      sb?.cleanup();
+    });
+    // Each node is an EC2 instance in its region: its own IMDS (identity and role credentials).
+    const envOf = (node: Node) => ({ ...HERMETIC_ENV, ...emu.env({ instanceId: node === 'node-a' ? ids.primary.instanceId : ids.secondary.instanceId }) });
+    const ok = async (args: string[], node: Node = 'node-a') => {
+      const r = await sb.run([...args, '--node', node], { node, env: envOf(node) });
+      expect(r.exitCode, `kit-runner ${args.join(' ')} --node ${node}\n${r.stdout}\n${r.stderr}`).toBe(0);
+      return r;
+    };
+    const app = () => recordValues(direct, ids.hostedZoneId, ids.recordName);
+
+    it('switched over to region B and back: the record, the route and the address follow each time', async () => {
+      await ok(['create', 'ip', '--tag', 'ip-route53', '--opt', 'address=10.1.0.10/32', '--opt', 'device=eth0', '--opt', `netns=${nodes.a}`]);
+      await ok(['extend', 'ip-route53', '--server', 'node-b', '--priority', '2', '--opt', 'address=10.2.0.10/32', '--opt', `netns=${nodes.b}`]);
+      await ok(['create', 'ec2', '--tag', 'ec2-route53', '--opt', 'scenario=route-table', '--opt', 'ipResource=ip-route53', '--opt', 'createMissing=true']);
+      await ok(['extend', 'ec2-route53', '--server', 'node-b', '--priority', '2', '--opt', `region=${ids.secondary.region}`]);
+      await ok(['create', 'route53', '--tag', 'route53-app', '--opt', 'zone=example.com', '--opt', 'host=app', '--opt', 'ip=ip-route53']);
+      await ok(['dep', 'add', 'route53-app', 'ec2-route53']);
+      await ok(['extend', 'route53-app', '--server', 'node-b', '--priority', '2']);
+      expect(await app()).toEqual({ values: [ids.primary.publicIp], ttl: 60 });
+
+      const up = await ok(['action', 'route53-app', 'restore']);
+      expect(up.stderr).toMatch(/restore ip-route53: ok[\s\S]*restore ec2-route53: ok[\s\S]*restore route53-app: ok/);
+      expect(nodes.addrs(nodes.a)).toContain('10.1.0.10');
+      expect(routes(ids.primary.region, ids.primary.routeTableId)['10.1.0.10/32']).toBe(ids.primary.eniId);
+      expect(await app()).toEqual({ values: ['10.1.0.10'], ttl: 10 });
+
+      const move = await ok(['action', 'route53-app', 'restore'], 'node-b');
+      expect(move.stderr).toMatch(/remove route53-app on node-a: ok[\s\S]*remove ec2-route53 on node-a: ok[\s\S]*remove ip-route53 on node-a: ok/);
+      expect(nodes.addrs(nodes.a)).not.toContain('10.1.0.10');
+      expect(nodes.addrs(nodes.b)).toContain('10.2.0.10');
+      expect(routes(ids.secondary.region, ids.secondary.routeTableId)['10.2.0.10/32']).toBe(ids.secondary.eniId);
+      expect(await app()).toEqual({ values: ['10.2.0.10'], ttl: 10 });
+      const mon = await ok(['monitor', '--once', '--json'], 'node-b');
+      expect((mon.json as { outcomes: Array<{ tag: string; result: string }> }).outcomes.map((o) => `${o.tag}:${o.result}`).sort()).toEqual(['ec2-route53:ok', 'ip-route53:ok', 'route53-app:ok']);
+
+      await ok(['action', 'route53-app', 'restore'], 'node-a');
+      expect(nodes.addrs(nodes.b)).not.toContain('10.2.0.10');
+      expect(nodes.addrs(nodes.a)).toContain('10.1.0.10');
+      expect(await app()).toEqual({ values: ['10.1.0.10'], ttl: 10 });
+      await ok(['action', 'route53-app', 'quickCheck'], 'node-a');
+    });
+  },
+);
 
 describe.skipIf(!ready)('bad input at create: exit codes, messages, store unchanged', () => {
   const h = harness();
