@@ -1,4 +1,5 @@
 /** Seeds and helpers for the EC2 kit's tests (AWS emulator; never a real endpoint). */
+import { createRequire } from 'node:module';
 import type { DependencyView } from '@recovery-kit/sdk';
 import type { Emulator, SeedDocument } from '@recovery-kit/aws-emulator';
 
@@ -120,4 +121,23 @@ export function eniOf(emu: Emulator, eni: string, region = 'us-east-1') {
 
 export function addressOf(emu: Emulator, allocationId: string, region = 'us-east-1') {
   return emu.state.ec2(region).addresses.get(allocationId)!;
+}
+
+/**
+ * Copies a stored resource `n` times (tags `<tag>-<i>`, options changed by `options(i)`), writing the
+ * sandbox's store.json directly: creating hundreds of resources one kit-runner process at a time
+ * would take minutes (each process loads the AWS SDK), and the store copy is exactly what create wrote.
+ */
+export function cloneResource(storeFile: string, tag: string, n: number, options: (i: number) => Record<string, unknown>): string[] {
+  const { readFileSync, writeFileSync } = createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
+  const data = JSON.parse(readFileSync(storeFile, 'utf8')) as { resources: Record<string, { tag: string; id: string; options: Record<string, unknown> }> };
+  const base = data.resources[tag]!;
+  const tags: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = `${tag}-${i}`;
+    data.resources[t] = { ...structuredClone(base), tag: t, id: `${base.id}-${i}`, options: { ...base.options, ...options(i) } };
+    tags.push(t);
+  }
+  writeFileSync(storeFile, JSON.stringify(data, null, 2));
+  return tags;
 }
