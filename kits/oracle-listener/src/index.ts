@@ -11,9 +11,9 @@
  *   within LSNR_STATUS_TIME seconds.
  * - recover: remove, then restore.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
-import { ActionFailedError, ConfigError, defineKit, defineOptions, isKitError, opt, type KitContext, type QuickCheckResult } from '@recovery-kit/sdk';
+import { ActionFailedError, ConfigError, defineKit, defineOptions, findProcesses, isKitError, opt, type KitContext, type QuickCheckResult } from '@recovery-kit/sdk';
 
 const absolute = (what: string) => (v: string) => (isAbsolute(v) ? undefined : { message: `${JSON.stringify(v)} is not an absolute path`, fix: `give the full path of the ${what}` });
 
@@ -38,26 +38,10 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** PIDs of tnslsnr processes serving `name` (cmdline "…/tnslsnr NAME -inherit"). */
 export function listenerPids(name: string): number[] {
   const want = name.toUpperCase();
-  const out: number[] = [];
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      if (/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2))) continue;
-    } catch {
-      continue;
-    }
-    if (argv.some((a, i) => basename(a) === 'tnslsnr' && (argv[i + 1] ?? 'LISTENER').toUpperCase() === want)) out.push(Number(e));
-  }
-  return out;
+  return findProcesses((p) => {
+    const argv = p.argv();
+    return argv.some((a, i) => basename(a) === 'tnslsnr' && (argv[i + 1] ?? 'LISTENER').toUpperCase() === want);
+  });
 }
 
 /** The TNS-/NL- error lines of lsnrctl output, for messages. */

@@ -15,9 +15,9 @@
  *   = OPEN and V$DATABASE.OPEN_MODE, with a per-call timeout (ORACLE_SQL_TIMEOUT).
  * - recover: remove, then restore.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { ActionFailedError, ConfigError, defineKit, defineOptions, isKitError, opt, type KitContext, type QuickCheckResult } from '@recovery-kit/sdk';
+import { ActionFailedError, ConfigError, defineKit, defineOptions, findProcesses, isKitError, opt, type KitContext, type QuickCheckResult } from '@recovery-kit/sdk';
 
 const absolute = (what: string) => (v: string) => (isAbsolute(v) ? undefined : { message: `${JSON.stringify(v)} is not an absolute path`, fix: `give the full path of the ${what}` });
 
@@ -90,26 +90,7 @@ export function parseStatus(r: SqlResult): { status: InstanceStatus; openMode?: 
 /** PIDs of ora_pmon_<SID> (Oracle rewrites argv[0] of its background processes). */
 export function pmonPids(sid: string): number[] {
   const want = `ora_pmon_${sid}`;
-  const out: number[] = [];
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const argv0 = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0')[0]?.trim();
-      if (argv0 !== want) continue;
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      if (/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2))) continue;
-      out.push(Number(e));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
+  return findProcesses((p) => p.argv()[0]?.trim() === want);
 }
 
 /** ORACLE_HOME of SID from oratab lines "SID:HOME:Y|N". */

@@ -5,6 +5,7 @@
  */
 import { readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { findProcesses } from '@recovery-kit/sdk';
 
 export interface PidFile {
   pid: number;
@@ -100,27 +101,7 @@ function realpathOr(p: string): string {
  */
 export function dataDirProcesses(dataDir: string, except?: number): number[] {
   const want = realpathOr(dataDir);
-  const out: number[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    const pid = Number(e);
-    if (pid === except || pid === process.pid) continue;
-    let cwd: string;
-    try {
-      cwd = readlinkSync(`/proc/${pid}/cwd`);
-    } catch {
-      continue;
-    }
-    if (cwd !== want) continue;
-    if (isPostgresProcess(pid)) out.push(pid);
-  }
-  return out;
+  return findProcesses((p) => p.pid !== except && p.pid !== process.pid && p.cwd() === want && isPostgresProcess(p.pid));
 }
 
 export interface PortHolder {

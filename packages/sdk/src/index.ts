@@ -2,3 +2,4 @@ export * from './contract.ts';
 export * from './errors.ts';
 export * from './options.ts';
 export * from './validators.ts';
+export * from './processes.ts';
