@@ -17,6 +17,7 @@ import {
   UsageError,
   isKitError,
   type ActionName,
+  type ChildSpec,
   type DependencyView,
   type Kit,
   type KitContext,
@@ -231,7 +232,7 @@ export class Engine {
       const parsed = kit.options.parse(raw, `invalid options for ${kitType} resource "${tag}"`) as Record<string, unknown>;
       let options = parsed;
       let info: Record<string, unknown> = {};
-      const childSpecs: Array<{ kitType: string; tag: string; options: Record<string, unknown> }> = [];
+      const childSpecs: ChildSpec[] = [];
       if (kit.actions.create) {
         const { ctx, done } = await this.context(kit, { tag, options: parsed }, this.node, 'create', data, { overrides: {}, info: {} });
         let result;
@@ -256,6 +257,13 @@ export class Engine {
         const existing = data.resources[c.tag];
         if (existing) {
           if (existing.kit !== c.kitType) throw new ConflictError('DUPLICATE_TAG', `kit ${kitType} wants a ${c.kitType} child "${c.tag}", but that tag is a ${existing.kit} resource`, { field: 'tag', fix: 'rename one of them' });
+        } else if (c.existing) {
+          const ofType = Object.values(data.resources).filter((r) => r.kit === c.kitType).map((r) => r.tag);
+          throw new NotFoundError('UNKNOWN_TAG', `${kitType} resource "${tag}" needs the existing ${c.kitType} resource "${c.tag}" as its child, and there is no resource "${c.tag}"`, {
+            field: 'tag',
+            fix: ofType.length ? `name one of the ${c.kitType} resources: ${ofType.join(', ')}` : `create the ${c.kitType} resource first: kit-runner create ${c.kitType} --tag ${c.tag} ...`,
+            details: { child: c.tag, kitType: c.kitType },
+          });
         } else await plan(c.kitType, c.tag, toRaw(c.options), undefined);
         deps.push({ parent: tag, child: c.tag });
       }

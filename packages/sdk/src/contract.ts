@@ -143,6 +143,12 @@ export interface ChildSpec {
   kitType: string;
   tag: string;
   options: Record<string, unknown>;
+  /**
+   * The child must already exist (an operator named it in an option): the runner only adds the
+   * dependency, and fails with NOT_FOUND naming the tag when there is no such resource, instead
+   * of trying to create one from `options`.
+   */
+  existing?: boolean;
 }
 
 export interface CreateResult {
