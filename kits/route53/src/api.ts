@@ -9,7 +9,7 @@ import {
   ListResourceRecordSetsCommand,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
-import { KitError, type Logger } from '@recovery-kit/sdk';
+import { ActionFailedError, KitError, type Logger } from '@recovery-kit/sdk';
 import { route53Error, type Route53Action } from './errors.ts';
 import { bareZoneId, canonicalZone, sameName } from './names.ts';
 
@@ -61,24 +61,63 @@ export const sleep = (ms: number, signal: AbortSignal) =>
 const tries = (n: number) => `${n} ${n === 1 ? 'try' : 'tries'}`;
 
 /**
+ * A signal for one call: aborted by the action's signal, or when the kit's own deadline passes
+ * (so the kit reports "no answer" itself, before the runner's timeout turns it into exit 124, or
+ * a quickCheck into "failed").
+ */
+function callSignal(io: Io): { signal: AbortSignal; expired: () => boolean; done: () => void } {
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(new Error('the kit\'s deadline passed')), Math.max(0, io.deadline - Date.now()));
+  const onAbort = () => ctrl.abort(io.signal.reason);
+  if (io.signal.aborted) onAbort();
+  else io.signal.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: ctrl.signal,
+    expired: () => ctrl.signal.aborted && !io.signal.aborted,
+    done: () => {
+      clearTimeout(timer);
+      io.signal.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+function noAnswer(action: Route53Action, subject: string, attempt: number, startedMs: number, cause: unknown): KitError {
+  return new ActionFailedError(
+    `Route 53 ${action} (${subject}) did not answer in time: gave up after ${((Date.now() - startedMs) / 1000).toFixed(1)} s and ${tries(attempt)}, to end before the action's time limit`,
+    {
+      code: 'AWS_UNAVAILABLE',
+      retryable: true,
+      cause,
+      details: { service: 'route53', action, tries: attempt },
+      fix: "check this server's HTTPS path to route53.amazonaws.com (proxy, NAT, VPC endpoint); ROUTE53_REQUEST_TIMEOUT and ROUTE53_MAX_RETRY bound each call, the action's timeout tunable bounds them all",
+    },
+  );
+}
+
+/**
  * Runs `fn` up to `policy.tries` times while it fails with a retryable error (throttling,
  * PriorRequestNotComplete, 5xx, network) and time remains. Other errors fail at once.
  */
 export async function withRetries<T>(io: Io, action: Route53Action, subject: string, policy: RetryPolicy, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const startedMs = Date.now();
   for (let attempt = 1; ; attempt++) {
+    const call = callSignal(io);
     try {
-      return await fn(io.signal);
+      return await fn(call.signal);
     } catch (err) {
+      if (call.expired()) throw noAnswer(action, subject, attempt, startedMs, err);
       const e = route53Error(err, action, subject, io.signal);
       if (io.signal.aborted) throw e;
       const outOfTime = Date.now() + policy.intervalMs >= io.deadline;
       if (!e.retryable || attempt >= policy.tries || outOfTime) {
-        if (attempt === 1) throw e;
+        if (attempt === 1 && !outOfTime) throw e;
         const why = attempt >= policy.tries ? `gave up after ${tries(attempt)} ${policy.intervalMs / 1000} s apart` : `gave up after ${tries(attempt)}: the action's time is nearly out`;
         throw new KitError(e.code, `${e.message} (${why})`, e.exitCode, { field: e.field, fix: e.fix, cause: e, retryable: e.retryable, details: { ...e.details, tries: attempt } });
       }
       io.logger.warn(`${e.message}; trying again in ${policy.intervalMs / 1000} s (try ${attempt} of ${policy.tries})`);
       await sleep(policy.intervalMs, io.signal);
+    } finally {
+      call.done();
     }
   }
 }
@@ -183,20 +222,25 @@ export function pollSchedule(p: WaitPolicy): number[] {
  */
 export async function waitInsync(client: Route53Api, io: Io, policy: WaitPolicy, changeId: string): Promise<WaitResult> {
   const started = Date.now();
-  const budget = Math.max(0, Math.min(policy.budgetMs, io.deadline - started));
+  // The last poll must still have time to be answered before the deadline.
+  const budget = Math.max(0, Math.min(policy.budgetMs, io.deadline - started - 1000));
   const schedule = pollSchedule({ ...policy, budgetMs: budget });
   let polls = 0;
   for (const at of schedule) {
     await sleep(started + at - Date.now(), io.signal);
     if (io.signal.aborted) break;
     polls++;
+    const call = callSignal(io);
     try {
-      const out = await client.send(new GetChangeCommand({ Id: changeId }), { abortSignal: io.signal });
+      const out = await client.send(new GetChangeCommand({ Id: changeId }), { abortSignal: call.signal });
       if (out.ChangeInfo?.Status === 'INSYNC') return { status: 'INSYNC', polls, waitedMs: Date.now() - started };
     } catch (err) {
+      if (call.expired()) break;
       const e = route53Error(err, 'GetChange', changeId, io.signal);
       if (!e.retryable || io.signal.aborted) throw e;
       io.logger.warn(`${e.message}; polling again`);
+    } finally {
+      call.done();
     }
   }
   return { status: 'PENDING', polls, waitedMs: Date.now() - started };

@@ -298,7 +298,7 @@ export function createRoute53Kit(deps: Route53KitDeps = {}): Kit<Route53Options>
       return {
         options: { ...ctx.options, zone: zone.name.replace(/\.$/, ''), zoneId: zone.id },
         info: { zoneId: zone.id, zoneName: zone.name, privateZone: zone.private, fqdn },
-        children: [{ kitType: 'ip', tag: ctx.options.ip, options: {} }],
+        children: [{ kitType: 'ip', tag: ctx.options.ip, options: {}, existing: true }],
       };
     },
 

@@ -355,11 +355,12 @@ describe.skipIf(!ready)('bad input at create: exit codes, messages, store unchan
     });
   }
 
-  it('an IP tag that does not exist is refused (exit 6, store unchanged)', async () => {
+  it('an IP tag that does not exist is refused (exit 10, store unchanged)', async () => {
     const before = h.sb.storeBytes();
     const r = await h.rk(['create', 'route53', '--tag', 'route53-www', '--opt', 'zone=example.com', '--opt', 'host=www', '--opt', 'ip=no-such-ip']);
-    expect(r.exitCode).toBe(6);
-    expect(r.stderr).toMatch(/no-such-ip/);
+    expect(r.exitCode).toBe(10);
+    expect(r.stderr).toMatch(/route53 resource "route53-www" needs the existing ip resource "no-such-ip" as its child, and there is no resource "no-such-ip"/);
+    expect(r.stderr).toMatch(/create the ip resource first: kit-runner create ip --tag no-such-ip/);
     expect(h.sb.storeBytes()).toBe(before);
   });
 

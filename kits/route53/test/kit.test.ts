@@ -83,7 +83,7 @@ describe('create', () => {
     const { result, logs } = await run<{ options: Route53Options; info: Record<string, unknown>; children: unknown[] }>('create', { options: { zone: 'Example.COM.', zoneId: undefined } });
     expect(result.options).toMatchObject({ zone: 'example.com', zoneId: ZONES.public, host: 'www', ip: 'ip-route53' });
     expect(result.info).toMatchObject({ zoneId: ZONES.public, zoneName: 'example.com.', privateZone: false, fqdn: 'www.example.com.' });
-    expect(result.children).toEqual([{ kitType: 'ip', tag: 'ip-route53', options: {} }]);
+    expect(result.children).toEqual([{ kitType: 'ip', tag: 'ip-route53', options: {}, existing: true }]);
     expect(logs.join('\n')).toMatch(/hosted zones of the account: example\.com\. \(Z0R53PUBLIC000000001, public\), internal\.example\.com\. \(Z0R53PRIVATE00000002, private\)/);
     // The result must be valid options for the schema (the runner parses them again).
     expect(kit.options.check(result.options as never).ok).toBe(true);
@@ -327,6 +327,26 @@ describe('quickCheck and recover', () => {
     emu.faults.clear();
     emu.faults.unauthorized('ListResourceRecordSets', { count: 100 });
     expect((await run<QuickCheckResult>('quickCheck')).result.status).toBe('unknown');
+  });
+
+  it('an API that hangs: quickCheck says "unknown" before its time limit (never "failed" by the runner\'s timeout)', async () => {
+    await run('restore');
+    emu.faults.latency('ListResourceRecordSets', 30_000, { count: 1 });
+    const t0 = Date.now();
+    const { result } = await run<QuickCheckResult>('quickCheck', { timeoutMs: 3000 });
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(result.status).toBe('unknown');
+    expect(result.status === 'unknown' && result.reason).toMatch(/ListResourceRecordSets .* did not answer in time: gave up after 2\.\d s and 1 try/);
+  });
+
+  it('an API that hangs: restore fails with its own clear message before the runner\'s timeout', async () => {
+    emu.faults.latency('ChangeResourceRecordSets', 30_000, { count: 1 });
+    const t0 = Date.now();
+    const e = await failure(run('restore', { timeoutMs: 3000 }));
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(e.code).toBe('AWS_UNAVAILABLE');
+    expect(e.exitCode).toBe(1);
+    expect(e.message).toMatch(/Route 53 ChangeResourceRecordSets \(UPSERT www\.example\.com\. A 10\.1\.0\.10 in zone example\.com\.\) did not answer in time/);
   });
 
   it('a zone that no longer exists is a failure, not unknown', async () => {
