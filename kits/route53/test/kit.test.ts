@@ -261,6 +261,7 @@ describe('restore', () => {
   it('a CNAME at the name: InvalidChangeBatch with Route 53\'s message and a fix, no retries', async () => {
     const e = await failure(run('restore', { options: { host: 'legacy' } }));
     expect(e.code).toBe('ROUTE53_INVALID_CHANGE_BATCH');
+    expect(e.exitCode).toBe(6);
     expect(e.message).toMatch(/ChangeResourceRecordSets.*CNAME/);
     expect(e.fix).toMatch(/a CNAME record already uses this name/);
     expect(count('ChangeResourceRecordSets')).toBe(1);
