@@ -379,7 +379,7 @@ export default defineKit<Ec2Options>({
   actions: {
     async create(ctx): Promise<CreateResult> {
       const info = await checkServer(ctx);
-      const children = ctx.options.ipResource ? [{ kitType: 'ip', tag: ctx.options.ipResource, options: {} }] : [];
+      const children = ctx.options.ipResource ? [{ kitType: 'ip', tag: ctx.options.ipResource, options: {}, existing: true }] : [];
       if (ctx.options.scenario === 'route-table' && !children.length && !ctx.options.destinations.length) {
         ctx.logger.warn(`${ctx.tag} protects nothing yet: make an IP resource its child (kit-runner dep add ${ctx.tag} <ip-tag>) or give destinations before restoring it`);
       }

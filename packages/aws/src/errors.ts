@@ -208,7 +208,7 @@ export function mapAwsError(err: unknown, info: AwsCallInfo, signal?: AbortSigna
         retryable: true,
         cause: err,
         details,
-        fix: 'a transient AWS problem (throttling, 5xx, timeout or network): run the action again; raise EC2_MAX_RETRY or the timeouts if it persists, and check the route to the EC2 endpoint',
+        fix: `a transient AWS problem (throttling, 5xx, timeout or network): run the action again; raise ${info.service === 'route53' ? 'ROUTE53' : 'EC2'}_MAX_RETRY or the timeouts if it persists, and check the route to the ${SERVICE_NAME[info.service]} endpoint`,
       });
     }
     case 'notFound': {

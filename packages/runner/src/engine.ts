@@ -315,6 +315,12 @@ export class Engine {
       }
       const kit = await this.kit(r.kit);
       const overrides = t === tag ? perServerOverrides(kit, input.options, t) : {};
+      const perServer = Object.entries(kit.options.fields).filter(([k, f]) => f.perServer && r.options[k] !== undefined).map(([k]) => `${k}=${JSON.stringify(r.options[k])}`);
+      if (t !== tag && perServer.length) {
+        this.logger.warn(`${t} is extended to ${server} along with ${tag}, with the values it has elsewhere: ${perServer.join(', ')}`, {
+          fix: `if ${server} needs its own values (another subnet or region), unextend and run "kit-runner extend ${t} --server ${server} --priority ${priority} --opt KEY=VALUE" first`,
+        });
+      }
       kit.options.parse(toRaw({ ...r.options, ...overrides }), `invalid options for ${t} on ${server}`);
       let info: Record<string, unknown> = {};
       if (kit.actions.extend) {
