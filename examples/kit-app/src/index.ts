@@ -6,8 +6,7 @@
  *
  * Copy this directory to start a kit of your own: see docs/extend/writing-a-kit.md.
  */
-import { ActionFailedError, ConfigError, defineKit, defineOptions, opt } from '@recovery-kit/sdk';
-import { splitCommand } from './split.ts';
+import { ActionFailedError, ConfigError, defineKit, defineOptions, opt, splitArgs } from '@recovery-kit/sdk';
 
 const command = (description: string) =>
   opt.string({
@@ -17,7 +16,7 @@ const command = (description: string) =>
     check: (v: string) => {
       let argv: string[];
       try {
-        argv = splitCommand(v);
+        argv = splitArgs(v);
       } catch (err) {
         return (err as Error).message;
       }
@@ -37,7 +36,7 @@ export const options = defineOptions({
 type Options = (typeof options) extends { parse(raw: never): infer O } ? O : never;
 
 const run = (ctx: Parameters<NonNullable<typeof actions.quickCheck>>[0], line: string) => {
-  const [file, ...args] = splitCommand(line);
+  const [file, ...args] = splitArgs(line);
   return ctx.exec(file!, args, { reject: false, ...(ctx.options.user ? { user: ctx.options.user } : {}) });
 };
 
@@ -54,7 +53,7 @@ async function healthy(ctx: Parameters<typeof run>[0]): Promise<boolean> {
 const actions = {
   async create(ctx: import('@recovery-kit/sdk').KitContext<Options>) {
     for (const key of ['start', 'stop', 'status'] as const) {
-      const [file] = splitCommand(ctx.options[key]);
+      const [file] = splitArgs(ctx.options[key]);
       const { access, constants } = await import('node:fs/promises');
       try {
         await access(file!, constants.X_OK);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { KitTester, createSandbox } from '@recovery-kit/testing';
 import kit from '../src/index.ts';
-import { splitCommand } from '../src/split.ts';
+import { splitArgs } from '@recovery-kit/sdk';
 
 /** A real daemon: a detached node process writing its pid file; start/stop/status scripts. */
 function service() {
@@ -62,7 +62,7 @@ describe('app kit', () => {
   });
 
   it('splits commands like a person reads them, and nothing more', () => {
-    expect(splitCommand(`/bin/echo 'a b' "c \\"d\\"" e\\ f $HOME;ls`)).toEqual(['/bin/echo', 'a b', 'c "d"', 'e f', '$HOME;ls']);
+    expect(splitArgs(`/bin/echo 'a b' "c \\"d\\"" e\\ f $HOME;ls`)).toEqual(['/bin/echo', 'a b', 'c "d"', 'e f', '$HOME;ls']);
   });
 
   it('runs under kit-runner: restore, kill the service, monitor recovers it', async () => {

@@ -1,38 +1,6 @@
 /** Small pure helpers: argument splitting, pgpass parsing, shell quoting for pg_ctl -o. */
 
-/** Splits an option string into arguments: white space separates, quotes group, backslash escapes. No shell. */
-export function splitArgs(text: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let has = false;
-  let quote: '"' | "'" | undefined;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"' && i + 1 < text.length) cur += text[++i];
-      else cur += c;
-      continue;
-    }
-    if (c === '"' || c === "'") {
-      quote = c;
-      has = true;
-    } else if (c === '\\' && i + 1 < text.length) {
-      cur += text[++i];
-      has = true;
-    } else if (/\s/.test(c)) {
-      if (has || cur) out.push(cur);
-      cur = '';
-      has = false;
-    } else {
-      cur += c;
-      has = true;
-    }
-  }
-  if (quote) throw new Error(`unterminated ${quote} quote`);
-  if (has || cur) out.push(cur);
-  return out;
-}
+export { splitArgs } from '@recovery-kit/sdk';
 
 /** pg_ctl passes -o through /bin/sh: single-quote every value. */
 export function shQuote(value: string): string {

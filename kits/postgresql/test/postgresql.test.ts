@@ -25,7 +25,7 @@ describe('postgresql: pure helpers', () => {
     expect(splitArgs(`-o "-c shared_buffers=1GB" -t 5`)).toEqual(['-o', '-c shared_buffers=1GB', '-t', '5']);
     expect(splitArgs(`-l '/var/log/pg x.log'`)).toEqual(['-l', '/var/log/pg x.log']);
     expect(splitArgs('')).toEqual([]);
-    expect(() => splitArgs('-o "unterminated')).toThrow(/unterminated/);
+    expect(() => splitArgs('-o "unterminated')).toThrow(/unclosed " quote/);
   });
 
   it('reads pgpass lines like libpq (wildcards, escapes, socket = localhost)', () => {

@@ -6,7 +6,7 @@
  * among resources (e.g. one DescribeRouteTables per VPC).
  */
 import { join } from 'node:path';
-import type { Logger } from '@recovery-kit/sdk';
+import { splitArgs, type Logger } from '@recovery-kit/sdk';
 import { asKitError, lockName, type Engine } from './engine.ts';
 import { component, restoreOrder } from './hierarchy.ts';
 import type { StoreData } from './store.ts';
@@ -154,7 +154,7 @@ export class Monitor {
     return { tag, result: 'failed', reason: why, escalated: await this.escalate(tag, record.kit, why) };
   }
 
-  /** Starts ESCALATION_COMMAND (argv split on white space; never a shell). */
+  /** Starts ESCALATION_COMMAND (split into arguments like a command line, quotes group; never a shell). */
   private async escalate(tag: string, kit: string, reason: string): Promise<boolean> {
     const { values } = this.engine.tunableValues();
     const t = createTunables(values, CORE_TUNABLES, tag);
@@ -164,7 +164,13 @@ export class Monitor {
       this.logger.error(`${tag}: out of service (OSF): ${reason}; no ESCALATION_COMMAND is set, nothing else happens`);
       return false;
     }
-    const argv = command.split(/\s+/);
+    let argv: string[];
+    try {
+      argv = splitArgs(command);
+    } catch (err) {
+      this.logger.error(`${tag}: ESCALATION_COMMAND cannot be read: ${(err as Error).message}`);
+      return false;
+    }
     this.logger.error(`${tag}: escalating: ${argv.map(quoteArg).join(' ')}`);
     const controller = new AbortController();
     const seconds = t.int('ESCALATION_TIMEOUT');

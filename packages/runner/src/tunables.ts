@@ -22,7 +22,7 @@ export const CORE_TUNABLES: Record<string, TunableSpec> = {
     kind: 'string',
     default: '',
     description:
-      'Program (and arguments, split on white space, never run through a shell) started when recovery fails; gets KIT_RUNNER_TAG, KIT_RUNNER_KIT, KIT_RUNNER_REASON, KIT_RUNNER_NODE in its environment.',
+      'Program and arguments (quotes group words; never run through a shell) started when recovery fails; gets KIT_RUNNER_TAG, KIT_RUNNER_KIT, KIT_RUNNER_REASON, KIT_RUNNER_NODE in its environment.',
   },
   ESCALATION_TIMEOUT: { kind: 'integer', default: 120, min: 1, description: 'Seconds the escalation command may take.' },
 };

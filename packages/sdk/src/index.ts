@@ -3,3 +3,4 @@ export * from './errors.ts';
 export * from './options.ts';
 export * from './validators.ts';
 export * from './processes.ts';
+export * from './args.ts';

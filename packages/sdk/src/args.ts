@@ -1,9 +1,10 @@
 /**
  * Splits a command line into arguments the way a person reads it: white space separates,
  * single or double quotes group, backslash escapes the next character. Nothing else is special:
- * no variables, globs, pipes or redirections, because no shell ever sees it.
+ * no variables, globs, pipes or redirections, because no shell ever sees it. Throws on an
+ * unclosed quote. Kits use it for commands and option strings operators type.
  */
-export function splitCommand(line: string): string[] {
+export function splitArgs(line: string): string[] {
   const out: string[] = [];
   let cur = '';
   let quote: '"' | "'" | undefined;
