@@ -11,7 +11,7 @@ import { GLOBAL_HELP, GLOBAL_OPTIONS } from './main.ts';
 import { printJson } from './output.ts';
 
 function help(kitType: string, name: string, c: KitCliCommand): string {
-  const flags = Object.entries(c.flags).map(([k, f]) => `  --${k}${f.type === 'string' ? ' VALUE' : ''}${f.multiple ? ' (repeatable)' : ''}${f.required ? ' (required)' : ''}\n      ${f.description}`);
+  const flags = Object.entries(c.flags).map(([k, f]) => `  ${f.short ? `-${f.short}, ` : ''}--${k}${f.type === 'string' ? ' VALUE' : ''}${f.multiple ? ' (repeatable)' : ''}${f.required ? ' (required)' : ''}\n      ${f.description}`);
   return `kit-runner ${kitType} ${name}: ${c.description}\n\nUsage: kit-runner ${kitType} ${name} ${c.usage}\n\nOptions:\n${flags.join('\n')}\n\n${GLOBAL_HELP}\n`;
 }
 
