@@ -71,7 +71,6 @@ function kitRunner(args, env) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const emu = await startEmulator();
 const work = mkdtempSync(join(tmpdir(), 'rk-bench-ec2-'));
-const hermetic = { AWS_CONFIG_FILE: '/nonexistent/aws-config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 const results = { switchover: [], monitor: undefined, runs };
 
 try {
@@ -84,9 +83,9 @@ try {
       const { seed, ids } = layout(n, ['10.1.0.10/32']);
       await emu.seed(seed);
       const state = join(work, `sw-${n}-${r}`);
-      const base = { ...process.env, ...hermetic, KIT_RUNNER_STATE_DIR: state, KIT_RUNNER_TUNABLES: join(work, 'none.conf'), KIT_RUNNER_KITS_DIR: join(root, 'kits') };
-      const a = { ...base, ...emu.env({ instanceId: ids.node1.instance }), ...hermetic, KIT_RUNNER_NODE: 'node-a' };
-      const b = { ...base, ...emu.env({ instanceId: ids.node2.instance }), ...hermetic, KIT_RUNNER_NODE: 'node-b' };
+      const base = { ...process.env, KIT_RUNNER_STATE_DIR: state, KIT_RUNNER_TUNABLES: join(work, 'none.conf'), KIT_RUNNER_KITS_DIR: join(root, 'kits') };
+      const a = { ...base, ...emu.env({ instanceId: ids.node1.instance }), KIT_RUNNER_NODE: 'node-a' };
+      const b = { ...base, ...emu.env({ instanceId: ids.node2.instance }), KIT_RUNNER_NODE: 'node-b' };
       await kitRunner(['create', 'ec2', '--tag', 'rt', '--opt', 'scenario=route-table', '--opt', 'destinations=10.1.0.10/32', '--restore'], a);
       await kitRunner(['extend', 'rt', '--server', 'node-b', '--priority', '2'], a);
       emu.calls.reset();
@@ -113,7 +112,7 @@ try {
     const { seed, ids } = layout(10, overlays);
     await emu.seed(seed);
     const state = join(work, 'monitor');
-    const env = { ...process.env, ...hermetic, KIT_RUNNER_STATE_DIR: state, KIT_RUNNER_TUNABLES: join(work, 'none.conf'), KIT_RUNNER_KITS_DIR: join(root, 'kits'), ...emu.env({ instanceId: ids.node1.instance }), ...hermetic, KIT_RUNNER_NODE: 'node-a' };
+    const env = { ...process.env, KIT_RUNNER_STATE_DIR: state, KIT_RUNNER_TUNABLES: join(work, 'none.conf'), KIT_RUNNER_KITS_DIR: join(root, 'kits'), ...emu.env({ instanceId: ids.node1.instance }), KIT_RUNNER_NODE: 'node-a' };
     await kitRunner(['create', 'ec2', '--tag', 'rt', '--opt', 'scenario=route-table', '--opt', `destinations=${overlays[0]}`, '--restore'], env);
     // 199 more resources: copies of the stored record (creating them one process at a time takes minutes).
     const file = join(state, 'store.json');

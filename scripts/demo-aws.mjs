@@ -31,11 +31,9 @@ const emu = await startEmulator({ seed });
 const work = mkdtempSync(join(tmpdir(), 'rk-demo-aws-'));
 const tunables = join(work, 'recovery-kit.conf');
 writeFileSync(tunables, 'NOBCASTPING=1\nIP_WAIT_LINKDOWN=0\n');
-const hermetic = { AWS_CONFIG_FILE: '/nonexistent/aws-config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials' };
 const envOf = (node) => ({
   ...process.env,
   ...emu.env({ instanceId: node === 'node-a' ? ids.instances.node1 : ids.instances.node2 }),
-  ...hermetic,
   KIT_RUNNER_STATE_DIR: join(work, 'state'),
   KIT_RUNNER_TUNABLES: tunables,
   KIT_RUNNER_KITS_DIR: join(root, 'kits'),

@@ -36,9 +36,8 @@ beforeEach(async () => {
 });
 afterEach(() => sb?.cleanup());
 
-const HERMETIC = { AWS_CONFIG_FILE: '/nonexistent/aws-config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials' };
 /** The env of a kit-runner process on node-a (node1's instance) or node-b (node2's). */
-const envOf = (node: 'node-a' | 'node-b', instance = node === 'node-a' ? ids.instances.node1 : ids.instances.node2) => ({ ...emu.env({ instanceId: instance }), ...HERMETIC });
+const envOf = (node: 'node-a' | 'node-b', instance = node === 'node-a' ? ids.instances.node1 : ids.instances.node2) => emu.env({ instanceId: instance });
 const rk = (args: string[], node: 'node-a' | 'node-b' = 'node-a', env: Record<string, string> = envOf(node)) => sb.run(args, { node, env });
 const show = (r: RunResult, args: string[]) => `kit-runner ${args.join(' ')}\nexit ${r.exitCode}\n${r.stdout}\n${r.stderr}`;
 async function ok(args: string[], node: 'node-a' | 'node-b' = 'node-a', env?: Record<string, string>) {
@@ -195,7 +194,7 @@ describe('through kit-runner (no root needed)', () => {
     const m = manyTables(3, { overlays: Array.from({ length: 30 }, (_, i) => `10.1.1.${i + 1}/32`) });
     emu.reset();
     await emu.seed(m.seed);
-    const env = { ...emu.env({ instanceId: m.ids.node1.instance }), ...HERMETIC };
+    const env = emu.env({ instanceId: m.ids.node1.instance });
     await ok(['create', 'ec2', '--tag', 'rt', '--opt', 'scenario=route-table', '--opt', 'destinations=10.1.1.1/32', '--restore'], 'node-a', env);
     cloneResource(join(sb.stateDir, 'store.json'), 'rt', 29, (i) => ({ destinations: [`10.1.1.${i + 2}/32`] }));
     emu.calls.reset();

@@ -4,15 +4,7 @@ import type { DependencyView } from '@recovery-kit/sdk';
 import type { Emulator, SeedDocument } from '@recovery-kit/aws-emulator';
 
 /** Keeps the process away from ~/.aws and 169.254.169.254. */
-export function hermetic(): void {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  process.env.AWS_EC2_METADATA_DISABLED = 'true';
-  process.env.AWS_CONFIG_FILE = '/nonexistent/aws-config';
-  process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/aws-credentials';
-  delete process.env.AWS_PROFILE;
-  delete process.env.AWS_ENDPOINT_URL;
-  delete process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT;
-}
+export { hermeticAwsEnv as hermetic } from '@recovery-kit/aws-emulator';
 
 /** Makes this process "run on" an instance: its IMDS endpoint, the emulator's endpoints, static test keys. */
 export function onInstance(emu: Emulator, instanceId: string): void {

@@ -3,18 +3,10 @@
  * emulator's zones, and a direct Route 53 client for changing records "behind the kit's back".
  */
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { suppressAwsSdkNodeVersionWarning, type Emulator, type SeedDocument } from '@recovery-kit/aws-emulator';
+import { HERMETIC_AWS_ENV, hermeticAwsEnv, type Emulator, type SeedDocument } from '@recovery-kit/aws-emulator';
 
-suppressAwsSdkNodeVersionWarning();
-export const HERMETIC_ENV: Record<string, string> = {
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_CONFIG_FILE: '/nonexistent/recovery-kit-test/aws-config',
-  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/recovery-kit-test/aws-credentials',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-};
-Object.assign(process.env, HERMETIC_ENV);
-delete process.env.AWS_PROFILE;
-delete process.env.AWS_ENDPOINT_URL;
+hermeticAwsEnv();
+export const HERMETIC_ENV: Record<string, string> = { ...HERMETIC_AWS_ENV, AWS_EC2_METADATA_DISABLED: 'true' };
 
 export const ZONES = {
   public: 'Z0R53PUBLIC000000001',

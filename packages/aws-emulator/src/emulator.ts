@@ -1,4 +1,5 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { HERMETIC_AWS_ENV } from './hermetic.ts';
 import type { AddressInfo, Socket } from 'node:net';
 import { CallLog } from './calls.ts';
 import { handleControl } from './control.ts';
@@ -469,9 +470,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     env(opts: EnvOptions = {}): Record<string, string> {
       const env: Record<string, string> = {
+        ...HERMETIC_AWS_ENV,
         AWS_ENDPOINT_URL_EC2: endpoint,
         AWS_ENDPOINT_URL_ROUTE_53: endpoint,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       };
       let region = opts.region;
       if (opts.instanceId) {

@@ -1,17 +1,10 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import type { Emulator } from '../src/index.ts';
-import { suppressAwsSdkNodeVersionWarning } from '../src/index.ts';
+import { hermeticAwsEnv } from '../src/index.ts';
 
 // Keep tests hermetic: never reach the real IMDS, ~/.aws or real endpoints.
-suppressAwsSdkNodeVersionWarning();
-process.env.AWS_EC2_METADATA_DISABLED = 'true';
-process.env.AWS_CONFIG_FILE = '/nonexistent/aws-config';
-process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/aws-credentials';
-delete process.env.AWS_PROFILE;
-delete process.env.AWS_ENDPOINT_URL;
-delete process.env.AWS_ENDPOINT_URL_EC2;
-delete process.env.AWS_ENDPOINT_URL_ROUTE_53;
+hermeticAwsEnv();
 
 export const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'test-secret' };
 
