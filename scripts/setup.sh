@@ -17,18 +17,27 @@ if [[ "${1:-}" != "--minimal" ]]; then
     fi
     echo "setup: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
+    log=$(mktemp)
     # The postgresql package starts a cluster of its own; the tests use their own, so stop it.
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+      cat "$log" >&2
+      echo "setup: apt-get failed (output above)" >&2
+      exit 1
+    fi
     if command -v pg_lsclusters >/dev/null; then
-      pg_lsclusters -h 2>/dev/null | while read -r ver name _; do pg_ctlcluster "$ver" "$name" stop 2>/dev/null || true; done
+      pg_lsclusters -h 2>/dev/null | while read -r ver name _; do pg_ctlcluster "$ver" "$name" stop >/dev/null 2>&1 || true; done
     fi
   fi
 fi
 
 if [[ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]]; then
   echo "setup: installing pnpm $PNPM_VERSION" >&2
-  npm install -g --no-audit --no-fund --loglevel=error "pnpm@$PNPM_VERSION" >/dev/null
+  npm install -g --no-audit --no-fund --loglevel=error "pnpm@$PNPM_VERSION" >/dev/null || { echo "setup: npm install -g pnpm@$PNPM_VERSION failed" >&2; exit 1; }
 fi
-pnpm install --frozen-lockfile --reporter=append-only >/dev/null
+log=$(mktemp)
+if ! pnpm install --frozen-lockfile --reporter=append-only >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "setup: pnpm install failed (output above)" >&2
+  exit 1
+fi
 echo "setup: ready" >&2
