@@ -28,7 +28,7 @@ import {
 } from '@recovery-kit/sdk';
 import { randomBytes } from 'node:crypto';
 import { createExec } from './exec.ts';
-import { ancestors, childrenOf, component, parentsOf, removeOrder, restoreOrder, wouldCycle } from './hierarchy.ts';
+import { ancestors, childrenOf, hierarchyKey, parentsOf, removeOrder, restoreOrder, wouldCycle } from './hierarchy.ts';
 import { acquireLock, type Lock } from './lock.ts';
 import { discoverKits, loadKit, type Discovery } from './loader.ts';
 import type { Settings } from './settings.ts';
@@ -69,6 +69,11 @@ export interface RunnerOptions {
   logger: Logger;
   /** Aborted when the process is told to stop. */
   signal?: AbortSignal;
+}
+
+/** The reservation keys of the hierarchies holding `tags`, sorted (the order locks are taken in). */
+function hierarchyKeys(data: StoreData, tags: string[]): string[] {
+  return [...new Set(tags.map((t) => hierarchyKey(data, t)))].sort();
 }
 
 export function lockName(tag: string): string {
@@ -119,7 +124,7 @@ export class Engine {
     this.store.ensureDir();
     for (;;) {
       const data = this.store.read();
-      const names = [...new Set(tags.flatMap((t) => (data.resources[t] ? [component(data, t)[0]!] : [t])))].sort();
+      const names = hierarchyKeys(data, tags);
       const locks: Lock[] = [];
       try {
         for (const n of names) {
@@ -130,8 +135,7 @@ export class Engine {
         throw err;
       }
       // The hierarchy may have been joined to another while we waited: then lock again.
-      const now = this.store.read();
-      const again = [...new Set(tags.flatMap((t) => (now.resources[t] ? [component(now, t)[0]!] : [t])))].sort();
+      const again = hierarchyKeys(this.store.read(), tags);
       if (again.join('\0') === names.join('\0')) {
         return { path: locks.map((l) => l.path).join(','), release: () => locks.forEach((l) => l.release()) };
       }
@@ -586,7 +590,7 @@ export class Engine {
   }
 
   /** Runs quickCheck of one resource on this node. Read-only: the store is not changed. */
-  async quickCheck(tag: string, lockWaitMs?: number): Promise<QuickCheckResult & { durationMs: number }> {
+  async quickCheck(tag: string): Promise<QuickCheckResult & { durationMs: number }> {
     const data = this.store.read();
     const r = need(data, tag);
     if (!r.servers[this.node]) throw new NotFoundError('NOT_EXTENDED', `${tag} is not extended to ${this.node}`, { fix: `"kit-runner status ${tag}" shows its servers` });
@@ -594,7 +598,6 @@ export class Engine {
     const started = performance.now();
     if (!kit.actions.quickCheck) throw new UnsupportedActionError(r.kit, 'quickCheck');
     const { ctx, done } = await this.context(kit, r, this.node, 'quickCheck', data);
-    void lockWaitMs;
     let result: QuickCheckResult;
     try {
       result = (await this.invoke(ctx, done, () => kit.actions.quickCheck!(ctx))) ?? { status: 'ok' };

@@ -98,6 +98,11 @@ export function component(data: StoreData, tag: string): string[] {
   return [...seen].sort();
 }
 
+/** The key of the hierarchy holding `tag` (its first tag), which names its reservation lock. */
+export function hierarchyKey(data: StoreData, tag: string): string {
+  return data.resources[tag] ? component(data, tag)[0]! : tag;
+}
+
 export function roots(data: StoreData): string[] {
   const hasParent = new Set(data.dependencies.map((d) => d.child));
   return Object.keys(data.resources).filter((t) => !hasParent.has(t)).sort();

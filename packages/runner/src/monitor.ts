@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { splitArgs, type Logger } from '@recovery-kit/sdk';
 import { asKitError, lockName, type Engine } from './engine.ts';
-import { component, restoreOrder } from './hierarchy.ts';
+import { hierarchyKey, restoreOrder } from './hierarchy.ts';
 import type { StoreData } from './store.ts';
 import { acquireLock } from './lock.ts';
 import { CORE_TUNABLES, createTunables } from './tunables.ts';
@@ -68,7 +68,7 @@ export class Monitor {
     // children before parents (a recovered child is in place before its parent is judged).
     const groups = new Map<string, string[]>();
     for (const tag of candidates) {
-      const key = component(data, tag)[0] ?? tag;
+      const key = hierarchyKey(data, tag);
       groups.set(key, [...(groups.get(key) ?? []), tag]);
     }
     await pool([...groups.entries()], CONCURRENCY, async ([key, tags]) => {
