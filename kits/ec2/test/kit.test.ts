@@ -5,8 +5,8 @@
  */
 import { clearSharedReads, imds } from '@recovery-kit/aws';
 import { startEmulator, type Emulator } from '@recovery-kit/aws-emulator';
-import { isKitError, type KitError, type QuickCheckResult } from '@recovery-kit/sdk';
-import { KitTester, createTestContext, type TestContextOptions } from '@recovery-kit/testing';
+import type { QuickCheckResult } from '@recovery-kit/sdk';
+import { KitTester, createTestContext, kitErrorOf, type TestContextOptions } from '@recovery-kit/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import kit, { checkRoutes, planSwitch, protectedDestinations, toTableView, type Ec2Options } from '../src/index.ts';
 import { addressOf, eniOf, hermetic, ipChild, manyTables, onInstance, routeMap, seed004 } from './fixtures.ts';
@@ -40,15 +40,7 @@ async function run<R = void>(action: 'create' | 'extend' | 'restore' | 'remove' 
   }
 }
 
-async function failure(p: Promise<unknown>): Promise<KitError> {
-  try {
-    await p;
-  } catch (err) {
-    if (isKitError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a failure');
-}
+const failure = kitErrorOf;
 
 describe('seed 004: local recovery re-points only the protected routes', () => {
   beforeEach(async () => {

@@ -5,8 +5,8 @@
  */
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import { startEmulator, type Emulator } from '@recovery-kit/aws-emulator';
-import type { DependencyView, KitError, QuickCheckResult } from '@recovery-kit/sdk';
-import { createTestContext, KitTester, type TestContextOptions } from '@recovery-kit/testing';
+import type { DependencyView, QuickCheckResult } from '@recovery-kit/sdk';
+import { createTestContext, kitErrorOf, KitTester, type TestContextOptions } from '@recovery-kit/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import kit, { findZone, pollSchedule, type Route53Options } from '../src/index.ts';
 import { directClient, recordValues, setRecord, ZONES, zonesSeed } from './helpers.ts';
@@ -67,14 +67,7 @@ async function run<R = void>(action: 'create' | 'restore' | 'recover' | 'remove'
   }
 }
 
-async function failure(p: Promise<unknown>): Promise<KitError> {
-  return p.then(
-    () => {
-      throw new Error('expected the action to fail');
-    },
-    (e: unknown) => e as KitError,
-  );
-}
+const failure = kitErrorOf;
 
 const count = (action: string) => emu.calls.count(action);
 

@@ -40,16 +40,8 @@ export interface SubnetSeed {
   tags?: Tags;
 }
 
-export interface RouteSeed {
-  destinationCidrBlock?: string;
-  destinationIpv6CidrBlock?: string;
-  gatewayId?: string;
-  natGatewayId?: string;
-  networkInterfaceId?: string;
-  instanceId?: string;
-  vpcPeeringConnectionId?: string;
-  transitGatewayId?: string;
-}
+/** A route as seeded: everything a route has but its origin (always CreateRouteTable). */
+export type RouteSeed = Omit<Route, 'origin'>;
 
 export interface RouteTableSeed {
   routeTableId?: string;

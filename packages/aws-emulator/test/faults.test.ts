@@ -2,7 +2,7 @@ import { DescribeRouteTablesCommand, EC2Client, ReplaceRouteCommand } from '@aws
 import { ListHostedZonesCommand } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Emulator, type TwoAzLayoutIds, startEmulator, twoAzLayout } from '../src/index.ts';
-import { ec2, route53 } from './helpers.ts';
+import { ec2, failure, route53 } from './helpers.ts';
 
 let emu: Emulator;
 let ids: TwoAzLayoutIds;
@@ -19,14 +19,6 @@ beforeEach(async () => {
   await emu.seed(layout.seed);
 });
 
-async function failure(p: Promise<unknown>): Promise<any> {
-  return p.then(
-    () => {
-      throw new Error('expected failure');
-    },
-    (e: unknown) => e,
-  );
-}
 
 function describeRt(c: EC2Client) {
   return c.send(new DescribeRouteTablesCommand({ RouteTableIds: [ids.routeTables.privateA] }));

@@ -23,3 +23,13 @@ export async function control(emu: Emulator, method: string, path: string, body?
   });
   return { status: res.status, json: await res.json() };
 }
+
+/** What `p` rejects with (an SDK exception); throws when it resolves instead. */
+export async function failure(p: Promise<unknown>): Promise<any> {
+  return p.then(
+    () => {
+      throw new Error('expected failure');
+    },
+    (e: unknown) => e,
+  );
+}

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Emulator, type TwoAzLayoutIds, startEmulator, twoAzLayout } from '../src/index.ts';
-import { route53 } from './helpers.ts';
+import { failure, route53 } from './helpers.ts';
 
 let emu: Emulator;
 let client: Route53Client;
@@ -34,14 +34,6 @@ beforeEach(async () => {
   await emu.seed(layout.seed);
 });
 
-async function failure(p: Promise<unknown>): Promise<any> {
-  return p.then(
-    () => {
-      throw new Error('expected failure');
-    },
-    (e: unknown) => e,
-  );
-}
 
 function upsertA(name: string, value: string, ttl = 60, action: 'UPSERT' | 'CREATE' | 'DELETE' = 'UPSERT'): ChangeResourceRecordSetsCommandInput {
   return {

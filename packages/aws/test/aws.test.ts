@@ -4,12 +4,13 @@
  * names, ids), IMDSv2 (token cache, renewal on 401, retries, disabled) and shared reads.
  */
 import { DescribeRouteTablesCommand, ReplaceRouteCommand } from '@aws-sdk/client-ec2';
-import { ExitCode, isKitError, type KitError } from '@recovery-kit/sdk';
+import { ExitCode } from '@recovery-kit/sdk';
 import { startEmulator, twoAzLayout, type Emulator } from '@recovery-kit/aws-emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { awsCall, awsTunables, clientOptionsFrom, ImdsClient, imds, isAwsUnavailable, mapAwsError, sdkClientConfig, sharedRead, clearSharedReads } from '../src/index.ts';
 import { ec2Client, ec2ClientCount } from '../src/ec2.ts';
 import { route53Client } from '../src/route53.ts';
+import { kitErrorOf } from '@recovery-kit/testing';
 import { applyEnv, hermetic } from './helpers.ts';
 
 hermetic();
@@ -29,15 +30,7 @@ beforeEach(() => {
   emu.config.baseLatencyMs = 0;
 });
 
-const failure = async (p: Promise<unknown>): Promise<KitError> => {
-  try {
-    await p;
-  } catch (err) {
-    if (isKitError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a failure');
-};
+const failure = kitErrorOf;
 
 const describeTables = (maxRetries = 3, extra: { requestTimeoutMs?: number } = {}) =>
   awsCall({ service: 'ec2', action: 'DescribeRouteTables' }, undefined, (abortSignal) =>
