@@ -13,7 +13,7 @@
  */
 import { statSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
-import { ActionFailedError, ConfigError, defineKit, defineOptions, findProcesses, isKitError, opt, type KitContext, type QuickCheckResult } from '@recovery-kit/sdk';
+import { ActionFailedError, ConfigError, defineKit, defineOptions, findProcesses, isCommandFailed, opt, type KitContext, type QuickCheckResult } from '@recovery-kit/sdk';
 
 const absolute = (what: string) => (v: string) => (isAbsolute(v) ? undefined : { message: `${JSON.stringify(v)} is not an absolute path`, fix: `give the full path of the ${what}` });
 
@@ -79,13 +79,11 @@ async function lsnrctl(ctx: Ctx, cmd: 'start' | 'stop' | 'status', timeoutS: num
   const user = await userOf(ctx);
   try {
     const r = await ctx.exec(join(ctx.options.home, 'bin', 'lsnrctl'), [cmd, ctx.options.listener], { user, env: envOf(ctx), timeoutMs: timeoutS * 1000 });
-    return { exitCode: r.exitCode, text: r.stdout + r.stderr, timedOut: false };
+    return { exitCode: r.exitCode ?? 1, text: r.stdout + r.stderr, timedOut: false };
   } catch (err) {
-    if (isKitError(err) && (err.code === 'COMMAND_FAILED' || err.code === 'COMMAND_TIMEOUT')) {
-      const e = err as unknown as { stdout: string; stderr: string; commandExitCode?: number; timedOut: boolean };
-      return { exitCode: e.commandExitCode ?? 1, text: `${e.stdout}${e.stderr}`, timedOut: e.timedOut };
-    }
-    throw err;
+    if (!isCommandFailed(err)) throw err;
+    const e = err.result;
+    return { exitCode: e.exitCode ?? 1, text: `${e.stdout}${e.stderr}`, timedOut: e.timedOut };
   }
 }
 

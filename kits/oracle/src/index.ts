@@ -17,7 +17,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { ActionFailedError, ConfigError, defineKit, defineOptions, findProcesses, isKitError, opt, type KitContext, type QuickCheckResult } from '@recovery-kit/sdk';
+import { ActionFailedError, ConfigError, defineKit, defineOptions, findProcesses, isCommandFailed, isKitError, opt, type KitContext, type QuickCheckResult } from '@recovery-kit/sdk';
 
 const absolute = (what: string) => (v: string) => (isAbsolute(v) ? undefined : { message: `${JSON.stringify(v)} is not an absolute path`, fix: `give the full path of the ${what}` });
 
@@ -183,12 +183,12 @@ async function sqlplus(ctx: Ctx, connectLine: string, body: string[], timeoutMs:
   let timedOut = false;
   try {
     const r = await ctx.exec(file, ['-S', '-L', '/nolog'], { user, env, input: script, timeoutMs: Math.min(timeoutMs, left(ctx, 500)) });
-    exitCode = r.exitCode;
+    exitCode = r.exitCode ?? 1;
     text = r.stdout + r.stderr;
   } catch (err) {
-    if (!(isKitError(err) && (err.code === 'COMMAND_FAILED' || err.code === 'COMMAND_TIMEOUT'))) throw err;
-    const e = err as unknown as { stdout: string; stderr: string; commandExitCode?: number; timedOut: boolean };
-    exitCode = e.commandExitCode ?? 1;
+    if (!isCommandFailed(err)) throw err;
+    const e = err.result;
+    exitCode = e.exitCode ?? 1;
     text = `${e.stdout}${e.stderr}`;
     timedOut = e.timedOut;
   }

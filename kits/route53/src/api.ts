@@ -112,7 +112,7 @@ export async function withRetries<T>(io: Io, action: Route53Action, subject: str
       if (!e.retryable || attempt >= policy.tries || outOfTime) {
         if (attempt === 1 && !outOfTime) throw e;
         const why = attempt >= policy.tries ? `gave up after ${tries(attempt)} ${policy.intervalMs / 1000} s apart` : `gave up after ${tries(attempt)}: the action's time is nearly out`;
-        throw new KitError(e.code, `${e.message} (${why})`, e.exitCode, { field: e.field, fix: e.fix, cause: e, retryable: e.retryable, details: { ...e.details, tries: attempt } });
+        throw new KitError(`${e.message} (${why})`, { code: e.code, exitCode: e.exitCode, field: e.field, fix: e.fix, cause: e, retryable: e.retryable, details: { ...e.details, tries: attempt } });
       }
       io.logger.warn(`${e.message}; trying again in ${policy.intervalMs / 1000} s (try ${attempt} of ${policy.tries})`);
       await sleep(policy.intervalMs, io.signal);

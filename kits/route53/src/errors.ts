@@ -19,7 +19,7 @@ function awsCodeOf(e: KitError): string | undefined {
 }
 
 function withFix(e: KitError, fix: string, extra: Record<string, unknown> = {}, code = e.code): KitError {
-  return new KitError(code, e.message, e.exitCode, { field: e.field, fix, cause: e.cause ?? e, retryable: e.retryable, details: { ...e.details, ...extra } });
+  return new KitError(e.message, { code: code, exitCode: e.exitCode, field: e.field, fix, cause: e.cause ?? e, retryable: e.retryable, details: { ...e.details, ...extra } });
 }
 
 /** Maps an error of one Route 53 call. `subject` names what it was about ("zone example.com."). */

@@ -141,20 +141,14 @@ export function targetOf(ctx: Pick<Ctx, 'tag' | 'server' | 'options' | 'children
   const child: DependencyView | undefined = ctx.children.find((c) => c.tag === ctx.options.ip);
   if (!child) {
     const others = ctx.children.filter((c) => c.kitType === 'ip').map((c) => c.tag);
-    throw new KitError('ROUTE53_NO_IP_CHILD', `${ctx.tag} has no IP child resource "${ctx.options.ip}" on ${ctx.server}: the record's value is the address of that IP resource`, ExitCode.INVALID_CONFIG, {
-      field: 'ip',
-      fix: others.length
+    throw new KitError(`${ctx.tag} has no IP child resource "${ctx.options.ip}" on ${ctx.server}: the record's value is the address of that IP resource`, { code: 'ROUTE53_NO_IP_CHILD', exitCode: ExitCode.INVALID_CONFIG, field: 'ip', fix: others.length
         ? `its IP child is ${others.join(', ')}, but the ip option names ${ctx.options.ip}: make them agree (kit-runner dep add ${ctx.tag} ${ctx.options.ip})`
-        : `make the IP resource a child again: kit-runner dep add ${ctx.tag} ${ctx.options.ip} (extend ${ctx.options.ip} to every server of ${ctx.tag} first)`,
-    });
+        : `make the IP resource a child again: kit-runner dep add ${ctx.tag} ${ctx.options.ip} (extend ${ctx.options.ip} to every server of ${ctx.tag} first)` });
   }
   const text = str(child.options.address) ?? str(child.info.cidr) ?? str(child.info.address);
   const cidr = text ? parseCidr(text) : undefined;
   if (!cidr) {
-    throw new KitError('ROUTE53_NO_ADDRESS', `the child ${child.tag} (kit ${child.kitType}) has no IP address on ${ctx.server}${text ? ` (${JSON.stringify(text)} is not one)` : ''}`, ExitCode.INVALID_CONFIG, {
-      field: 'ip',
-      fix: `the ip option must name an IP resource (kit ip) with an address on every server: kit-runner status ${child.tag}`,
-    });
+    throw new KitError(`the child ${child.tag} (kit ${child.kitType}) has no IP address on ${ctx.server}${text ? ` (${JSON.stringify(text)} is not one)` : ''}`, { code: 'ROUTE53_NO_ADDRESS', exitCode: ExitCode.INVALID_CONFIG, field: 'ip', fix: `the ip option must name an IP resource (kit ip) with an address on every server: kit-runner status ${child.tag}` });
   }
   return { child: child.tag, address: canonicalIp(cidr.address), family: cidr.family, type: cidr.family === 6 ? 'AAAA' : 'A' };
 }

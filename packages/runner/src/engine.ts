@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import {
   ConfigError,
   ConflictError,
+  KIT_API_VERSION,
   KitError,
   NotFoundError,
   TAG_PATTERN,
@@ -51,7 +52,7 @@ export interface StepReport {
 export class ActionError extends KitError {
   readonly steps: StepReport[];
   constructor(inner: KitError, steps: StepReport[]) {
-    super(inner.code, inner.message, inner.exitCode, { fix: inner.fix, field: inner.field, cause: inner, details: { ...inner.details, steps } });
+    super(inner.message, { code: inner.code, exitCode: inner.exitCode, fix: inner.fix, field: inner.field, cause: inner, details: { ...inner.details, steps } });
     this.name = 'ActionError';
     this.steps = steps;
   }
@@ -160,12 +161,13 @@ export class Engine {
     const options = kit.options.parse(toRaw({ ...record.options, ...overrides }), `stored options of ${record.tag} are no longer valid for kit ${kit.meta.kitType}@${kit.meta.version}`);
     const timeoutName = kit.timeouts?.[action as ActionName] ?? TIMEOUT_TUNABLE[action] ?? 'ADMIN_TIMEOUT';
     const timeoutMs = tunables.int(timeoutName, tunables.int(TIMEOUT_TUNABLE[action] ?? 'ADMIN_TIMEOUT')) * 1000;
+    const deadline = Date.now() + timeoutMs;
     const controller = new AbortController();
     const timer = setTimeout(
       () => controller.abort(new TimeoutError(`${action} of ${record.tag} did not finish within ${timeoutMs / 1000} s`, { field: timeoutName, fix: `raise ${timeoutName} in the tunables file if the resource needs longer` })),
       timeoutMs,
     );
-    const onStop = () => controller.abort(new KitError('STOPPED', `${action} of ${record.tag} was interrupted: kit-runner is stopping`));
+    const onStop = () => controller.abort(new KitError(`${action} of ${record.tag} was interrupted: kit-runner is stopping`, { code: 'STOPPED' }));
     const parents = [this.signal, extra.signal].filter((s): s is AbortSignal => s !== undefined);
     for (const s of parents) s.addEventListener('abort', onStop, { once: true });
     const logger = this.logger.child(`${kit.meta.kitType}:${record.tag}`);
@@ -183,10 +185,12 @@ export class Engine {
       children,
       tunables,
       logger,
-      exec: createExec({ logger, signal: controller.signal, deadline: Date.now() + timeoutMs }),
+      exec: createExec({ logger, signal: controller.signal, deadline }),
       signal: controller.signal,
       timeoutMs,
-      host: { runnerVersion: runnerVersion(), apiVersion: kit.apiVersion, node: this.node },
+      deadline,
+      local: server === this.node,
+      host: { runnerVersion: runnerVersion(), apiVersion: KIT_API_VERSION, node: this.node },
     };
     const done = () => {
       clearTimeout(timer);
@@ -227,10 +231,10 @@ export class Engine {
     const plan = async (kitType: string, tag: string, raw: Record<string, RawValue>, id: string | undefined): Promise<void> => {
       checkTag(tag);
       if (data.resources[tag] || planned.some((p) => p.tag === tag)) {
-        throw new ConflictError('DUPLICATE_TAG', `a resource with tag "${tag}" already exists`, { field: 'tag', fix: 'choose another --tag, or delete the existing resource first' });
+        throw new ConflictError(`a resource with tag "${tag}" already exists`, { code: 'DUPLICATE_TAG', field: 'tag', fix: 'choose another --tag, or delete the existing resource first' });
       }
       if (id !== undefined && Object.values(data.resources).some((r) => r.id === id)) {
-        throw new ConflictError('DUPLICATE_ID', `a resource with id "${id}" already exists`, { field: 'id', fix: 'choose another --id or leave it out' });
+        throw new ConflictError(`a resource with id "${id}" already exists`, { code: 'DUPLICATE_ID', field: 'id', fix: 'choose another --id or leave it out' });
       }
       const kit = await this.kit(kitType);
       const parsed = kit.options.parse(raw, `invalid options for ${kitType} resource "${tag}"`) as Record<string, unknown>;
@@ -245,12 +249,7 @@ export class Engine {
         } catch (err) {
           const e = asKitError(err);
           if (e.fix) throw e;
-          throw new KitError(e.code, e.message, e.exitCode, {
-            cause: e,
-            field: e.field,
-            details: e.details,
-            fix: `nothing was stored; correct the options (or what kit ${kitType} checks on this server) and run create again`,
-          });
+          throw new KitError(e.message, { code: e.code, exitCode: e.exitCode, cause: e, field: e.field, details: e.details, fix: `nothing was stored; correct the options (or what kit ${kitType} checks on this server) and run create again` });
         }
         if (result?.options) options = kit.options.parse(toRaw(result.options), `kit ${kitType} normalized the options of "${tag}" into invalid values`) as Record<string, unknown>;
         if (result?.info) info = result.info;
@@ -260,14 +259,10 @@ export class Engine {
       for (const c of childSpecs) {
         const existing = data.resources[c.tag];
         if (existing) {
-          if (existing.kit !== c.kitType) throw new ConflictError('DUPLICATE_TAG', `kit ${kitType} wants a ${c.kitType} child "${c.tag}", but that tag is a ${existing.kit} resource`, { field: 'tag', fix: 'rename one of them' });
+          if (existing.kit !== c.kitType) throw new ConflictError(`kit ${kitType} wants a ${c.kitType} child "${c.tag}", but that tag is a ${existing.kit} resource`, { code: 'DUPLICATE_TAG', field: 'tag', fix: 'rename one of them' });
         } else if (c.existing) {
           const ofType = Object.values(data.resources).filter((r) => r.kit === c.kitType).map((r) => r.tag);
-          throw new NotFoundError('UNKNOWN_TAG', `${kitType} resource "${tag}" needs the existing ${c.kitType} resource "${c.tag}" as its child, and there is no resource "${c.tag}"`, {
-            field: 'tag',
-            fix: ofType.length ? `name one of the ${c.kitType} resources: ${ofType.join(', ')}` : `create the ${c.kitType} resource first: kit-runner create ${c.kitType} --tag ${c.tag} ...`,
-            details: { child: c.tag, kitType: c.kitType },
-          });
+          throw new NotFoundError(`${kitType} resource "${tag}" needs the existing ${c.kitType} resource "${c.tag}" as its child, and there is no resource "${c.tag}"`, { code: 'UNKNOWN_TAG', field: 'tag', fix: ofType.length ? `name one of the ${c.kitType} resources: ${ofType.join(', ')}` : `create the ${c.kitType} resource first: kit-runner create ${c.kitType} --tag ${c.tag} ...`, details: { child: c.tag, kitType: c.kitType } });
         } else await plan(c.kitType, c.tag, toRaw(c.options), undefined);
         deps.push({ parent: tag, child: c.tag });
       }
@@ -287,7 +282,7 @@ export class Engine {
     await plan(input.kitType, input.tag, input.options, input.id);
     this.store.update((d) => {
       for (const p of planned) {
-        if (d.resources[p.tag]) throw new ConflictError('DUPLICATE_TAG', `a resource with tag "${p.tag}" was created meanwhile`, { field: 'tag' });
+        if (d.resources[p.tag]) throw new ConflictError(`a resource with tag "${p.tag}" was created meanwhile`, { code: 'DUPLICATE_TAG', field: 'tag' });
         d.resources[p.tag] = p;
       }
       d.dependencies.push(...deps);
@@ -303,7 +298,7 @@ export class Engine {
     const data = this.store.read();
     const record = need(data, tag);
     if (record.servers[server]) {
-      throw new ConflictError('ALREADY_EXTENDED', `${tag} is already extended to ${server} (priority ${record.servers[server].priority})`, { field: '--server', fix: `unextend it first: kit-runner unextend ${tag} --server ${server}` });
+      throw new ConflictError(`${tag} is already extended to ${server} (priority ${record.servers[server].priority})`, { code: 'ALREADY_EXTENDED', field: '--server', fix: `unextend it first: kit-runner unextend ${tag} --server ${server}` });
     }
     // Extend the resource and every resource below it that is not on the server yet, children first.
     const todo = restoreOrder(data, tag).filter((t) => !data.resources[t]!.servers[server]);
@@ -312,10 +307,7 @@ export class Engine {
       const r = data.resources[t]!;
       const used = Object.entries(r.servers).find(([, s]) => s.priority === priority);
       if (used) {
-        throw new ConflictError('PRIORITY_IN_USE', `priority ${priority} is already used by ${used[0]} for ${t}`, {
-          field: '--priority',
-          fix: `use a priority no other server has for this resource (in use: ${Object.values(r.servers).map((s) => s.priority).sort((a, b) => a - b).join(', ')})`,
-        });
+        throw new ConflictError(`priority ${priority} is already used by ${used[0]} for ${t}`, { code: 'PRIORITY_IN_USE', field: '--priority', fix: `use a priority no other server has for this resource (in use: ${Object.values(r.servers).map((s) => s.priority).sort((a, b) => a - b).join(', ')})` });
       }
       const kit = await this.kit(r.kit);
       const overrides = t === tag ? perServerOverrides(kit, input.options, t) : {};
@@ -349,7 +341,7 @@ export class Engine {
     this.store.update((d) => {
       for (const t of todo) {
         const r = d.resources[t];
-        if (!r) throw new NotFoundError('UNKNOWN_TAG', `${t} was deleted meanwhile`);
+        if (!r) throw new NotFoundError(`${t} was deleted meanwhile`, { code: 'UNKNOWN_TAG' });
         r.servers[server] = {
           priority,
           switchback: input.switchback ?? 'intelligent',
@@ -369,12 +361,12 @@ export class Engine {
     const data = this.store.read();
     need(data, tag);
     const set = [tag, ...ancestors(data, tag)].filter((t) => data.resources[t]!.servers[server]);
-    if (set.length === 0) throw new NotFoundError('NOT_EXTENDED', `${tag} is not extended to ${server}`, { field: '--server', fix: `"kit-runner status ${tag}" shows its servers` });
+    if (set.length === 0) throw new NotFoundError(`${tag} is not extended to ${server}`, { code: 'NOT_EXTENDED', field: '--server', fix: `"kit-runner status ${tag}" shows its servers` });
     for (const t of set) {
       const r = data.resources[t]!;
       const e = r.servers[server]!;
-      if (e.state === 'ISP') throw new ConflictError('IN_SERVICE', `${t} is in service on ${server}`, { fix: `take it out of service first: kit-runner action ${t} remove --node ${server}` });
-      if (Object.keys(r.servers).length === 1) throw new ConflictError('LAST_SERVER', `${server} is the only server of ${t}`, { fix: `delete the resource instead: kit-runner delete ${t}` });
+      if (e.state === 'ISP') throw new ConflictError(`${t} is in service on ${server}`, { code: 'IN_SERVICE', fix: `take it out of service first: kit-runner action ${t} remove --node ${server}` });
+      if (Object.keys(r.servers).length === 1) throw new ConflictError(`${server} is the only server of ${t}`, { code: 'LAST_SERVER', fix: `delete the resource instead: kit-runner delete ${t}` });
     }
     const lock = await this.reserve([tag], `unextend ${tag}`);
     try {
@@ -401,13 +393,11 @@ export class Engine {
     const r = need(data, tag);
     const parents = parentsOf(data, tag);
     if (parents.length) {
-      throw new ConflictError('HAS_DEPENDENTS', `${tag} cannot be deleted: ${parents.join(', ')} depend${parents.length === 1 ? 's' : ''} on it`, {
-        fix: `delete ${parents.join(', ')} first, or remove the dependency with "kit-runner dep remove <parent> ${tag}"`,
-      });
+      throw new ConflictError(`${tag} cannot be deleted: ${parents.join(', ')} depend${parents.length === 1 ? 's' : ''} on it`, { code: 'HAS_DEPENDENTS', fix: `delete ${parents.join(', ')} first, or remove the dependency with "kit-runner dep remove <parent> ${tag}"` });
     }
     const inService = Object.entries(r.servers).filter(([, s]) => s.state === 'ISP').map(([s]) => s);
     if (inService.length && !options.force) {
-      throw new ConflictError('IN_SERVICE', `${tag} is in service on ${inService.join(', ')}`, { fix: `take it out of service first (kit-runner action ${tag} remove), or pass --force` });
+      throw new ConflictError(`${tag} is in service on ${inService.join(', ')}`, { code: 'IN_SERVICE', fix: `take it out of service first (kit-runner action ${tag} remove), or pass --force` });
     }
     const lock = await this.reserve([tag], `delete ${tag}`);
     try {
@@ -434,19 +424,15 @@ export class Engine {
         const p = need(d, parent);
         const c = need(d, child);
         if (d.dependencies.some((x) => x.parent === parent && x.child === child)) {
-          throw new ConflictError('DUPLICATE_DEPENDENCY', `${parent} already depends on ${child}`, { fix: '"kit-runner status" shows the hierarchy' });
+          throw new ConflictError(`${parent} already depends on ${child}`, { code: 'DUPLICATE_DEPENDENCY', fix: '"kit-runner status" shows the hierarchy' });
         }
         const cycle = wouldCycle(d, parent, child);
         if (cycle) {
-          throw new ConflictError('DEPENDENCY_CYCLE', `making ${parent} depend on ${child} would create a cycle: ${[...cycle, parent].filter((t, i, a) => i === 0 || t !== a[i - 1]).join(' -> ')}`, {
-            fix: 'a resource cannot depend, directly or through others, on a resource that depends on it',
-          });
+          throw new ConflictError(`making ${parent} depend on ${child} would create a cycle: ${[...cycle, parent].filter((t, i, a) => i === 0 || t !== a[i - 1]).join(' -> ')}`, { code: 'DEPENDENCY_CYCLE', fix: 'a resource cannot depend, directly or through others, on a resource that depends on it' });
         }
         const missing = Object.keys(p.servers).filter((s) => !c.servers[s]);
         if (missing.length) {
-          throw new ConflictError('CHILD_NOT_EXTENDED', `${child} is not extended to ${missing.join(', ')}, where ${parent} is`, {
-            fix: `extend ${child} first: kit-runner extend ${child} --server ${missing[0]} --priority <n>`,
-          });
+          throw new ConflictError(`${child} is not extended to ${missing.join(', ')}, where ${parent} is`, { code: 'CHILD_NOT_EXTENDED', fix: `extend ${child} first: kit-runner extend ${child} --server ${missing[0]} --priority <n>` });
         }
         d.dependencies.push({ parent, child });
       });
@@ -464,7 +450,7 @@ export class Engine {
         need(d, child);
         const before = d.dependencies.length;
         d.dependencies = d.dependencies.filter((x) => !(x.parent === parent && x.child === child));
-        if (d.dependencies.length === before) throw new NotFoundError('UNKNOWN_DEPENDENCY', `${parent} does not depend on ${child}`, { fix: '"kit-runner status" shows the hierarchy' });
+        if (d.dependencies.length === before) throw new NotFoundError(`${parent} does not depend on ${child}`, { code: 'UNKNOWN_DEPENDENCY', fix: '"kit-runner status" shows the hierarchy' });
       });
     } finally {
       lock.release();
@@ -524,7 +510,7 @@ export class Engine {
       const order = restoreOrder(data, tag);
       for (const t of order) {
         if (!data.resources[t]!.servers[this.node]) {
-          throw new NotFoundError('NOT_EXTENDED', `${t} is not extended to ${this.node}`, { fix: `extend it first: kit-runner extend ${t} --server ${this.node} --priority <n>` });
+          throw new NotFoundError(`${t} is not extended to ${this.node}`, { code: 'NOT_EXTENDED', fix: `extend it first: kit-runner extend ${t} --server ${this.node} --priority <n>` });
         }
       }
       const todo = order.filter((t) => data.resources[t]!.servers[this.node]!.state !== 'ISP');
@@ -541,9 +527,7 @@ export class Engine {
             await this.step(t, peer, 'remove', steps, options.note);
           } catch (err) {
             throw new ActionError(
-              new KitError('PEER_REMOVE_FAILED', `cannot take ${t} out of service on ${peer}: ${asKitError(err).message}; not restoring on ${this.node}, so that it is never active twice`, 1, {
-                fix: `make sure ${t} is down on ${peer}, then run "kit-runner action ${t} remove --node ${peer}"`,
-              }),
+              new KitError(`cannot take ${t} out of service on ${peer}: ${asKitError(err).message}; not restoring on ${this.node}, so that it is never active twice`, { code: 'PEER_REMOVE_FAILED', exitCode: 1, fix: `make sure ${t} is down on ${peer}, then run "kit-runner action ${t} remove --node ${peer}"` }),
               steps,
             );
           }
@@ -569,7 +553,7 @@ export class Engine {
     try {
       const data = this.store.read();
       need(data, tag);
-      if (!data.resources[tag]!.servers[this.node]) throw new NotFoundError('NOT_EXTENDED', `${tag} is not extended to ${this.node}`, { fix: `"kit-runner status ${tag}" shows its servers` });
+      if (!data.resources[tag]!.servers[this.node]) throw new NotFoundError(`${tag} is not extended to ${this.node}`, { code: 'NOT_EXTENDED', fix: `"kit-runner status ${tag}" shows its servers` });
       const set = new Set([tag, ...[...ancestors(data, tag)].filter((a) => data.resources[a]!.servers[this.node])]);
       for (const t of removeOrder(data, set)) {
         const e = data.resources[t]!.servers[this.node]!;
@@ -593,10 +577,10 @@ export class Engine {
   async quickCheck(tag: string): Promise<QuickCheckResult & { durationMs: number }> {
     const data = this.store.read();
     const r = need(data, tag);
-    if (!r.servers[this.node]) throw new NotFoundError('NOT_EXTENDED', `${tag} is not extended to ${this.node}`, { fix: `"kit-runner status ${tag}" shows its servers` });
+    if (!r.servers[this.node]) throw new NotFoundError(`${tag} is not extended to ${this.node}`, { code: 'NOT_EXTENDED', fix: `"kit-runner status ${tag}" shows its servers` });
     const kit = await this.kit(r.kit);
     const started = performance.now();
-    if (!kit.actions.quickCheck) throw new UnsupportedActionError(r.kit, 'quickCheck');
+    if (!kit.actions.quickCheck) throw UnsupportedActionError.of(r.kit, 'quickCheck');
     const { ctx, done } = await this.context(kit, r, this.node, 'quickCheck', data);
     let result: QuickCheckResult;
     try {
@@ -621,9 +605,9 @@ export class Engine {
   async recoverLocked(tag: string): Promise<StepReport> {
     const data = this.store.read();
     const r = need(data, tag);
-    if (!r.servers[this.node]) throw new NotFoundError('NOT_EXTENDED', `${tag} is not extended to ${this.node}`);
+    if (!r.servers[this.node]) throw new NotFoundError(`${tag} is not extended to ${this.node}`, { code: 'NOT_EXTENDED' });
     const kit = await this.kit(r.kit);
-    if (!kit.actions.recover) throw new UnsupportedActionError(r.kit, 'recover');
+    if (!kit.actions.recover) throw UnsupportedActionError.of(r.kit, 'recover');
     const { ctx, done } = await this.context(kit, r, this.node, 'recover', data);
     const started = performance.now();
     this.setState(tag, this.node, { pending: { action: 'recover', pid: process.pid, since: new Date().toISOString() } });
@@ -646,7 +630,7 @@ export class Engine {
     const r = need(data, tag);
     const kit = await this.kit(r.kit);
     const cmd = kit.commands?.[name];
-    if (!cmd) throw new UnsupportedActionError(r.kit, name);
+    if (!cmd) throw UnsupportedActionError.of(r.kit, name);
     const server = r.servers[this.node] ? this.node : Object.keys(r.servers)[0]!;
     const lock = await this.reserve([tag], `${name} ${tag}`);
     try {
@@ -661,7 +645,7 @@ export class Engine {
 export function asKitError(err: unknown): KitError {
   if (isKitError(err)) return err;
   const e = err instanceof Error ? err : new Error(String(err));
-  return new KitError('ACTION_FAILED', e.message, 1, { cause: e });
+  return new KitError(e.message, { code: 'ACTION_FAILED', exitCode: 1, cause: e });
 }
 
 function checkTag(tag: string): void {

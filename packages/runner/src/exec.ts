@@ -131,18 +131,17 @@ export function createExec(binding: ExecBinding): Exec {
     const stderr = r.spawnError ? `${argv[0]}: ${notFound ? 'command not found' : r.spawnError.message}` : r.stderr;
     binding.logger.debug(`exec done ${argv[0]} exit=${exitCode ?? r.signal} ${durationMs}ms`);
     const failed = r.spawnError !== undefined || r.timedOut || r.aborted || exitCode !== 0;
-    if (failed && (options.reject ?? true)) {
-      throw new CommandFailedError({
-        command: shown,
-        exitCode: r.timedOut || r.aborted ? undefined : exitCode,
-        stdout: r.stdout,
-        stderr,
-        durationMs,
-        timedOut: r.timedOut || (r.aborted && Date.now() >= binding.deadline),
-        signal: r.signal,
-      });
-    }
-    return { command: shown, exitCode: exitCode ?? 128, stdout: r.stdout, stderr, durationMs };
+    const result = {
+      command: shown,
+      exitCode: r.timedOut || r.aborted ? undefined : (exitCode ?? undefined),
+      signal: r.signal ?? undefined,
+      timedOut: r.timedOut || (r.aborted && Date.now() >= binding.deadline),
+      stdout: r.stdout,
+      stderr,
+      durationMs,
+    };
+    if (failed && (options.reject ?? true)) throw new CommandFailedError(result);
+    return result;
   };
 }
 

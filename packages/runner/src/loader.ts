@@ -190,13 +190,10 @@ export function loadKit(discovery: Discovery, kitType: string): Promise<Kit> {
   if (!e) {
     const broken = discovery.broken.map((b) => b.name).join(', ');
     return Promise.reject(
-      new KitLoadError('KIT_NOT_FOUND', `no kit of type "${kitType}" is installed`, {
-        field: 'kit',
-        fix: `install it into a kits directory, e.g. "npm install --prefix ${discovery.searched[0] ?? '/usr/lib/recovery-kit/kits'} <package>"; searched: ${discovery.searched.join(', ')}${broken ? `; broken kits found: ${broken}` : ''}; "kit-runner kits" lists what is installed`,
-      }),
+      new KitLoadError(`no kit of type "${kitType}" is installed`, { code: 'KIT_NOT_FOUND', field: 'kit', fix: `install it into a kits directory, e.g. "npm install --prefix ${discovery.searched[0] ?? '/usr/lib/recovery-kit/kits'} <package>"; searched: ${discovery.searched.join(', ')}${broken ? `; broken kits found: ${broken}` : ''}; "kit-runner kits" lists what is installed` }),
     );
   }
-  if (e.problem) return Promise.reject(new KitLoadError(e.problem.code, e.problem.message, { field: 'kit', fix: e.problem.fix }));
+  if (e.problem) return Promise.reject(new KitLoadError(e.problem.message, { code: e.problem.code, field: 'kit', fix: e.problem.fix }));
   let p = cache.get(e.dir);
   if (!p) {
     p = importKit(e);
@@ -211,26 +208,15 @@ async function importKit(e: KitEntry): Promise<Kit> {
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
-    throw new KitLoadError('KIT_IMPORT_FAILED', `kit ${e.name}@${e.version} failed to load from ${file}: ${(err as Error).message}`, {
-      cause: err,
-      field: 'kit',
-      fix: 'reinstall the kit package (was it built? does it need a dependency that is missing?)',
-    });
+    throw new KitLoadError(`kit ${e.name}@${e.version} failed to load from ${file}: ${(err as Error).message}`, { code: 'KIT_IMPORT_FAILED', cause: err, field: 'kit', fix: 'reinstall the kit package (was it built? does it need a dependency that is missing?)' });
   }
   let kit: unknown = mod.default;
   if (kit && typeof kit === 'object' && !isKit(kit) && isKit((kit as { default?: unknown }).default)) kit = (kit as { default?: unknown }).default;
   if (!isKit(kit)) {
-    throw new KitLoadError('KIT_NOT_A_KIT', `${e.name}: the default export of ${file} is not a kit made with defineKit()`, {
-      field: 'kit',
-      fix: 'export default defineKit({...}) from the kit entry module',
-    });
+    throw new KitLoadError(`${e.name}: the default export of ${file} is not a kit made with defineKit()`, { code: 'KIT_NOT_A_KIT', field: 'kit', fix: 'export default defineKit({...}) from the kit entry module' });
   }
   if (kit.apiVersion !== e.manifest.apiVersion || kit.meta.kitType !== e.kitType) {
-    throw new KitLoadError(
-      'KIT_CONTRACT_MISMATCH',
-      `${e.name}: package.json declares kitType ${e.kitType} / contract ${e.manifest.apiVersion}, the code says ${kit.meta.kitType} / ${kit.apiVersion}`,
-      { field: 'kit', fix: 'rebuild the kit so that its manifest and code agree' },
-    );
+    throw new KitLoadError(`${e.name}: package.json declares kitType ${e.kitType} / contract ${e.manifest.apiVersion}, the code says ${kit.meta.kitType} / ${kit.apiVersion}`, { code: 'KIT_CONTRACT_MISMATCH', field: 'kit', fix: 'rebuild the kit so that its manifest and code agree' });
   }
   return kit;
 }

@@ -65,14 +65,32 @@ export interface ExecOptions {
   reject?: boolean;
   /** Do not log the arguments at debug level (they contain something sensitive). */
   quiet?: boolean;
+  /**
+   * Start the program and resolve as soon as it has started, without waiting for it (a
+   * gratuitous ARP, a notification). The runner still reaps it, logs how it ended, and ends it
+   * when the action's process exits; its failure never fails the action. The result's
+   * `completion` settles with the final result.
+   */
+  background?: boolean;
 }
 
+/**
+ * What a command run through {@link Exec} did. A failed command's error
+ * ({@link CommandFailedError}) carries the same shape as `error.result`.
+ */
 export interface ExecResult {
-  command: string;
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
+  readonly command: string;
+  /** The exit code; undefined when the process was killed by a signal or has not ended (background). */
+  readonly exitCode: number | undefined;
+  /** The signal that ended the process, if one did. */
+  readonly signal: string | undefined;
+  /** True when the command was ended because its time ran out. */
+  readonly timedOut: boolean;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly durationMs: number;
+  /** Background commands only: settles (never rejects) with the final result. */
+  readonly completion?: Promise<ExecResult>;
 }
 
 /**
@@ -104,6 +122,7 @@ export interface DependencyView {
 
 export interface HostInfo {
   readonly runnerVersion: string;
+  /** The contract version the runner speaks (not the kit's). */
   readonly apiVersion: number;
   readonly node: string;
 }
@@ -128,6 +147,10 @@ export interface KitContext<O> {
   readonly signal: AbortSignal;
   /** Milliseconds the action has in all. */
   readonly timeoutMs: number;
+  /** When the action's time runs out, in `Date.now()` milliseconds. Time left: `deadline - Date.now()`. */
+  readonly deadline: number;
+  /** True when the action runs for this machine (`server` is this node), false when it is about a peer. */
+  readonly local: boolean;
   readonly host: HostInfo;
 }
 
@@ -261,6 +284,8 @@ export interface KitCliContext {
   readonly tunables: Tunables;
   readonly signal: AbortSignal;
   readonly timeoutMs: number;
+  /** When the command's time runs out, in `Date.now()` milliseconds. */
+  readonly deadline: number;
   readonly host: HostInfo;
   /** True when the operator asked for --json (print nothing yourself; return the result). */
   readonly json: boolean;

@@ -7,6 +7,7 @@
  * has a meaning for them, so cluster operators read them without a lookup. They are documented in
  * `docs/reference/exit-codes.md` and never renumbered.
  */
+import type { ExecResult } from './contract.ts';
 
 /** Process exit codes of `kit-runner`. */
 export const ExitCode = {
@@ -41,7 +42,19 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 const BRAND = Symbol.for('recovery-kit.KitError');
 
+/** Where an error happened: stamped by the runner's action runner on every error a kit action raises. */
+export interface ErrorOrigin {
+  /** `name@version` of the kit package. */
+  readonly kit: string;
+  readonly tag?: string | undefined;
+  readonly server?: string | undefined;
+  readonly action?: string | undefined;
+}
+
+/** The one options bag every {@link KitError} constructor takes after its message. */
 export interface KitErrorOptions {
+  /** Stable SCREAMING_SNAKE code; each class has a default. */
+  code?: string | undefined;
   /** The option, flag or tunable at fault, when there is one. */
   field?: string | undefined;
   /** One sentence telling the operator what to do about it. */
@@ -61,16 +74,19 @@ export class KitError extends Error {
   readonly fix: string | undefined;
   readonly retryable: boolean;
   readonly details: Record<string, unknown> | undefined;
+  /** Set once by the runner (see {@link withOrigin}); undefined for errors raised outside an action. */
+  readonly origin: ErrorOrigin | undefined;
 
-  constructor(code: string, message: string, exitCode: ExitCode = ExitCode.FAILED, options: KitErrorOptions = {}) {
+  constructor(message: string, options: KitErrorOptions & { exitCode?: ExitCode | undefined } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'KitError';
-    this.code = code;
-    this.exitCode = exitCode;
+    this.code = options.code ?? 'FAILED';
+    this.exitCode = options.exitCode ?? ExitCode.FAILED;
     this.field = options.field;
     this.fix = options.fix;
     this.retryable = options.retryable ?? false;
     this.details = options.details;
+    this.origin = undefined;
     Object.defineProperty(this, BRAND, { value: true });
   }
 
@@ -82,6 +98,7 @@ export class KitError extends Error {
       exitCode: this.exitCode,
       ...(this.field === undefined ? {} : { field: this.field }),
       ...(this.fix === undefined ? {} : { fix: this.fix }),
+      ...(this.origin === undefined ? {} : { origin: this.origin }),
       ...(this.details === undefined ? {} : { details: this.details }),
     };
   }
@@ -89,6 +106,21 @@ export class KitError extends Error {
 
 export function isKitError(value: unknown): value is KitError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** A copy of `error` (same class, same fields, same stack) with `fix` replaced, and any others given. */
+export function withFix<E extends KitError>(error: E, fix: string, changes: Partial<Pick<KitError, 'code' | 'details' | 'field'>> = {}): E {
+  const copy = Object.create(Object.getPrototypeOf(error) as object) as E;
+  for (const key of Reflect.ownKeys(error)) Object.defineProperty(copy, key, Object.getOwnPropertyDescriptor(error, key)!);
+  Object.defineProperty(copy, 'fix', { value: fix, enumerable: true, writable: false, configurable: true });
+  for (const [k, v] of Object.entries(changes)) Object.defineProperty(copy, k, { value: v, enumerable: true, writable: false, configurable: true });
+  return copy;
+}
+
+/** Stamps where an error came from; an origin already set (by an inner action) is kept. */
+export function withOrigin<E extends KitError>(error: E, origin: ErrorOrigin): E {
+  if (error.origin === undefined) Object.defineProperty(error, 'origin', { value: origin, enumerable: true, writable: false, configurable: true });
+  return error;
 }
 
 /** One problem found while validating input. */
@@ -102,7 +134,7 @@ export interface Issue {
 export class ConfigError extends KitError {
   readonly issues: readonly Issue[];
   constructor(message: string, options: KitErrorOptions & { issues?: readonly Issue[] } = {}) {
-    super('INVALID_CONFIG', message, ExitCode.INVALID_CONFIG, options);
+    super(message, { code: 'INVALID_CONFIG', ...options, exitCode: ExitCode.INVALID_CONFIG });
     this.name = 'ConfigError';
     this.issues = options.issues ?? (options.field ? [{ field: options.field, message, fix: options.fix }] : []);
   }
@@ -123,57 +155,62 @@ export class ConfigError extends KitError {
 /** Bad command line. Exit 2. */
 export class UsageError extends KitError {
   constructor(message: string, options: KitErrorOptions = {}) {
-    super('USAGE', message, ExitCode.USAGE, options);
+    super(message, { code: 'USAGE', ...options, exitCode: ExitCode.USAGE });
     this.name = 'UsageError';
   }
 }
 
 /** Unknown tag, server, dependency. Exit 10. */
 export class NotFoundError extends KitError {
-  constructor(code: string, message: string, options: KitErrorOptions = {}) {
-    super(code, message, ExitCode.NOT_FOUND, options);
+  constructor(message: string, options: KitErrorOptions = {}) {
+    super(message, { code: 'NOT_FOUND', ...options, exitCode: ExitCode.NOT_FOUND });
     this.name = 'NotFoundError';
   }
 }
 
 /** Duplicate tag, dependency cycle, resource still in use. Exit 11. */
 export class ConflictError extends KitError {
-  constructor(code: string, message: string, options: KitErrorOptions = {}) {
-    super(code, message, ExitCode.CONFLICT, options);
+  constructor(message: string, options: KitErrorOptions = {}) {
+    super(message, { code: 'CONFLICT', ...options, exitCode: ExitCode.CONFLICT });
     this.name = 'ConflictError';
   }
 }
 
 /** A kit action failed. Exit 1. Kits throw this (or any error) from restore/remove/recover. */
 export class ActionFailedError extends KitError {
-  constructor(message: string, options: KitErrorOptions & { code?: string } = {}) {
-    super(options.code ?? 'ACTION_FAILED', message, ExitCode.FAILED, options);
+  constructor(message: string, options: KitErrorOptions = {}) {
+    super(message, { code: 'ACTION_FAILED', ...options, exitCode: ExitCode.FAILED });
     this.name = 'ActionFailedError';
   }
 }
 
 /** The kit does not implement an action. Exit 3. */
 export class UnsupportedActionError extends KitError {
-  constructor(kitType: string, action: string) {
-    super('UNSUPPORTED_ACTION', `kit "${kitType}" does not implement the action "${action}"`, ExitCode.UNSUPPORTED, {
+  constructor(message: string, options: KitErrorOptions = {}) {
+    super(message, { code: 'UNSUPPORTED_ACTION', ...options, exitCode: ExitCode.UNSUPPORTED });
+    this.name = 'UnsupportedActionError';
+  }
+
+  /** The usual message and fix for a kit that lacks `action`. */
+  static of(kitType: string, action: string): UnsupportedActionError {
+    return new UnsupportedActionError(`kit "${kitType}" does not implement the action "${action}"`, {
       fix: `run "kit-runner kits ${kitType}" to see the actions this kit offers`,
     });
-    this.name = 'UnsupportedActionError';
   }
 }
 
 /** Missing privileges. Exit 4. */
 export class PermissionError extends KitError {
   constructor(message: string, options: KitErrorOptions = {}) {
-    super('PERMISSION_DENIED', message, ExitCode.PERMISSION, options);
+    super(message, { code: 'PERMISSION_DENIED', ...options, exitCode: ExitCode.PERMISSION });
     this.name = 'PermissionError';
   }
 }
 
 /** A kit cannot be found, loaded, or has an incompatible contract version. Exit 5. */
 export class KitLoadError extends KitError {
-  constructor(code: string, message: string, options: KitErrorOptions = {}) {
-    super(code, message, ExitCode.KIT_NOT_INSTALLED, options);
+  constructor(message: string, options: KitErrorOptions = {}) {
+    super(message, { code: 'KIT_LOAD_FAILED', ...options, exitCode: ExitCode.KIT_NOT_INSTALLED });
     this.name = 'KitLoadError';
   }
 }
@@ -181,7 +218,7 @@ export class KitLoadError extends KitError {
 /** Ran out of time. Exit 124. */
 export class TimeoutError extends KitError {
   constructor(message: string, options: KitErrorOptions = {}) {
-    super('TIMEOUT', message, ExitCode.TIMEOUT, { retryable: true, ...options });
+    super(message, { code: 'TIMEOUT', retryable: true, ...options, exitCode: ExitCode.TIMEOUT });
     this.name = 'TimeoutError';
   }
 }
@@ -189,47 +226,36 @@ export class TimeoutError extends KitError {
 /** A reservation lock could not be had in time. Exit 12. */
 export class BusyError extends KitError {
   constructor(message: string, options: KitErrorOptions = {}) {
-    super('BUSY', message, ExitCode.BUSY, { retryable: true, ...options });
+    super(message, { code: 'BUSY', retryable: true, ...options, exitCode: ExitCode.BUSY });
     this.name = 'BusyError';
   }
 }
 
-/** A command run through ctx.exec failed; carries the operational context (execa style). */
+/**
+ * A command run through ctx.exec failed (non-zero exit, signal, or time out). `result` has the
+ * same shape as a successful {@link ExecResult}; test for it with {@link isCommandFailed}.
+ */
 export class CommandFailedError extends KitError {
-  readonly command: string;
-  readonly commandExitCode: number | undefined;
-  readonly stderr: string;
-  readonly stdout: string;
-  readonly durationMs: number;
-  readonly timedOut: boolean;
-  constructor(info: {
-    command: string;
-    exitCode: number | undefined;
-    stdout: string;
-    stderr: string;
-    durationMs: number;
-    timedOut: boolean;
-    signal?: string | undefined;
-    cause?: unknown;
-  }) {
-    const why = info.timedOut
-      ? `timed out after ${info.durationMs} ms`
-      : info.exitCode === undefined
-        ? `was killed${info.signal ? ` by ${info.signal}` : ''}`
-        : `exited with ${info.exitCode}`;
-    const tail = info.stderr.trim().split('\n').slice(-3).join(' | ');
-    super(
-      info.timedOut ? 'COMMAND_TIMEOUT' : 'COMMAND_FAILED',
-      `command "${info.command}" ${why}${tail ? `: ${tail}` : ''}`,
-      info.timedOut ? ExitCode.TIMEOUT : ExitCode.FAILED,
-      { cause: info.cause, details: { command: info.command, exitCode: info.exitCode, durationMs: info.durationMs } },
-    );
+  readonly result: ExecResult;
+  constructor(result: ExecResult, options: KitErrorOptions = {}) {
+    const why = result.timedOut
+      ? `timed out after ${result.durationMs} ms`
+      : result.exitCode === undefined
+        ? `was killed${result.signal ? ` by ${result.signal}` : ''}`
+        : `exited with ${result.exitCode}`;
+    const tail = result.stderr.trim().split('\n').slice(-3).join(' | ');
+    super(`command "${result.command}" ${why}${tail ? `: ${tail}` : ''}`, {
+      code: result.timedOut ? 'COMMAND_TIMEOUT' : 'COMMAND_FAILED',
+      details: { command: result.command, exitCode: result.exitCode, signal: result.signal, durationMs: result.durationMs },
+      ...options,
+      exitCode: result.timedOut ? ExitCode.TIMEOUT : ExitCode.FAILED,
+    });
     this.name = 'CommandFailedError';
-    this.command = info.command;
-    this.commandExitCode = info.exitCode;
-    this.stdout = info.stdout;
-    this.stderr = info.stderr;
-    this.durationMs = info.durationMs;
-    this.timedOut = info.timedOut;
+    this.result = result;
   }
+}
+
+/** True for a {@link CommandFailedError} (also across package copies). */
+export function isCommandFailed(value: unknown): value is CommandFailedError {
+  return isKitError(value) && typeof (value as { result?: { command?: unknown } }).result?.command === 'string';
 }

@@ -29,6 +29,7 @@ export function createTestContext<O>(kit: Kit<O>, opts: TestContextOptions = {})
   const sink = memorySink();
   const logger = createLogger([sink], 'debug', `${kit.meta.kitType}:${opts.tag ?? 'test'}`);
   const timeoutMs = opts.timeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error('test context deadline')), timeoutMs);
   const values: Record<string, string> = {};
@@ -43,9 +44,11 @@ export function createTestContext<O>(kit: Kit<O>, opts: TestContextOptions = {})
     children: opts.children ?? [],
     tunables: createTunables(values, { ...CORE_TUNABLES, ...(kit.tunables ?? {}) }, opts.tag ?? 'test'),
     logger,
-    exec: createExec({ logger, signal: controller.signal, deadline: Date.now() + timeoutMs, ...(opts.env ? { env: opts.env } : {}) }),
+    exec: createExec({ logger, signal: controller.signal, deadline, ...(opts.env ? { env: opts.env } : {}) }),
     signal: controller.signal,
     timeoutMs,
+    deadline,
+    local: true,
     host: { runnerVersion: 'test', apiVersion: kit.apiVersion, node: opts.server ?? 'node-a' },
     logs: sink.records,
     dispose: () => clearTimeout(timer),

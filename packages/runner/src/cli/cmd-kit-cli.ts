@@ -1,6 +1,6 @@
 /** `kit-runner <kitType> <command> ...`: top-level commands that kits add (e.g. ec2 replace-route). */
 import { parseArgs } from 'node:util';
-import { ConfigError, ExitCode, TimeoutError, UsageError, type KitCliCommand } from '@recovery-kit/sdk';
+import { ConfigError, ExitCode, KIT_API_VERSION, TimeoutError, UsageError, type KitCliCommand } from '@recovery-kit/sdk';
 import { createExec } from '../exec.ts';
 import { createLogger, streamSink } from '../logger.ts';
 import { discoverKits, loadKit } from '../loader.ts';
@@ -55,6 +55,7 @@ export async function runKitCli(kitType: string, argv: string[]): Promise<number
   const tunables = createTunables(file.values, specs);
   const timeoutName = cmd.timeoutTunable ?? 'ADMIN_TIMEOUT';
   const timeoutMs = tunables.int(timeoutName) * 1000;
+  const deadline = Date.now() + timeoutMs;
   const logger = createLogger([streamSink()], settings.logLevel, `${kitType}:${name}`);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new TimeoutError(`${kitType} ${name} did not finish within ${timeoutMs / 1000} s`, { field: timeoutName })), timeoutMs);
@@ -63,7 +64,7 @@ export async function runKitCli(kitType: string, argv: string[]): Promise<number
   process.once('SIGINT', stop);
   try {
     const result = await cmd.run(
-      { logger, exec: createExec({ logger, signal: controller.signal, deadline: Date.now() + timeoutMs }), tunables, signal: controller.signal, timeoutMs, host: { runnerVersion: runnerVersion(), apiVersion: kit.apiVersion, node: settings.node }, json: settings.json },
+      { logger, exec: createExec({ logger, signal: controller.signal, deadline }), tunables, signal: controller.signal, timeoutMs, deadline, host: { runnerVersion: runnerVersion(), apiVersion: KIT_API_VERSION, node: settings.node }, json: settings.json },
       parsed.values as Record<string, string | boolean | string[] | undefined>,
       parsed.positionals,
     );
