@@ -1,13 +1,13 @@
 import { ExitCode, UsageError } from '@recovery-kit/sdk';
 import { ActionError, type StepReport } from '../engine.ts';
-import { COMMANDS, type Invocation } from './main.ts';
+import { defineCommand, type Invocation } from './spec.ts';
 import { engineFor, noExtra, positional } from './common.ts';
 import { printJson } from './output.ts';
 
 const ALIASES: Record<string, string> = { 'quick-check': 'quickCheck', quickcheck: 'quickCheck', quickCheck: 'quickCheck', restore: 'restore', remove: 'remove', recover: 'recover' };
 
-export async function run(inv: Invocation): Promise<number> {
-  const usage = COMMANDS.action!.usage;
+async function run(inv: Invocation): Promise<number> {
+  const usage = command.usage;
   const tag = positional(inv, 1, 'TAG', usage);
   const given = positional(inv, 2, 'ACTION', usage);
   noExtra(inv, 3, usage);
@@ -63,3 +63,22 @@ export async function run(inv: Invocation): Promise<number> {
     throw err;
   }
 }
+
+export const command = defineCommand({
+  name: 'action',
+  summary: "run an action: restore, remove, quickCheck, recover, or a kit's own",
+  usage: 'kit-runner action TAG ACTION [--force] [-- ARGS...]',
+  help: [
+    'restore   brings TAG and everything it depends on into service on this node, children first, skipping',
+    '          resources already in service; resources in service on another server are removed there first.',
+    '          Stops at the first failure, which is marked OSF with the reason.',
+    'remove    takes TAG and everything that depends on it out of service, parents first (--force also runs the',
+    "          kit's remove for resources already marked OSU).",
+    'quickCheck  health probe; exit 0 healthy, 7 not healthy. Changes no state.',
+    "recover   the kit's local repair; ISP on success, OSF on failure. A kit without recover gets remove, then restore.",
+    'Other names run the kit\'s own commands ("kit-runner kits TYPE" lists them) with ARGS.',
+    'Actions may be written in kebab-case (quick-check).',
+  ].join('\n'),
+  options: { force: { type: 'boolean' } },
+  run,
+});

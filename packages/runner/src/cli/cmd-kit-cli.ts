@@ -7,7 +7,7 @@ import { discoverKits, loadKit } from '../loader.ts';
 import { resolveSettings, type GlobalFlags } from '../settings.ts';
 import { checkTunables, CORE_TUNABLES, createTunables, readTunablesFile } from '../tunables.ts';
 import { runnerVersion } from '../version.ts';
-import { GLOBAL_HELP, GLOBAL_OPTIONS } from './main.ts';
+import { GLOBAL_HELP, GLOBAL_OPTIONS } from './spec.ts';
 import { printJson } from './output.ts';
 
 function help(kitType: string, name: string, c: KitCliCommand): string {
@@ -15,8 +15,10 @@ function help(kitType: string, name: string, c: KitCliCommand): string {
   return `kit-runner ${kitType} ${name}: ${c.description}\n\nUsage: kit-runner ${kitType} ${name} ${c.usage}\n\nOptions:\n${flags.join('\n')}\n\n${GLOBAL_HELP}\n`;
 }
 
-export async function runKitCli(kitType: string, argv: string[]): Promise<number> {
-  const pre = parseArgs({ args: argv, options: GLOBAL_OPTIONS, allowPositionals: true, strict: false });
+/** `globals` are the global options written before the kit type (`kit-runner --node b ec2 ...`). */
+export async function runKitCli(kitType: string, args: string[], globals: string[] = []): Promise<number> {
+  const argv = args.length ? [args[0]!, ...globals, ...args.slice(1)] : [];
+  const pre = parseArgs({ args: [...globals, ...args], options: GLOBAL_OPTIONS, allowPositionals: true, strict: false });
   const settings = resolveSettings(pre.values as GlobalFlags);
   const discovery = discoverKits(settings.kitsDirs);
   if (!discovery.kits.has(kitType)) {

@@ -1,10 +1,11 @@
 import { KIT_ACTIONS, type Kit } from '@recovery-kit/sdk';
 import { discoverKits, loadKit, SUPPORTED_API_VERSIONS } from '../loader.ts';
-import type { Invocation } from './main.ts';
+import type { Settings } from '../settings.ts';
+import { defineCommand, type Invocation } from './spec.ts';
 import { noExtra } from './common.ts';
 import { printJson, table } from './output.ts';
 
-export function describeKit(kit: Kit) {
+function describeKit(kit: Kit) {
   return {
     kitType: kit.meta.kitType,
     name: kit.meta.name,
@@ -24,46 +25,50 @@ export function describeKit(kit: Kit) {
   };
 }
 
-export async function run(inv: Invocation): Promise<number> {
-  noExtra(inv, 2, 'kit-runner kits [KIT_TYPE]');
-  const discovery = discoverKits(inv.settings.kitsDirs);
-  const type = inv.positionals[1];
-  if (type !== undefined) {
-    const kit = await loadKit(discovery, type);
-    const d = describeKit(kit);
-    if (inv.settings.json) {
-      printJson({ ok: true, kit: d, dir: discovery.kits.get(type)?.dir });
-      return 0;
-    }
-    const out: string[] = [];
-    out.push(`${d.kitType}: ${d.name}@${d.version}${d.description ? ` - ${d.description}` : ''}`);
-    out.push(`installed at ${discovery.kits.get(type)?.dir}`, '');
-    out.push(`Actions: ${d.actions.join(', ')}`);
-    if (Object.keys(d.commands).length) out.push(`Own actions (kit-runner action TAG NAME): ${Object.entries(d.commands).map(([k, v]) => `${k} (${v})`).join('; ')}`);
-    if (Object.keys(d.cli).length) {
-      out.push('', 'Commands:');
-      for (const [k, v] of Object.entries(d.cli)) out.push(`  kit-runner ${d.kitType} ${k} ${v.usage}`, `      ${v.description}`);
-    }
-    out.push('', 'Options (--opt KEY=VALUE):');
-    out.push(
-      table([
-        ['  NAME', 'TYPE', 'REQUIRED', 'DEFAULT', 'DESCRIPTION'],
-        ...Object.entries(d.options).map(([k, o]) => [
-          `  ${k}`,
-          o.kind === 'enum' ? `${o.values?.join('|')}` : o.kind,
-          o.required ? 'yes' : o.perServer ? 'per-server' : '',
-          o.default === undefined ? '' : Array.isArray(o.default) ? o.default.join(',') : String(o.default),
-          o.description,
-        ]),
-      ]),
-    );
-    if (Object.keys(d.tunables).length) {
-      out.push('', 'Tunables (in the tunables file; NAME_<tag> overrides one resource):');
-      out.push(table([['  NAME', 'TYPE', 'DEFAULT', 'DESCRIPTION'], ...Object.entries(d.tunables).map(([k, t]) => [`  ${k}`, t.kind, t.default === undefined ? '' : String(t.default), t.description])]));
-    }
-    process.stdout.write(`${out.join('\n')}\n`);
+/** Describes one kit (loads its code): options, actions, commands, tunables. */
+export async function printKit(settings: Settings, type: string): Promise<number> {
+  const discovery = discoverKits(settings.kitsDirs);
+  const kit = await loadKit(discovery, type);
+  const d = describeKit(kit);
+  if (settings.json) {
+    printJson({ ok: true, kit: d, dir: discovery.kits.get(type)?.dir });
     return 0;
   }
+  const out: string[] = [];
+  out.push(`${d.kitType}: ${d.name}@${d.version}${d.description ? ` - ${d.description}` : ''}`);
+  out.push(`installed at ${discovery.kits.get(type)?.dir}`, '');
+  out.push(`Actions: ${d.actions.join(', ')}`);
+  if (Object.keys(d.commands).length) out.push(`Own actions (kit-runner action TAG NAME): ${Object.entries(d.commands).map(([k, v]) => `${k} (${v})`).join('; ')}`);
+  if (Object.keys(d.cli).length) {
+    out.push('', 'Commands:');
+    for (const [k, v] of Object.entries(d.cli)) out.push(`  kit-runner ${d.kitType} ${k} ${v.usage}`, `      ${v.description}`);
+  }
+  out.push('', 'Options (--opt KEY=VALUE):');
+  out.push(
+    table([
+      ['  NAME', 'TYPE', 'REQUIRED', 'DEFAULT', 'DESCRIPTION'],
+      ...Object.entries(d.options).map(([k, o]) => [
+        `  ${k}`,
+        o.kind === 'enum' ? `${o.values?.join('|')}` : o.kind,
+        o.required ? 'yes' : o.perServer ? 'per-server' : '',
+        o.default === undefined ? '' : Array.isArray(o.default) ? o.default.join(',') : String(o.default),
+        o.description,
+      ]),
+    ]),
+  );
+  if (Object.keys(d.tunables).length) {
+    out.push('', 'Tunables (in the tunables file; NAME_<tag> overrides one resource):');
+    out.push(table([['  NAME', 'TYPE', 'DEFAULT', 'DESCRIPTION'], ...Object.entries(d.tunables).map(([k, t]) => [`  ${k}`, t.kind, t.default === undefined ? '' : String(t.default), t.description])]));
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+  return 0;
+}
+
+async function run(inv: Invocation): Promise<number> {
+  noExtra(inv, 2, command.usage);
+  const type = inv.positionals[1];
+  if (type !== undefined) return printKit(inv.settings, type);
+  const discovery = discoverKits(inv.settings.kitsDirs);
   const kits = [...discovery.kits.values()].sort((a, b) => a.kitType.localeCompare(b.kitType));
   if (inv.settings.json) {
     printJson({
@@ -82,3 +87,14 @@ export async function run(inv: Invocation): Promise<number> {
   for (const k of [...kits, ...discovery.broken].filter((x) => x.problem)) process.stdout.write(`\n${k.name}: ${k.problem!.message}\n  fix: ${k.problem!.fix}\n`);
   return 0;
 }
+
+export const command = defineCommand({
+  name: 'kits',
+  summary: 'list installed kits, or describe one',
+  usage: 'kit-runner kits [KIT_TYPE] [--json]',
+  help:
+    'Without an argument, lists the kits found (manifests only; no kit code runs) and any kit that cannot be used,\n' +
+    'with the reason. With KIT_TYPE, loads that kit and shows its options, actions, commands and tunables.',
+  options: {},
+  run,
+});

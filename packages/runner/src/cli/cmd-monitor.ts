@@ -1,11 +1,11 @@
 import { ExitCode } from '@recovery-kit/sdk';
 import { Monitor } from '../monitor.ts';
 import { engineFor, noExtra } from './common.ts';
-import type { Invocation } from './main.ts';
+import { defineCommand, type Invocation } from './spec.ts';
 import { printJson } from './output.ts';
 
-export async function run(inv: Invocation): Promise<number> {
-  noExtra(inv, 1, 'kit-runner monitor [--once]');
+async function run(inv: Invocation): Promise<number> {
+  noExtra(inv, 1, command.usage);
   const controller = new AbortController();
   const engine = engineFor(inv.settings, controller.signal);
   const monitor = new Monitor(engine);
@@ -45,3 +45,17 @@ export async function run(inv: Invocation): Promise<number> {
   monitor.logger.info('monitor stopped');
   return ExitCode.OK;
 }
+
+export const command = defineCommand({
+  name: 'monitor',
+  summary: 'watch in-service resources: quickCheck, recover, escalate',
+  usage: 'kit-runner monitor [--once]',
+  help: [
+    "Every LKCHECKINTERVAL seconds (or the kit's own interval tunable) runs quickCheck on each resource in service",
+    '(ISP) on this node. On failure runs recover once (LOCAL_RECOVERY=1); if recover fails, or the kit has none, marks',
+    'the resource OSF and starts ESCALATION_COMMAND. A check that cannot tell (unknown) is logged and changes',
+    'nothing. Stops cleanly on SIGTERM or SIGINT. --once runs one pass and exits (0 when all healthy, 7 otherwise).',
+  ].join('\n'),
+  options: { once: { type: 'boolean' } },
+  run,
+});

@@ -2,7 +2,7 @@ import { childrenOf, component, roots } from '../hierarchy.ts';
 import { processGone } from '../lock.ts';
 import { Store, type ResourceRecord, type ServerEntry, type StoreData } from '../store.ts';
 import { need } from '../engine-need.ts';
-import type { Invocation } from './main.ts';
+import { defineCommand, type Invocation } from './spec.ts';
 import { printJson, table } from './output.ts';
 
 function pendingNote(p: ServerEntry['pending']): string | undefined {
@@ -11,7 +11,7 @@ function pendingNote(p: ServerEntry['pending']): string | undefined {
   return dead ? `${p.action} interrupted (pid ${p.pid} is gone); run the action again` : `${p.action} in progress (pid ${p.pid})`;
 }
 
-export function statusData(data: StoreData, node: string, only?: string) {
+function statusData(data: StoreData, node: string, only?: string) {
   const tags = only ? component(data, only) : Object.keys(data.resources).sort();
   const wanted = new Set(tags);
   const resources = tags.map((t) => {
@@ -34,7 +34,7 @@ export function statusData(data: StoreData, node: string, only?: string) {
   return { node, roots: roots(data).filter((t) => wanted.has(t)), resources };
 }
 
-export async function run(inv: Invocation): Promise<number> {
+async function run(inv: Invocation): Promise<number> {
   const store = new Store(inv.settings.stateDir);
   const data = store.read();
   const only = inv.positionals[1];
@@ -68,3 +68,14 @@ export async function run(inv: Invocation): Promise<number> {
   else process.stdout.write(`${table(rows)}\n`);
   return 0;
 }
+
+export const command = defineCommand({
+  name: 'status',
+  summary: 'show resource hierarchies and their states (like lcdstatus)',
+  usage: 'kit-runner status [TAG] [--json]',
+  help:
+    'Shows every hierarchy as a tree, parents above their children, with the state of each resource on this node\n' +
+    'and its priority and state on every server it is extended to. With TAG, only the hierarchy holding TAG.',
+  options: {},
+  run,
+});

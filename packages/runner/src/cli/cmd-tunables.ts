@@ -2,10 +2,10 @@ import type { Kit, TunableSpec } from '@recovery-kit/sdk';
 import { discoverKits, loadKit } from '../loader.ts';
 import { checkTunables, CORE_TUNABLES, readTunablesFile } from '../tunables.ts';
 import { ConfigError } from '@recovery-kit/sdk';
-import type { Invocation } from './main.ts';
+import { defineCommand, type Invocation } from './spec.ts';
 import { printJson, table } from './output.ts';
 
-export async function run(inv: Invocation): Promise<number> {
+async function run(inv: Invocation): Promise<number> {
   const file = readTunablesFile(inv.settings.tunablesPath);
   const discovery = discoverKits(inv.settings.kitsDirs);
   const owners: Record<string, string> = {};
@@ -41,3 +41,14 @@ export async function run(inv: Invocation): Promise<number> {
   process.stdout.write(`${table([['NAME', 'VALUE', 'SOURCE', 'OWNER', 'DESCRIPTION'], ...[...rows, ...extra].map((r) => [r.name, r.value ?? '', r.source, r.owner ?? '-', r.description])])}\n`);
   return 0;
 }
+
+export const command = defineCommand({
+  name: 'tunables',
+  summary: 'show the tunables in effect, their values and where they come from',
+  usage: 'kit-runner tunables [--json]',
+  help:
+    "Reads the tunables file and lists the runner's and every loadable kit's tunables with their value, default\n" +
+    'and source. Exits 6 when the file is malformed or a value is invalid.',
+  options: {},
+  run,
+});

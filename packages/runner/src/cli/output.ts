@@ -1,22 +1,33 @@
 /** Printing: results on stdout, diagnostics on stderr, --json for scripts. */
-import { ExitCode, isKitError } from '@recovery-kit/sdk';
+import { ExitCode, isKitError, type ErrorOrigin } from '@recovery-kit/sdk';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Prints an error the operator can act on; returns its exit code. */
-export function printError(err: unknown, json: boolean): number {
+/** True when the command line (or KIT_RUNNER_LOG_LEVEL) asks for debug output: errors then show their causes. */
+export function wantsCauses(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  const dd = argv.indexOf('--');
+  const args = dd >= 0 ? argv.slice(0, dd) : argv;
+  const i = args.indexOf('--log-level');
+  return args.includes('-v') || args.includes('--verbose') || args.includes('--log-level=debug') || (i >= 0 && args[i + 1] === 'debug') || env.KIT_RUNNER_LOG_LEVEL === 'debug';
+}
+
+/** "kit ip@0.1.0, restore of vip on node-a" */
+export function originText(o: ErrorOrigin): string {
+  const what = o.action ? `${o.action}${o.tag ? ` of ${o.tag}` : ''}${o.server ? ` on ${o.server}` : ''}` : '';
+  return `kit ${o.kit}${what ? `, ${what}` : ''}`;
+}
+
+/** Prints an error the operator can act on; returns its exit code. `causes` prints the cause chain. */
+export function printError(err: unknown, json: boolean, causes = false): number {
   if (isKitError(err)) {
     if (json) printJson({ ok: false, error: err.toJSON() });
     const lines = [`kit-runner: error: ${err.message}`];
+    if (err.origin) lines.push(`  from: ${originText(err.origin)}`);
     if (err.fix) lines.push(`  fix: ${err.fix}`);
     lines.push(`  code: ${err.code} (exit ${err.exitCode})`);
-    let cause = (err as Error).cause;
-    while (cause instanceof Error && process.env.KIT_RUNNER_LOG_LEVEL === 'debug') {
-      lines.push(`  caused by: ${cause.message}`);
-      cause = cause.cause;
-    }
+    if (causes) lines.push(...causeLines(err));
     process.stderr.write(`${lines.join('\n')}\n`);
     return err.exitCode;
   }
@@ -24,6 +35,21 @@ export function printError(err: unknown, json: boolean): number {
   if (json) printJson({ ok: false, error: { code: 'INTERNAL', message: e.message, exitCode: ExitCode.INTERNAL } });
   process.stderr.write(`kit-runner: internal error (a bug; please report it with this output): ${e.stack ?? e.message}\n`);
   return ExitCode.INTERNAL;
+}
+
+/** "  caused by: ..." for each error in the cause chain (a repeated message is skipped). */
+export function causeLines(err: Error): string[] {
+  const out: string[] = [];
+  let last = err.message;
+  let cause = err.cause;
+  for (let depth = 0; cause !== undefined && depth < 10; depth++) {
+    const c = cause instanceof Error ? cause : new Error(String(cause));
+    const code = isKitError(c) ? ` [${c.code}]` : (c as NodeJS.ErrnoException).code ? ` [${(c as NodeJS.ErrnoException).code}]` : '';
+    if (c.message !== last || code) out.push(`  caused by: ${c.message}${code}`);
+    last = c.message;
+    cause = c.cause;
+  }
+  return out;
 }
 
 /** A plain text table. */

@@ -1,0 +1,56 @@
+import { UsageError } from '@recovery-kit/sdk';
+import { engineFor, intFlag, noExtra, positional, readOptions, switchbackFlag } from './common.ts';
+import { printJson } from './output.ts';
+import { defineCommand } from './spec.ts';
+
+export const command = defineCommand({
+  name: 'create',
+  summary: 'create a resource of a kit on this node',
+  usage: 'kit-runner create KIT_TYPE --tag TAG [--opt KEY=VALUE]... [--opts-file FILE] [--priority N] [--switchback intelligent|automatic] [--id ID] [--restore]',
+  help:
+    "Validates the options against the kit's schema and lets the kit check them (devices, zones...), then stores\n" +
+    'the resource out of service (OSU) on this node with priority N (default 1). --restore brings it in service at once.\n' +
+    '--opts-file reads KEY=VALUE lines or a JSON object.',
+  options: {
+    tag: { type: 'string', short: 't' },
+    opt: { type: 'string', multiple: true, short: 'o' },
+    'opts-file': { type: 'string' },
+    priority: { type: 'string' },
+    switchback: { type: 'string' },
+    id: { type: 'string' },
+    restore: { type: 'boolean' },
+  },
+  /** `create KIT_TYPE --help`: the kit's own options too. */
+  async moreHelp(inv) {
+    const kitType = inv.positionals[1];
+    if (!kitType) return undefined;
+    const { printKit } = await import('./cmd-kits.ts');
+    process.stdout.write('\n');
+    return printKit(inv.settings, kitType);
+  },
+  async run(inv) {
+    const usage = command.usage;
+    const kitType = positional(inv, 1, 'KIT_TYPE', usage);
+    noExtra(inv, 2, usage);
+    const tag = inv.values.tag;
+    if (typeof tag !== 'string') throw new UsageError('--tag is required', { field: '--tag', fix: `usage: ${usage}` });
+    const engine = engineFor(inv.settings);
+    const created = await engine.create({
+      kitType,
+      tag,
+      options: readOptions(inv.values),
+      priority: intFlag(inv.values.priority, '--priority', 1),
+      switchback: switchbackFlag(inv.values.switchback),
+      id: typeof inv.values.id === 'string' ? inv.values.id : undefined,
+    });
+    const steps = inv.values.restore ? await engine.restore(tag) : undefined;
+    if (inv.settings.json) {
+      printJson({ ok: true, created: created.map((r) => ({ tag: r.tag, id: r.id, kit: r.kit })), node: engine.node, ...(steps ? { steps } : {}) });
+    } else {
+      const list = created.map((r) => `${r.tag} (${r.kit}, id ${r.id})`).join(', ');
+      const then = inv.values.restore ? '; in service' : `; out of service (OSU): bring it up with "kit-runner action ${tag} restore"`;
+      process.stdout.write(`created ${list} on ${engine.node}${then}\n`);
+    }
+    return 0;
+  },
+});

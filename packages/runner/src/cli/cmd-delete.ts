@@ -1,0 +1,19 @@
+import { engineFor, noExtra, positional, say } from './common.ts';
+import { defineCommand } from './spec.ts';
+
+export const command = defineCommand({
+  name: 'delete',
+  summary: 'delete a resource from every server',
+  usage: 'kit-runner delete TAG [--force]',
+  help:
+    "Runs the kit's delete action and removes TAG from the store. Refused while another resource depends on TAG,\n" +
+    'or while TAG is in service somewhere (unless --force).',
+  options: { force: { type: 'boolean' } },
+  async run(inv) {
+    const tag = positional(inv, 1, 'TAG', command.usage);
+    noExtra(inv, 2, command.usage);
+    await engineFor(inv.settings).delete(tag, { force: Boolean(inv.values.force) });
+    say(inv.settings, `deleted ${tag}`, { deleted: tag });
+    return 0;
+  },
+});

@@ -1,0 +1,26 @@
+import { UsageError } from '@recovery-kit/sdk';
+import { engineFor, noExtra, positional, say } from './common.ts';
+import { defineCommand } from './spec.ts';
+
+export const command = defineCommand({
+  name: 'dep',
+  summary: 'add or remove a dependency (PARENT depends on CHILD)',
+  usage: 'kit-runner dep add|remove PARENT CHILD',
+  help:
+    'PARENT depends on CHILD: CHILD is restored first and removed last. A dependency that would close a cycle is\n' +
+    'refused, and so is one whose CHILD is not extended to every server of PARENT.',
+  options: {},
+  async run(inv) {
+    const usage = command.usage;
+    const sub = positional(inv, 1, 'add|remove', usage);
+    const parent = positional(inv, 2, 'PARENT', usage);
+    const child = positional(inv, 3, 'CHILD', usage);
+    noExtra(inv, 4, usage);
+    const engine = engineFor(inv.settings);
+    if (sub === 'add') await engine.depAdd(parent, child);
+    else if (sub === 'remove') await engine.depRemove(parent, child);
+    else throw new UsageError(`unknown dep subcommand "${sub}"`, { fix: `usage: ${usage}` });
+    say(inv.settings, `${parent} ${sub === 'add' ? 'now depends on' : 'no longer depends on'} ${child}`, { parent, child, dependency: sub === 'add' });
+    return 0;
+  },
+});

@@ -1,0 +1,30 @@
+import { UsageError } from '@recovery-kit/sdk';
+import { engineFor, intFlag, noExtra, positional, readOptions, say, switchbackFlag } from './common.ts';
+import { defineCommand } from './spec.ts';
+
+export const command = defineCommand({
+  name: 'extend',
+  summary: 'extend a resource (and what it depends on) to another server',
+  usage: 'kit-runner extend TAG --server SERVER --priority N [--switchback intelligent|automatic] [--opt KEY=VALUE]...',
+  help:
+    "Adds SERVER to TAG's equivalency with priority N (1 = highest, unique per resource, up to 999). Resources below\n" +
+    'TAG that are not on SERVER yet are extended too, with the same priority. --opt gives per-server option values\n' +
+    '(e.g. another address in another VPC) for TAG only: extend such children first, each with its own values.',
+  options: { server: { type: 'string', short: 's' }, priority: { type: 'string' }, switchback: { type: 'string' }, opt: { type: 'string', multiple: true, short: 'o' } },
+  async run(inv) {
+    const usage = command.usage;
+    const tag = positional(inv, 1, 'TAG', usage);
+    noExtra(inv, 2, usage);
+    const server = inv.values.server;
+    if (typeof server !== 'string') throw new UsageError('--server is required', { field: '--server', fix: `usage: ${usage}` });
+    const done = await engineFor(inv.settings).extend({
+      tag,
+      server,
+      priority: intFlag(inv.values.priority, '--priority'),
+      switchback: switchbackFlag(inv.values.switchback),
+      options: readOptions(inv.values),
+    });
+    say(inv.settings, `extended ${done.join(', ')} to ${server}`, { extended: done, server });
+    return 0;
+  },
+});

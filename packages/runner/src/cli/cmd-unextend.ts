@@ -1,0 +1,23 @@
+import { UsageError } from '@recovery-kit/sdk';
+import { engineFor, noExtra, positional, say } from './common.ts';
+import { defineCommand } from './spec.ts';
+
+export const command = defineCommand({
+  name: 'unextend',
+  summary: 'remove a server from a resource and everything above it',
+  usage: 'kit-runner unextend TAG --server SERVER',
+  help:
+    'Removes SERVER from TAG and from every resource that depends on TAG. Refused while any of them is in service\n' +
+    'on SERVER, or when SERVER is the only one left (use delete).',
+  options: { server: { type: 'string', short: 's' } },
+  async run(inv) {
+    const usage = command.usage;
+    const tag = positional(inv, 1, 'TAG', usage);
+    noExtra(inv, 2, usage);
+    const server = inv.values.server;
+    if (typeof server !== 'string') throw new UsageError('--server is required', { field: '--server', fix: `usage: ${usage}` });
+    const done = await engineFor(inv.settings).unextend(tag, server);
+    say(inv.settings, `unextended ${done.join(', ')} from ${server}`, { unextended: done, server });
+    return 0;
+  },
+});
