@@ -5,14 +5,15 @@
  * for this round. Checks of one round run concurrently (bounded), so kits can share one API call
  * among resources (e.g. one DescribeRouteTables per VPC).
  */
-import { join } from 'node:path';
 import { splitArgs, type Logger } from '@recovery-kit/sdk';
-import { asKitError, lockName, type Engine } from './engine.ts';
-import { hierarchyKey, restoreOrder } from './hierarchy.ts';
-import type { StoreData } from './store.ts';
-import { acquireLock } from './lock.ts';
-import { CORE_TUNABLES, createTunables } from './tunables.ts';
+import { asKitError } from './action-runner.ts';
+import type { Engine } from './engine.ts';
 import { createExec, quoteArg } from './exec.ts';
+import { hierarchyKey, restoreOrder } from './hierarchy.ts';
+import { tryReserve } from './reservation.ts';
+import { markState } from './state.ts';
+import type { StoreData } from './store.ts';
+import { quickCheck, recoverReserved } from './walks.ts';
 
 export interface CheckOutcome {
   tag: string;
@@ -54,11 +55,12 @@ export class Monitor {
 
   /** One pass over the resources that are due (all of them when `all`). Returns what happened. */
   async pass(all = false): Promise<CheckOutcome[]> {
+    // The tunables file is read once per pass, so a running monitor sees an operator's change.
+    const tunables = this.engine.reloadTunables();
     const data = this.engine.store.read();
     const node = this.engine.node;
     const now = Date.now();
-    const { values } = this.engine.tunableValues();
-    const core = createTunables(values, CORE_TUNABLES);
+    const core = tunables.view();
     const candidates = Object.values(data.resources)
       .filter((r) => r.servers[node]?.state === 'ISP')
       .map((r) => r.tag)
@@ -77,16 +79,14 @@ export class Monitor {
         let interval = core.int('LKCHECKINTERVAL');
         try {
           const kit = await this.engine.kit(data.resources[tag]!.kit);
-          if (kit.checkIntervalTunable) interval = createTunables(values, { ...CORE_TUNABLES, ...(kit.tunables ?? {}) }, tag).int(kit.checkIntervalTunable);
+          if (kit.checkIntervalTunable) interval = tunables.view(kit, tag).int(kit.checkIntervalTunable);
         } catch {
           /* reported by the check */
         }
         this.due.set(tag, now + interval * 1000);
       }
-      let lock;
-      try {
-        lock = await acquireLock(join(this.engine.store.lockDir, lockName(key)), { waitMs: 0, purpose: `monitor ${key}`, what: `the hierarchy of ${key}` });
-      } catch {
+      const lock = await tryReserve(this.engine, key, `monitor ${key}`);
+      if (!lock) {
         this.logger.debug(`${key}: hierarchy busy with an action, checked next round`);
         for (const tag of ordered) {
           this.due.set(tag, now);
@@ -114,10 +114,12 @@ export class Monitor {
 
   /** Checks one resource; the caller holds its hierarchy's reservation. */
   private async check(tag: string): Promise<CheckOutcome> {
-    if (this.engine.store.read().resources[tag]?.servers[this.engine.node]?.state !== 'ISP') return { tag, result: 'skipped', reason: 'no longer in service' };
+    // Read under the reservation: an action may have changed the hierarchy since the pass began.
+    const data = this.engine.store.read();
+    if (data.resources[tag]?.servers[this.engine.node]?.state !== 'ISP') return { tag, result: 'skipped', reason: 'no longer in service' };
     let r;
     try {
-      r = await this.engine.quickCheck(tag);
+      r = await quickCheck(this.engine, tag, data);
     } catch (err) {
       r = { status: 'failed' as const, reason: asKitError(err).message, durationMs: 0 };
     }
@@ -130,14 +132,13 @@ export class Monitor {
       return { tag, result: 'unknown', reason: r.reason };
     }
     this.logger.warn(`${tag}: quickCheck failed: ${r.reason}`);
-    const record = this.engine.store.read().resources[tag]!;
+    const record = data.resources[tag]!;
     const kit = await this.engine.kit(record.kit);
-    const { values, specs } = this.engine.tunableValues([kit]);
-    const local = createTunables(values, specs, tag).bool('LOCAL_RECOVERY');
+    const local = this.engine.tunables.view(kit, tag).bool('LOCAL_RECOVERY');
     if (local && kit.actions.recover) {
       this.logger.info(`${tag}: local recovery started`);
       try {
-        await this.engine.recoverLocked(tag);
+        await recoverReserved(this.engine, data, tag);
         this.logger.info(`${tag}: local recovery succeeded`);
         return { tag, result: 'recovered', reason: r.reason };
       } catch (err) {
@@ -147,17 +148,13 @@ export class Monitor {
       }
     }
     const why = local ? `quickCheck failed and kit ${record.kit} has no recover: ${r.reason}` : `quickCheck failed (LOCAL_RECOVERY=0): ${r.reason}`;
-    this.engine.store.update((d) => {
-      const e = d.resources[tag]?.servers[this.engine.node];
-      if (e) Object.assign(e, { state: 'OSF', reason: why, since: new Date().toISOString() });
-    });
+    markState(this.engine.store, data, { tag, server: this.engine.node, action: 'monitor', state: 'OSF', reason: why, history: { outcome: 'failed', reason: why } });
     return { tag, result: 'failed', reason: why, escalated: await this.escalate(tag, record.kit, why) };
   }
 
   /** Starts ESCALATION_COMMAND (split into arguments like a command line, quotes group; never a shell). */
   private async escalate(tag: string, kit: string, reason: string): Promise<boolean> {
-    const { values } = this.engine.tunableValues();
-    const t = createTunables(values, CORE_TUNABLES, tag);
+    const t = this.engine.tunables.view(undefined, tag);
     const command = t.string('ESCALATION_COMMAND').trim();
     this.engine.store.history({ event: 'escalate', tag, reason, command: command || null });
     if (!command) {

@@ -1,11 +1,12 @@
 /**
  * Tunables: an /etc/default-style file of KEY=VALUE lines (`#` comments, blank lines), read
  * with `ini` after a strict line check, so a malformed line is reported with its number instead
- * of being taken as a key. Re-read at every action. A per-tag override `NAME_<tag>` wins over
+ * of being taken as a key. Read once per process (`loadTunables`; the monitor reads it again at
+ * each pass) and checked once per kit. A per-tag override `NAME_<tag>` wins over
  * `NAME` for that resource (LifeKeeper's convention).
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, type Issue, type TunableSpec, type Tunables } from '@recovery-kit/sdk';
+import { ConfigError, type Issue, type Kit, type TunableSpec, type Tunables } from '@recovery-kit/sdk';
 import { parse as parseIni } from 'ini';
 
 /** Tunables of the runner itself. */
@@ -152,4 +153,59 @@ export function createTunables(values: Record<string, string>, specs: Record<str
       return v ?? fallback ?? need(name, 'string');
     },
   };
+}
+
+/**
+ * The tunables file's values, checked once per kit against the runner's and that kit's
+ * declarations. One per process (see {@link loadTunables}): every action shares it.
+ */
+export class TunableSet {
+  readonly path: string;
+  readonly exists: boolean;
+  readonly values: Readonly<Record<string, string>>;
+  #checked = new WeakSet<object>();
+  #coreChecked = false;
+
+  constructor(file: TunablesFile) {
+    this.path = file.path;
+    this.exists = file.exists;
+    this.values = Object.freeze({ ...file.values });
+  }
+
+  /** The runner's and `kit`'s declarations. */
+  specs(kit?: Pick<Kit, 'tunables'>): Record<string, TunableSpec> {
+    return { ...CORE_TUNABLES, ...(kit?.tunables ?? {}) };
+  }
+
+  /** Throws ConfigError naming every invalid value of a tunable the runner or `kit` declares. */
+  check(kit?: Pick<Kit, 'tunables'>): void {
+    if (kit ? this.#checked.has(kit) : this.#coreChecked) return;
+    const issues = checkTunables(this.values, this.specs(kit));
+    if (issues.length) throw ConfigError.fromIssues(`invalid value in the tunables file ${this.path}`, issues);
+    if (kit) this.#checked.add(kit);
+    else this.#coreChecked = true;
+  }
+
+  /** The checked view a kit gets for one resource (`tag` selects NAME_<tag> overrides). */
+  view(kit?: Pick<Kit, 'tunables'>, tag?: string): Tunables {
+    this.check(kit);
+    return createTunables(this.values, this.specs(kit), tag);
+  }
+}
+
+const loaded = new Map<string, TunableSet>();
+
+/** The tunables file at `path`, read once per process; `fresh` reads it again (the monitor, each pass). */
+export function loadTunables(path: string, fresh = false): TunableSet {
+  let t = loaded.get(path);
+  if (!t || fresh) {
+    t = new TunableSet(readTunablesFile(path));
+    loaded.set(path, t);
+  }
+  return t;
+}
+
+/** A tunable set from plain values (tests, KitTester). */
+export function tunableSetOf(values: Record<string, string | number | boolean>): TunableSet {
+  return new TunableSet({ path: '(test values)', exists: true, values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)])) });
 }

@@ -60,3 +60,19 @@ describe('global options before the command', () => {
     expect(h.stdout).toContain('Usage: kit-runner dep add|remove PARENT CHILD');
   });
 });
+
+describe('error output', () => {
+  it('names the kit and version an error came from; -v adds the cause chain', async () => {
+    const sb = recSandbox();
+    await sb.create('web', ['failOn=restore', 'failCause=the disk is on fire']);
+    const r = await sb.run(['action', 'web', 'restore']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/kit-runner: error: restore of web failed on purpose/);
+    expect(r.stderr).toContain('from: kit kit-runner-kit-rec@1.0.0, restore of web on node-a');
+    expect(r.stderr).not.toContain('caused by');
+    const v = await sb.run(['-v', 'action', 'web', 'restore']);
+    expect(v.stderr).toContain('caused by: the disk is on fire');
+    const json = await sb.run(['action', 'web', 'restore', '--json']);
+    expect((json.json as { error: { origin: unknown } }).error.origin).toEqual({ kit: 'kit-runner-kit-rec@1.0.0', tag: 'web', server: 'node-a', action: 'restore' });
+  });
+});

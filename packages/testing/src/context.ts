@@ -1,19 +1,26 @@
 /**
- * A real KitContext for tests: real exec (execa, argument arrays), tunables from a plain object,
- * an in-memory logger you can assert on, and a deadline. Call kit actions directly with it.
+ * A real KitContext for tests, built by the runner's own action runner (the context the runner
+ * gives kits: tunables checked against the kit's declarations, the kit's timeout tunable, the
+ * deadline and signal, `local`, the runner's contract version), with tunables from a plain
+ * object, an in-memory logger you can assert on, and real exec (argument arrays, no shell).
+ * Call kit actions directly with it, then `dispose()`; or use `runTestAction`, which disposes.
  */
-import type { DependencyView, Kit, KitContext, RawValue } from '@recovery-kit/sdk';
-import { createExec, createLogger, createTunables, memorySink, CORE_TUNABLES, type LogRecord } from '@recovery-kit/runner';
+import type { DependencyView, Exec, Kit, KitContext, RawValue } from '@recovery-kit/sdk';
+import { createActionContext, createLogger, memorySink, tunableSetOf, type ActionRun, type LogRecord } from '@recovery-kit/runner';
 
 export interface TestContextOptions {
   tag?: string;
   action?: string;
+  /** The server the action is for (default node-a). */
   server?: string;
+  /** This machine's node name (default: `server`, so `ctx.local` is true). */
+  node?: string;
   /** Raw option values, parsed through the kit's schema (so tests also prove the schema). */
   options?: Record<string, RawValue>;
   info?: Record<string, unknown>;
   children?: DependencyView[];
   tunables?: Record<string, string | number | boolean>;
+  /** Overrides the timeout the kit's tunables give the action. */
   timeoutMs?: number;
   env?: Record<string, string | undefined>;
 }
@@ -25,32 +32,36 @@ export interface TestContext<O> extends KitContext<O> {
   dispose(): void;
 }
 
-export function createTestContext<O>(kit: Kit<O>, opts: TestContextOptions = {}): TestContext<O> {
+interface Built<O> {
+  ctx: KitContext<O>;
+  logs: LogRecord[];
+  call<R>(fn: (ctx: KitContext<O>) => Promise<R> | R): Promise<R>;
+  dispose(): void;
+}
+
+/** The runner's ActionRun for a test (`freeze` and `wrapExec` are KitTester's). */
+export function buildTestContext<O>(kit: Kit<O>, opts: TestContextOptions = {}, extra: Pick<ActionRun, 'freeze'> & { wrapExec?: (exec: Exec) => Exec } = {}): Built<O> {
   const sink = memorySink();
-  const logger = createLogger([sink], 'debug', `${kit.meta.kitType}:${opts.tag ?? 'test'}`);
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const deadline = Date.now() + timeoutMs;
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error('test context deadline')), timeoutMs);
-  const values: Record<string, string> = {};
-  for (const [k, v] of Object.entries(opts.tunables ?? {})) values[k] = String(v);
-  const options = kit.options.parse(opts.options ?? {});
-  return {
+  const server = opts.server ?? 'node-a';
+  const run: ActionRun = {
     tag: opts.tag ?? 'test',
-    action: opts.action ?? 'test',
-    server: opts.server ?? 'node-a',
-    options,
+    server,
+    node: opts.node ?? server,
+    options: opts.options ?? {},
+    optionsContext: `invalid options for ${kit.meta.kitType}`,
     info: opts.info ?? {},
     children: opts.children ?? [],
-    tunables: createTunables(values, { ...CORE_TUNABLES, ...(kit.tunables ?? {}) }, opts.tag ?? 'test'),
-    logger,
-    exec: createExec({ logger, signal: controller.signal, deadline, ...(opts.env ? { env: opts.env } : {}) }),
-    signal: controller.signal,
-    timeoutMs,
-    deadline,
-    local: true,
-    host: { runnerVersion: 'test', apiVersion: kit.apiVersion, node: opts.server ?? 'node-a' },
-    logs: sink.records,
-    dispose: () => clearTimeout(timer),
+    tunables: tunableSetOf(opts.tunables ?? {}),
+    logger: createLogger([sink], 'debug'),
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...extra,
   };
+  const a = createActionContext(kit, opts.action ?? 'test', run);
+  return { ctx: a.ctx, logs: sink.records, call: a.call, dispose: a.dispose };
+}
+
+export function createTestContext<O>(kit: Kit<O>, opts: TestContextOptions = {}): TestContext<O> {
+  const b = buildTestContext(kit, opts);
+  return { ...b.ctx, logs: b.logs, dispose: b.dispose };
 }

@@ -1,5 +1,5 @@
 import { ExitCode, UsageError } from '@recovery-kit/sdk';
-import { ActionError, type StepReport } from '../engine.ts';
+import { ActionError, command as runCommand, quickCheck, recover, remove, restore, type StepReport } from '../walks.ts';
 import { defineCommand, type Invocation } from './spec.ts';
 import { engineFor, noExtra, positional } from './common.ts';
 import { printJson } from './output.ts';
@@ -25,7 +25,7 @@ async function run(inv: Invocation): Promise<number> {
   const started = performance.now();
   try {
     if (action === 'restore' || action === 'remove') {
-      const steps = action === 'restore' ? await engine.restore(tag, { note }) : await engine.remove(tag, { note, force: Boolean(inv.values.force) });
+      const steps = action === 'restore' ? await restore(engine, tag, { note }) : await remove(engine, tag, { note, force: Boolean(inv.values.force) });
       const ms = Math.round(performance.now() - started);
       if (json) printJson({ ok: true, tag, action, node: engine.node, durationMs: ms, steps });
       else {
@@ -35,7 +35,7 @@ async function run(inv: Invocation): Promise<number> {
       return ExitCode.OK;
     }
     if (action === 'quickCheck') {
-      const r = await engine.quickCheck(tag);
+      const r = await quickCheck(engine, tag);
       const code = r.status === 'failed' ? ExitCode.NOT_RUNNING : ExitCode.OK;
       if (json) printJson({ ok: r.status !== 'failed', tag, action, node: engine.node, ...r });
       else {
@@ -45,12 +45,12 @@ async function run(inv: Invocation): Promise<number> {
       return code;
     }
     if (action === 'recover') {
-      const s = await engine.recover(tag);
+      const s = await recover(engine, tag);
       if (json) printJson({ ok: true, tag, action, node: engine.node, steps: [s] });
       else process.stdout.write(`recover ${tag} on ${engine.node}: ok (${s.durationMs} ms)\n`);
       return ExitCode.OK;
     }
-    const result = await engine.command(tag, action, inv.rest);
+    const result = await runCommand(engine, tag, action, inv.rest);
     if (json) printJson({ ok: true, tag, action, result: result ?? null });
     else if (result !== undefined) process.stdout.write(`${typeof result === 'string' ? result : JSON.stringify(result, null, 2)}\n`);
     return ExitCode.OK;

@@ -1,4 +1,6 @@
 import { UsageError } from '@recovery-kit/sdk';
+import { create } from '../create.ts';
+import { restore } from '../walks.ts';
 import { engineFor, intFlag, noExtra, positional, readOptions, switchbackFlag } from './common.ts';
 import { printJson } from './output.ts';
 import { defineCommand } from './spec.ts';
@@ -35,7 +37,7 @@ export const command = defineCommand({
     const tag = inv.values.tag;
     if (typeof tag !== 'string') throw new UsageError('--tag is required', { field: '--tag', fix: `usage: ${usage}` });
     const engine = engineFor(inv.settings);
-    const created = await engine.create({
+    const created = await create(engine, {
       kitType,
       tag,
       options: readOptions(inv.values),
@@ -43,7 +45,7 @@ export const command = defineCommand({
       switchback: switchbackFlag(inv.values.switchback),
       id: typeof inv.values.id === 'string' ? inv.values.id : undefined,
     });
-    const steps = inv.values.restore ? await engine.restore(tag) : undefined;
+    const steps = inv.values.restore ? await restore(engine, tag) : undefined;
     if (inv.settings.json) {
       printJson({ ok: true, created: created.map((r) => ({ tag: r.tag, id: r.id, kit: r.kit })), node: engine.node, ...(steps ? { steps } : {}) });
     } else {

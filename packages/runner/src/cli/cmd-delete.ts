@@ -1,3 +1,4 @@
+import { deleteResource } from '../lifecycle.ts';
 import { engineFor, noExtra, positional, say } from './common.ts';
 import { defineCommand } from './spec.ts';
 
@@ -12,7 +13,7 @@ export const command = defineCommand({
   async run(inv) {
     const tag = positional(inv, 1, 'TAG', command.usage);
     noExtra(inv, 2, command.usage);
-    await engineFor(inv.settings).delete(tag, { force: Boolean(inv.values.force) });
+    await deleteResource(engineFor(inv.settings), tag, { force: Boolean(inv.values.force) });
     say(inv.settings, `deleted ${tag}`, { deleted: tag });
     return 0;
   },

@@ -1,4 +1,5 @@
 import { UsageError } from '@recovery-kit/sdk';
+import { depAdd, depRemove } from '../lifecycle.ts';
 import { engineFor, noExtra, positional, say } from './common.ts';
 import { defineCommand } from './spec.ts';
 
@@ -17,8 +18,8 @@ export const command = defineCommand({
     const child = positional(inv, 3, 'CHILD', usage);
     noExtra(inv, 4, usage);
     const engine = engineFor(inv.settings);
-    if (sub === 'add') await engine.depAdd(parent, child);
-    else if (sub === 'remove') await engine.depRemove(parent, child);
+    if (sub === 'add') await depAdd(engine, parent, child);
+    else if (sub === 'remove') await depRemove(engine, parent, child);
     else throw new UsageError(`unknown dep subcommand "${sub}"`, { fix: `usage: ${usage}` });
     say(inv.settings, `${parent} ${sub === 'add' ? 'now depends on' : 'no longer depends on'} ${child}`, { parent, child, dependency: sub === 'add' });
     return 0;

@@ -1,4 +1,5 @@
 import { UsageError } from '@recovery-kit/sdk';
+import { extend } from '../lifecycle.ts';
 import { engineFor, intFlag, noExtra, positional, readOptions, say, switchbackFlag } from './common.ts';
 import { defineCommand } from './spec.ts';
 
@@ -17,7 +18,7 @@ export const command = defineCommand({
     noExtra(inv, 2, usage);
     const server = inv.values.server;
     if (typeof server !== 'string') throw new UsageError('--server is required', { field: '--server', fix: `usage: ${usage}` });
-    const done = await engineFor(inv.settings).extend({
+    const done = await extend(engineFor(inv.settings), {
       tag,
       server,
       priority: intFlag(inv.values.priority, '--priority'),

@@ -1,12 +1,11 @@
 /** `kit-runner <kitType> <command> ...`: top-level commands that kits add (e.g. ec2 replace-route). */
 import { parseArgs } from 'node:util';
-import { ConfigError, ExitCode, KIT_API_VERSION, TimeoutError, UsageError, type KitCliCommand } from '@recovery-kit/sdk';
-import { createExec } from '../exec.ts';
+import { ExitCode, UsageError, type KitCliCommand } from '@recovery-kit/sdk';
+import { runCliCommand } from '../action-runner.ts';
 import { createLogger, streamSink } from '../logger.ts';
 import { discoverKits, loadKit } from '../loader.ts';
 import { resolveSettings, type GlobalFlags } from '../settings.ts';
-import { checkTunables, CORE_TUNABLES, createTunables, readTunablesFile } from '../tunables.ts';
-import { runnerVersion } from '../version.ts';
+import { loadTunables } from '../tunables.ts';
 import { GLOBAL_HELP, GLOBAL_OPTIONS } from './spec.ts';
 import { printJson } from './output.ts';
 
@@ -50,31 +49,19 @@ export async function runKitCli(kitType: string, args: string[], globals: string
   for (const [k, f] of Object.entries(cmd.flags)) {
     if (f.required && parsed.values[k] === undefined) throw new UsageError(`--${k} is required`, { field: `--${k}`, fix: `usage: kit-runner ${kitType} ${name} ${cmd.usage}` });
   }
-  const file = readTunablesFile(settings.tunablesPath);
-  const specs = { ...CORE_TUNABLES, ...(kit.tunables ?? {}) };
-  const issues = checkTunables(file.values, specs);
-  if (issues.length) throw ConfigError.fromIssues(`invalid value in the tunables file ${file.path}`, issues);
-  const tunables = createTunables(file.values, specs);
-  const timeoutName = cmd.timeoutTunable ?? 'ADMIN_TIMEOUT';
-  const timeoutMs = tunables.int(timeoutName) * 1000;
-  const deadline = Date.now() + timeoutMs;
   const logger = createLogger([streamSink()], settings.logLevel, `${kitType}:${name}`);
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new TimeoutError(`${kitType} ${name} did not finish within ${timeoutMs / 1000} s`, { field: timeoutName })), timeoutMs);
   const stop = () => controller.abort(new Error('interrupted'));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   try {
-    const result = await cmd.run(
-      { logger, exec: createExec({ logger, signal: controller.signal, deadline }), tunables, signal: controller.signal, timeoutMs, deadline, host: { runnerVersion: runnerVersion(), apiVersion: KIT_API_VERSION, node: settings.node }, json: settings.json },
-      parsed.values as Record<string, string | boolean | string[] | undefined>,
-      parsed.positionals,
-    );
+    const run = { tunables: loadTunables(settings.tunablesPath), logger, node: settings.node, json: settings.json, stop: [controller.signal] };
+    const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+    const result = await runCliCommand(kit, name, cmd, run, (ctx) => cmd.run(ctx, values, parsed.positionals));
     if (settings.json) printJson({ ok: true, ...result });
     else if (result.summary) process.stdout.write(`${result.summary}\n`);
     return ExitCode.OK;
   } finally {
-    clearTimeout(timer);
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
   }

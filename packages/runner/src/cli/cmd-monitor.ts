@@ -25,7 +25,7 @@ async function run(inv: Invocation): Promise<number> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  monitor.logger.info(`monitoring resources in service on ${engine.node} (store ${engine.store.file})`);
+  monitor.logger.info(`monitoring resources in service on ${engine.node} (store ${engine.store.location})`);
   while (!stopping) {
     try {
       await monitor.pass();

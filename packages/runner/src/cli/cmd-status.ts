@@ -1,6 +1,7 @@
 import { childrenOf, component, roots } from '../hierarchy.ts';
 import { processGone } from '../lock.ts';
-import { Store, type ResourceRecord, type ServerEntry, type StoreData } from '../store.ts';
+import { openStore } from '../file-store.ts';
+import type { ResourceRecord, ServerEntry, StoreData } from '../store.ts';
 import { need } from '../engine-need.ts';
 import { defineCommand, type Invocation } from './spec.ts';
 import { printJson, table } from './output.ts';
@@ -35,7 +36,7 @@ function statusData(data: StoreData, node: string, only?: string) {
 }
 
 async function run(inv: Invocation): Promise<number> {
-  const store = new Store(inv.settings.stateDir);
+  const store = openStore(inv.settings.stateDir);
   const data = store.read();
   const only = inv.positionals[1];
   if (only !== undefined) need(data, only);
@@ -63,7 +64,7 @@ async function run(inv: Invocation): Promise<number> {
   };
   for (const root of roots(data)) if (wanted.has(root)) visit(root, '', '');
   const count = wanted.size;
-  process.stdout.write(`Resource hierarchies on ${node} (${count} resource${count === 1 ? '' : 's'}, store ${store.file})\n\n`);
+  process.stdout.write(`Resource hierarchies on ${node} (${count} resource${count === 1 ? '' : 's'}, store ${store.location})\n\n`);
   if (count === 0) process.stdout.write('No resources. Create one with "kit-runner create KIT_TYPE --tag TAG --opt KEY=VALUE".\n');
   else process.stdout.write(`${table(rows)}\n`);
   return 0;

@@ -1,4 +1,5 @@
 import { UsageError } from '@recovery-kit/sdk';
+import { unextend } from '../lifecycle.ts';
 import { engineFor, noExtra, positional, say } from './common.ts';
 import { defineCommand } from './spec.ts';
 
@@ -16,7 +17,7 @@ export const command = defineCommand({
     noExtra(inv, 2, usage);
     const server = inv.values.server;
     if (typeof server !== 'string') throw new UsageError('--server is required', { field: '--server', fix: `usage: ${usage}` });
-    const done = await engineFor(inv.settings).unextend(tag, server);
+    const done = await unextend(engineFor(inv.settings), tag, server);
     say(inv.settings, `unextended ${done.join(', ')} from ${server}`, { unextended: done, server });
     return 0;
   },

@@ -45,7 +45,7 @@ export function causeLines(err: Error): string[] {
   for (let depth = 0; cause !== undefined && depth < 10; depth++) {
     const c = cause instanceof Error ? cause : new Error(String(cause));
     const code = isKitError(c) ? ` [${c.code}]` : (c as NodeJS.ErrnoException).code ? ` [${(c as NodeJS.ErrnoException).code}]` : '';
-    if (c.message !== last || code) out.push(`  caused by: ${c.message}${code}`);
+    if (c.message !== last) out.push(`  caused by: ${c.message}${code}`);
     last = c.message;
     cause = c.cause;
   }

@@ -1,0 +1,37 @@
+/**
+ * Recording what happened to a resource on a server: one store write per state change, plus a
+ * history line. The walks and the monitor record through these; the snapshot the caller planned
+ * from is patched the same way, so it stays what the store now holds for those entries.
+ */
+import type { ResourceState } from '@recovery-kit/sdk';
+import type { ServerEntry, Store, StoreData } from './store.ts';
+
+function apply(e: ServerEntry, patch: Partial<ServerEntry>): void {
+  if (patch.state !== undefined && patch.state !== e.state) patch.since ??= new Date().toISOString();
+  Object.assign(e, patch);
+  if ('pending' in patch && patch.pending === undefined) delete e.pending;
+}
+
+function setState(store: Store, data: StoreData | undefined, tag: string, server: string, patch: Partial<ServerEntry>): void {
+  store.update((d) => {
+    const e = d.resources[tag]?.servers[server];
+    if (e) apply(e, { ...patch });
+  });
+  const mine = data?.resources[tag]?.servers[server];
+  if (mine) apply(mine, { ...patch });
+}
+
+/** Marks `action` under way (left behind, with our pid, if the runner is killed). */
+export function markPending(store: Store, data: StoreData | undefined, tag: string, server: string, action: string): void {
+  setState(store, data, tag, server, { pending: { action, pid: process.pid, since: new Date().toISOString() } });
+}
+
+/** Records the state an action ended in (clearing its pending mark) and a history line. */
+export function markState(
+  store: Store,
+  data: StoreData | undefined,
+  change: { tag: string; server: string; action: string; state: ResourceState; reason: string; history: Record<string, unknown> },
+): void {
+  setState(store, data, change.tag, change.server, { state: change.state, reason: change.reason, pending: undefined });
+  store.history({ event: change.action, tag: change.tag, server: change.server, ...change.history });
+}
