@@ -6,3 +6,27 @@ export { sleep, waitFor, remainingMs, WaitTimeoutError, type WaitOptions, type W
 export { stopProcesses, type StopProcessesOptions } from './stop.ts';
 export { findProcesses, processState, type ProcessView } from '../processes.ts';
 export { splitArgs } from '../args.ts';
+export {
+  parseIpv4,
+  parseIpv6,
+  parseIp,
+  ipFamily,
+  formatIp,
+  canonicalIp,
+  parseCidr,
+  cidrText,
+  normalizeCidr,
+  hostRoute,
+  networkAddress,
+  hasHostBits,
+  networkCidr,
+  cidrContains,
+  broadcastAddress,
+  isUnspecified,
+  isMulticast,
+  isLinkLocal,
+  isLoopback,
+  type IpFamily,
+  type IpValue,
+  type Cidr,
+} from './ip.ts';
