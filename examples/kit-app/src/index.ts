@@ -7,6 +7,7 @@
  * Copy this directory to start a kit of your own: see docs/extend/writing-a-kit.md.
  */
 import { ActionFailedError, ConfigError, defineKit, defineOptions, opt, splitArgs } from '@recovery-kit/sdk';
+import { waitUntil } from '@recovery-kit/sdk/util';
 
 const command = (description: string) =>
   opt.string({
@@ -40,12 +41,6 @@ const run = (ctx: Parameters<NonNullable<typeof actions.quickCheck>>[0], line: s
   return ctx.exec(file!, args, { reject: false, ...(ctx.options.user ? { user: ctx.options.user } : {}) });
 };
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
-
 async function healthy(ctx: Parameters<typeof run>[0]): Promise<boolean> {
   return (await run(ctx, ctx.options.status)).exitCode === 0;
 }
@@ -69,12 +64,7 @@ const actions = {
     }
     const r = await run(ctx, ctx.options.start);
     if (r.exitCode !== 0) throw new ActionFailedError(`start command exited ${r.exitCode}: ${r.stderr.trim().slice(-300)}`, { fix: 'run the start command by hand to see why it fails' });
-    const until = Date.now() + ctx.options.settleSeconds * 1000;
-    for (;;) {
-      if (await healthy(ctx)) return;
-      if (Date.now() >= until || ctx.signal.aborted) break;
-      await sleep(200, ctx.signal);
-    }
+    if (await waitUntil(() => healthy(ctx), { deadline: Date.now() + ctx.options.settleSeconds * 1000, initialDelayMs: 200, factor: 1, signal: ctx.signal })) return;
     throw new ActionFailedError(`the service did not report healthy within ${ctx.options.settleSeconds} s of starting`, { fix: 'raise settleSeconds, or check the status command' });
   },
   async remove(ctx: import('@recovery-kit/sdk').KitContext<Options>) {
@@ -85,10 +75,6 @@ const actions = {
   async quickCheck(ctx: import('@recovery-kit/sdk').KitContext<Options>) {
     const r = await run(ctx, ctx.options.status);
     return r.exitCode === 0 ? { status: 'ok' as const } : { status: 'failed' as const, reason: `status command exited ${r.exitCode}${r.stderr.trim() ? `: ${r.stderr.trim().slice(-200)}` : ''}` };
-  },
-  async recover(ctx: import('@recovery-kit/sdk').KitContext<Options>) {
-    await actions.remove(ctx);
-    await actions.restore(ctx);
   },
 };
 

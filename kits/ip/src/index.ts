@@ -215,7 +215,7 @@ const actions = {
   async extend(ctx: Ctx) {
     // The runner runs extend on this machine: check the target only when its network is here
     // (a namespace, or the target is this node). Otherwise the device is resolved at restore.
-    if (ctx.options.netns !== undefined || ctx.server === ctx.host.node) {
+    if (ctx.options.netns !== undefined || ctx.local) {
       const { vip, device } = await checkServer(ctx);
       return { info: infoOf(vip, device, ctx.options.netns, ctx.options.label) };
     }

@@ -5,6 +5,7 @@
  * namespace, `ip -n NS ...` is used for iproute2 and `ip netns exec NS prog ...` for the others.
  */
 import { ActionFailedError, ConfigError, type Exec, type Logger, type Tunables } from '@recovery-kit/sdk';
+import { sleep, waitFor, WaitTimeoutError } from '@recovery-kit/sdk/util';
 import { broadcastOf, canonical, type Vip } from './addr.ts';
 
 /** Where commands run: the host's network stack or a named network namespace. */
@@ -132,13 +133,8 @@ export async function findDevice(net: Net, vip: Vip): Promise<string | undefined
   return routes[0]?.dev;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const onAbort = () => (clearTimeout(t), resolve());
-    const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+/** The SDK's sleep, ending early (without an error) when the action is aborted: the caller's next check sees the abort. */
+const pause = (ms: number, signal: AbortSignal) => sleep(ms, signal).catch(() => undefined);
 
 /**
  * Makes sure the link is up (LifeKeeper's restore step 2). An administratively down link is set
@@ -156,7 +152,7 @@ export async function ensureLink(net: Net, dev: string, tunables: Tunables): Pro
   if (l.flags.includes('UP')) {
     await ip(net, ['link', 'set', 'dev', dev, 'down']);
     const wait = tunables.int('IP_WAIT_LINKDOWN');
-    if (wait > 0) await sleep(wait * 1000, net.signal);
+    if (wait > 0) await pause(wait * 1000, net.signal);
     done.push(`bounced link ${dev}`);
   } else done.push(`set link ${dev} up`);
   await ip(net, ['link', 'set', 'dev', dev, 'up']);
@@ -167,7 +163,7 @@ export async function ensureLink(net: Net, dev: string, tunables: Tunables): Pro
     const p = now ? linkProblem(now) : `device ${dev} disappeared`;
     if (!p) return done;
     last = p;
-    if (i < tries - 1) await sleep(1000, net.signal);
+    if (i < tries - 1) await pause(1000, net.signal);
   }
   throw new ActionFailedError(`${last}${where(net)}, still after bringing it up and checking ${tries} time(s)`, {
     code: 'LINK_DOWN',
@@ -193,14 +189,20 @@ export async function arpDuplicate(net: Net, dev: string, address: string, probe
 
 /** Waits for the kernel's IPv6 DAD: tentative -> ok, or dadfailed. */
 export async function waitIpv6Dad(net: Net, dev: string, vip: Vip, seconds: number): Promise<'ok' | 'dadfailed' | 'timeout'> {
-  const until = Date.now() + seconds * 1000;
-  for (;;) {
-    const a = (await addresses(net, dev)).find((x) => x.family === 6 && x.local === vip.address);
-    if (!a) return 'dadfailed';
-    if (a.dadfailed) return 'dadfailed';
-    if (!a.tentative) return 'ok';
-    if (Date.now() >= until || net.signal.aborted) return 'timeout';
-    await sleep(100, net.signal);
+  try {
+    const r = await waitFor(
+      `duplicate address detection of ${vip.address}`,
+      async () => {
+        const a = (await addresses(net, dev)).find((x) => x.family === 6 && x.local === vip.address);
+        if (!a || a.dadfailed) return 'dadfailed' as const;
+        return a.tentative ? undefined : ('ok' as const);
+      },
+      { deadline: Date.now() + seconds * 1000, initialDelayMs: 100, factor: 1, signal: net.signal },
+    );
+    return r.value;
+  } catch (err) {
+    if (err instanceof WaitTimeoutError || net.signal.aborted) return 'timeout';
+    throw err;
   }
 }
 

@@ -9,11 +9,12 @@
  *   LSNR_KILLPID_TIME seconds SIGKILL. Already stopped = success.
  * - quickCheck: the tnslsnr process (from /proc, no program run), then `lsnrctl status NAME`
  *   within LSNR_STATUS_TIME seconds.
- * - recover: remove, then restore.
+ * - recover: none here; the runner's default (remove, then restore).
  */
 import { statSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import { ActionFailedError, ConfigError, defineKit, defineOptions, findProcesses, isCommandFailed, opt, type KitContext, type QuickCheckResult } from '@recovery-kit/sdk';
+import { stopProcesses, waitUntil } from '@recovery-kit/sdk/util';
 
 const absolute = (what: string) => (v: string) => (isAbsolute(v) ? undefined : { message: `${JSON.stringify(v)} is not an absolute path`, fix: `give the full path of the ${what}` });
 
@@ -32,8 +33,6 @@ export const tunables = {
   LSNR_STOP_TIME: { kind: 'integer', default: 60, min: 1, description: 'Seconds lsnrctl stop may take before the kit ends the tnslsnr process itself.' },
   LSNR_KILLPID_TIME: { kind: 'integer', default: 10, min: 0, description: 'Seconds between SIGTERM and SIGKILL of a tnslsnr process that does not stop.' },
 } as const;
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** PIDs of tnslsnr processes serving `name` (cmdline "…/tnslsnr NAME -inherit"). */
 export function listenerPids(name: string): number[] {
@@ -122,10 +121,8 @@ async function restore(ctx: Ctx): Promise<void> {
           : 'run lsnrctl start as the Oracle owner to see the full output, and read the listener log',
     });
   }
-  const until = Date.now() + 5000;
-  while (!(await up(ctx))) {
-    if (Date.now() > until) throw new ActionFailedError(`listener ${name} was started but does not answer lsnrctl status`, { code: 'LISTENER_NOT_ANSWERING', fix: 'read the listener log (lsnrctl status shows where it is)' });
-    await sleep(250);
+  if (!(await waitUntil(() => up(ctx), { deadline: Date.now() + 5000, initialDelayMs: 250, factor: 1 }))) {
+    throw new ActionFailedError(`listener ${name} was started but does not answer lsnrctl status`, { code: 'LISTENER_NOT_ANSWERING', fix: 'read the listener log (lsnrctl status shows where it is)' });
   }
 }
 
@@ -137,37 +134,20 @@ async function remove(ctx: Ctx): Promise<void> {
   }
   checkBinary(ctx);
   const r = await lsnrctl(ctx, 'stop', ctx.tunables.int('LSNR_STOP_TIME'));
-  const until = Date.now() + 3000;
-  while (listenerPids(name).length && Date.now() < until) await sleep(100);
-  let pids = listenerPids(name);
+  await waitUntil(() => listenerPids(name).length === 0, { deadline: Date.now() + 3000, initialDelayMs: 100, factor: 1 });
+  const pids = listenerPids(name);
   if (pids.length) {
     const why = r.timedOut ? `lsnrctl stop did not finish within ${ctx.tunables.int('LSNR_STOP_TIME')} s` : tnsErrors(r.text).join(' | ') || 'lsnrctl stop left it running';
     ctx.logger.warn(`listener ${name} did not stop (${why}); sending SIGTERM to tnslsnr ${pids.join(', ')}`);
-    for (const p of pids) {
-      try {
-        process.kill(p, 'SIGTERM');
-      } catch {
-        /* gone */
-      }
-    }
-    const killAt = Date.now() + ctx.tunables.int('LSNR_KILLPID_TIME') * 1000;
-    while (listenerPids(name).length && Date.now() < killAt) await sleep(100);
-    pids = listenerPids(name);
-    if (pids.length) {
-      ctx.logger.warn(`tnslsnr ${pids.join(', ')} survived SIGTERM for ${ctx.tunables.int('LSNR_KILLPID_TIME')} s; sending SIGKILL`);
-      for (const p of pids) {
-        try {
-          process.kill(p, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-      const end = Date.now() + 3000;
-      while (listenerPids(name).length && Date.now() < end) await sleep(100);
-    }
+    await stopProcesses(pids, {
+      graceMs: ctx.tunables.int('LSNR_KILLPID_TIME') * 1000,
+      killWaitMs: 3000,
+      alive: () => listenerPids(name),
+      onKill: (rest) => ctx.logger.warn(`tnslsnr ${rest.join(', ')} survived SIGTERM for ${ctx.tunables.int('LSNR_KILLPID_TIME')} s; sending SIGKILL`),
+    });
   }
-  pids = listenerPids(name);
-  if (pids.length) throw new ActionFailedError(`listener ${name} (tnslsnr ${pids.join(', ')}) is still running after lsnrctl stop, SIGTERM and SIGKILL`, { code: 'LISTENER_STOP_FAILED', fix: 'check the process state (ps -o pid,stat,wchan); the node may need a reboot' });
+  const left = listenerPids(name);
+  if (left.length) throw new ActionFailedError(`listener ${name} (tnslsnr ${left.join(', ')}) is still running after lsnrctl stop, SIGTERM and SIGKILL`, { code: 'LISTENER_STOP_FAILED', fix: 'check the process state (ps -o pid,stat,wchan); the node may need a reboot' });
 }
 
 async function quickCheck(ctx: Ctx): Promise<QuickCheckResult> {
@@ -179,11 +159,6 @@ async function quickCheck(ctx: Ctx): Promise<QuickCheckResult> {
   return { status: 'ok' };
 }
 
-async function recover(ctx: Ctx): Promise<void> {
-  await remove(ctx);
-  await restore(ctx);
-}
-
 async function create(ctx: Ctx) {
   checkBinary(ctx);
   const user = await userOf(ctx);
@@ -193,7 +168,7 @@ async function create(ctx: Ctx) {
 export default defineKit({
   meta: { name: '@recovery-kit/kit-oracle-listener', version: '0.1.0', kitType: 'oracle-listener', description: 'Oracle Net listener: lsnrctl start/stop/status' },
   options,
-  actions: { create, restore, remove, quickCheck, recover },
+  actions: { create, restore, remove, quickCheck },
   tunables,
   timeouts: {},
 });

@@ -13,11 +13,12 @@
  *   pmon process must be gone. Already down = success.
  * - quickCheck: the ora_pmon_<SID> process (from /proc, no program run), then V$INSTANCE.STATUS
  *   = OPEN and V$DATABASE.OPEN_MODE, with a per-call timeout (ORACLE_SQL_TIMEOUT).
- * - recover: remove, then restore.
+ * - recover: none here; the runner's default (remove, then restore).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { ActionFailedError, ConfigError, defineKit, defineOptions, findProcesses, isCommandFailed, isKitError, opt, type KitContext, type QuickCheckResult } from '@recovery-kit/sdk';
+import { remainingMs, waitUntil } from '@recovery-kit/sdk/util';
 
 const absolute = (what: string) => (v: string) => (isAbsolute(v) ? undefined : { message: `${JSON.stringify(v)} is not an absolute path`, fix: `give the full path of the ${what}` });
 
@@ -104,12 +105,13 @@ export function homeFromOratab(text: string, sid: string): string | undefined {
   return undefined;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const started = new WeakMap<object, number>();
+/** Milliseconds left of the action, less a margin; at least 1 s. */
 function left(ctx: Ctx, margin = 2000): number {
-  if (!started.has(ctx)) started.set(ctx, Date.now());
-  return Math.max(1000, ctx.timeoutMs - (Date.now() - started.get(ctx)!) - margin);
+  return Math.max(1000, remainingMs(ctx.deadline) - margin);
 }
+
+/** Waits up to `ms` for the instance's pmon to go; true when it is gone. */
+const pmonGone = (sid: string, ms: number) => waitUntil(() => pmonPids(sid).length === 0, { deadline: Date.now() + ms, initialDelayMs: 100, factor: 1 });
 
 function home(ctx: Ctx): string {
   if (ctx.options.home) return ctx.options.home;
@@ -215,7 +217,6 @@ function openModeProblem(ctx: Ctx, openMode: string | undefined): string | undef
 // ------------------------------------------------------------------ actions
 
 async function restore(ctx: Ctx): Promise<void> {
-  left(ctx);
   const sid = ctx.options.sid;
   const startS = Math.max(1, Math.min(ctx.tunables.int('ORACLE_STARTUP_TIME'), Math.floor(left(ctx, 5000) / 1000)));
   let s = await instanceStatus(ctx);
@@ -259,7 +260,6 @@ async function restore(ctx: Ctx): Promise<void> {
 }
 
 async function remove(ctx: Ctx): Promise<void> {
-  left(ctx);
   const sid = ctx.options.sid;
   if (pmonPids(sid).length === 0) {
     // Without pmon there is no instance (its background processes die with it): nothing to stop,
@@ -272,15 +272,13 @@ async function remove(ctx: Ctx): Promise<void> {
   const imm = await sqlplus(ctx, 'CONNECT / AS SYSDBA', ['SHUTDOWN IMMEDIATE'], escS * 1000);
   let down = !imm.timedOut && /ORACLE instance shut down\./.test(imm.text) && pmonPids(sid).length === 0;
   if (!down) {
-    const until = Date.now() + 2000;
-    while (pmonPids(sid).length && Date.now() < until) await sleep(100);
+    await pmonGone(sid, 2000);
     down = pmonPids(sid).length === 0 && !imm.timedOut;
   }
   if (!down) {
     ctx.logger.warn(`SHUTDOWN IMMEDIATE of ${sid} ${imm.timedOut ? `did not finish within ${escS} s` : `did not stop it (${imm.errors.join(' | ') || 'no error shown'})`}; escalating to SHUTDOWN ABORT`);
     const ab = await sqlplus(ctx, 'CONNECT / AS SYSDBA', ['SHUTDOWN ABORT'], Math.max(1000, left(ctx, 1000)));
-    const until = Date.now() + 5000;
-    while (pmonPids(sid).length && Date.now() < until) await sleep(100);
+    await pmonGone(sid, 5000);
     const pids = pmonPids(sid);
     if (pids.length) {
       throw new ActionFailedError(`instance ${sid} is still running (pmon ${pids.join(', ')}) after SHUTDOWN IMMEDIATE and SHUTDOWN ABORT${ab.errors.length ? `: ${ab.errors.join(' | ')}` : ''}`, {
@@ -292,7 +290,6 @@ async function remove(ctx: Ctx): Promise<void> {
 }
 
 async function quickCheck(ctx: Ctx): Promise<QuickCheckResult> {
-  left(ctx);
   const sid = ctx.options.sid;
   if (pmonPids(sid).length === 0) return { status: 'failed', reason: `instance ${sid} is not running: no ora_pmon_${sid} process` };
   const t = ctx.tunables.int('ORACLE_SQL_TIMEOUT');
@@ -305,12 +302,6 @@ async function quickCheck(ctx: Ctx): Promise<QuickCheckResult> {
   const problem = openModeProblem(ctx, s.openMode);
   if (problem) return { status: 'failed', reason: problem };
   return { status: 'ok', detail: `OPEN ${s.openMode ?? ''}`.trim() };
-}
-
-async function recover(ctx: Ctx): Promise<void> {
-  left(ctx);
-  await remove(ctx);
-  await restore(ctx);
 }
 
 async function create(ctx: Ctx) {
@@ -335,6 +326,6 @@ async function create(ctx: Ctx) {
 export default defineKit({
   meta: { name: '@recovery-kit/kit-oracle', version: '0.1.0', kitType: 'oracle', description: 'Oracle Database instance: sqlplus startup/shutdown, V$INSTANCE health; listener as a child' },
   options,
-  actions: { create, restore, remove, quickCheck, recover },
+  actions: { create, restore, remove, quickCheck },
   tunables,
 });

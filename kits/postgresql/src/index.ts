@@ -9,7 +9,7 @@
  * - quickCheck: postmaster.pid and /proc first (a dead postmaster fails at once, no program
  *   run), then a connection and `SELECT pg_is_in_recovery()` with a timeout, compared with the
  *   role the node is expected to have.
- * - recover: remove, then restore.
+ * - recover: none here; the runner's default (remove, then restore).
  *
  * Passwords: only from a pgpass-format file the operator names; handed to the client library
  * in memory, never on a command line, in the environment of a program, or in a log.
@@ -26,6 +26,7 @@ import {
   type KitContext,
   type QuickCheckResult,
 } from '@recovery-kit/sdk';
+import { remainingMs, sleep, stopProcesses, waitUntil } from '@recovery-kit/sdk/util';
 import { findBinDir, isExecutable, majorFromVersionText } from './binaries.ts';
 import { dataDirProcesses, isPostgresProcess, postmasterState, processCommand, socketLockHolder, tcpPortHolders } from './proc.ts';
 import { findPgpassPassword, shQuote, splitArgs } from './util.ts';
@@ -108,23 +109,9 @@ export const tunables = {
 
 // ------------------------------------------------------------------ helpers
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-
-const started = new WeakMap<object, number>();
-/** Milliseconds left of the action (what ctx.exec is bound by), less a margin. */
+/** Milliseconds left of the action (what ctx.exec is bound by), less a margin; at least 1 s. */
 function left(ctx: Ctx, margin = 2000): number {
-  const t0 = started.get(ctx) ?? Date.now();
-  if (!started.has(ctx)) started.set(ctx, t0);
-  return Math.max(1000, ctx.timeoutMs - (Date.now() - t0) - margin);
+  return Math.max(1000, remainingMs(ctx.deadline) - margin);
 }
 
 function readVersion(dataDir: string): string {
@@ -305,7 +292,7 @@ async function connect(ctx: Ctx, attempts?: number): Promise<ProbeResult> {
     ctx.logger.debug(`connection attempt ${i}/${tries} failed: ${last.code} ${last.message}`);
     if (i < tries && !ctx.signal.aborted) {
       if (!postmasterState(ctx.options.dataDir).running) break;
-      await sleep(delay, ctx.signal);
+      await sleep(delay, ctx.signal).catch(() => undefined); // an abort ends the loop below
     }
   }
   return last;
@@ -336,11 +323,8 @@ async function clearOrphans(ctx: Ctx, mode: 'kill' | 'wait-then-kill' | 'wait-on
   const waitMs = ctx.tunables.int('PGSQL_ORPHAN_WAIT') * 1000;
   if (mode !== 'kill') {
     ctx.logger.info(`waiting up to ${waitMs / 1000} s for ${pids.length} leftover server process(es) of the dead postmaster to exit: ${pids.join(', ')}`);
-    const until = Date.now() + waitMs;
-    while (pids.length && Date.now() < until && !ctx.signal.aborted) {
-      await sleep(100, ctx.signal);
-      pids = dataDirProcesses(dataDir);
-    }
+    await waitUntil(() => dataDirProcesses(dataDir).length === 0, { deadline: Date.now() + waitMs, initialDelayMs: 100, factor: 1, signal: ctx.signal });
+    pids = dataDirProcesses(dataDir);
     if (pids.length === 0) return;
     if (mode === 'wait-only') {
       throw new ActionFailedError(`leftover server processes of the dead postmaster still run in ${dataDir}: ${pids.map((p) => `${p} (${processCommand(p)})`).join(', ')}`, {
@@ -350,25 +334,12 @@ async function clearOrphans(ctx: Ctx, mode: 'kill' | 'wait-then-kill' | 'wait-on
     }
   }
   ctx.logger.warn(`terminating leftover server processes of the dead postmaster: ${pids.map((p) => `${p} (${processCommand(p)})`).join(', ')}`);
-  for (const p of pids) {
-    try {
-      process.kill(p, 'SIGTERM');
-    } catch {
-      /* gone */
-    }
-  }
-  const until = Date.now() + 3000;
-  while (Date.now() < until && dataDirProcesses(dataDir).length) await sleep(100);
-  for (const p of dataDirProcesses(dataDir)) {
-    try {
-      process.kill(p, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-  const end = Date.now() + 3000;
-  while (Date.now() < end && dataDirProcesses(dataDir).length) await sleep(100);
-  const still = dataDirProcesses(dataDir);
+  const still = await stopProcesses(pids, {
+    graceMs: 3000,
+    killWaitMs: 3000,
+    alive: () => dataDirProcesses(dataDir),
+    onKill: (rest) => ctx.logger.warn(`server processes ${rest.join(', ')} survived SIGTERM for 3 s; sending SIGKILL`),
+  });
   if (still.length) throw new ActionFailedError(`server processes ${still.join(', ')} of ${dataDir} survive SIGKILL (stuck in the kernel?)`, { code: 'LEFTOVER_PROCESSES', fix: 'check the node (ps -o stat,wchan -p ...); a reboot may be needed' });
 }
 
@@ -379,8 +350,8 @@ async function clearOrphans(ctx: Ctx, mode: 'kill' | 'wait-then-kill' | 'wait-on
  * move it aside.
  */
 async function staleLockFile(ctx: Ctx, pid: number): Promise<void> {
-  const until = Date.now() + Math.max(1000, ctx.tunables.int('PGSQL_ORPHAN_WAIT') * 1000);
-  while (existsSync(`/proc/${pid}`) && Date.now() < until && !ctx.signal.aborted) await sleep(100, ctx.signal);
+  const deadline = Date.now() + Math.max(1000, ctx.tunables.int('PGSQL_ORPHAN_WAIT') * 1000);
+  await waitUntil(() => !existsSync(`/proc/${pid}`), { deadline, initialDelayMs: 100, factor: 1, signal: ctx.signal });
   if (!existsSync(`/proc/${pid}`)) return;
   if (isPostgresProcess(pid) || dataDirProcesses(ctx.options.dataDir).length) return;
   const file = join(ctx.options.dataDir, 'postmaster.pid');
@@ -424,7 +395,6 @@ async function pgCtl(ctx: Ctx, binDir: string, args: string[], timeoutMs: number
 // ------------------------------------------------------------------ actions
 
 async function restore(ctx: Ctx): Promise<void> {
-  left(ctx);
   const o = ctx.options;
   const f = await facts(ctx);
   const state = postmasterState(o.dataDir);
@@ -449,7 +419,6 @@ async function restore(ctx: Ctx): Promise<void> {
 }
 
 async function remove(ctx: Ctx): Promise<void> {
-  left(ctx);
   const o = ctx.options;
   const state = postmasterState(o.dataDir);
   if (!state.running) {
@@ -484,7 +453,6 @@ async function remove(ctx: Ctx): Promise<void> {
 }
 
 async function quickCheck(ctx: Ctx): Promise<QuickCheckResult> {
-  left(ctx);
   const o = ctx.options;
   const state = postmasterState(o.dataDir);
   if (!state.running) return { status: 'failed', reason: `PostgreSQL is not running: ${state.why}` };
@@ -500,14 +468,7 @@ async function quickCheck(ctx: Ctx): Promise<QuickCheckResult> {
   return { status: 'ok', detail: `${c.inRecovery ? 'standby' : 'primary'}, query ${c.ms} ms` };
 }
 
-async function recover(ctx: Ctx): Promise<void> {
-  left(ctx);
-  await remove(ctx);
-  await restore(ctx);
-}
-
 async function create(ctx: Ctx) {
-  left(ctx);
   const o = ctx.options;
   const f = await facts(ctx);
   if (process.getuid?.() !== 0 && o.user !== (await import('node:os')).userInfo().username) {
@@ -535,6 +496,6 @@ async function create(ctx: Ctx) {
 export default defineKit({
   meta: { name: '@recovery-kit/kit-postgresql', version: '0.1.0', kitType: 'postgresql', description: 'PostgreSQL cluster: pg_ctl start/stop, health through a real connection' },
   options,
-  actions: { create, restore, remove, quickCheck, recover },
+  actions: { create, restore, remove, quickCheck },
   tunables,
 });
