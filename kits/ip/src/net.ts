@@ -35,6 +35,14 @@ export interface AddrInfo {
 
 const where = (net: Net) => (net.netns ? ` in network namespace ${net.netns}` : '');
 
+/** The Net of an action or command context, in `netns` when given. */
+export const netOf = (ctx: { exec: Exec; logger: Logger; signal: AbortSignal }, netns: string | undefined): Net => ({
+  exec: ctx.exec,
+  logger: ctx.logger,
+  signal: ctx.signal,
+  ...(netns ? { netns } : {}),
+});
+
 /** Runs `ip [-n NS] args`. */
 export function ip(net: Net, args: string[], reject = true) {
   return net.exec('ip', net.netns ? ['-n', net.netns, ...args] : args, { reject });

@@ -6,7 +6,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, KitTester, type TestContextOptions } from '@recovery-kit/testing';
 import type { QuickCheckResult } from '@recovery-kit/sdk';
-import kit, { broadcastOf, canonical, checkVipText, toVip } from '../src/index.ts';
+import kit from '../src/index.ts';
+import { broadcastOf, canonical, checkVipText, toVip } from '../src/addr.ts';
 import { responders } from '../src/net.ts';
 import { canRunNetns, createTopology, netnsSkipReason, type Topology } from './topology.ts';
 

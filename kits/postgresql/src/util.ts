@@ -1,6 +1,6 @@
 /** Small pure helpers: argument splitting, pgpass parsing, shell quoting for pg_ctl -o. */
 
-export { splitArgs } from '@recovery-kit/sdk';
+export { splitArgs } from '@recovery-kit/sdk/util';
 
 /** pg_ctl passes -o through /bin/sh: single-quote every value. */
 export function shQuote(value: string): string {
