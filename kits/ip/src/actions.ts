@@ -120,7 +120,7 @@ export const actions = {
       if (noArp(l)) {
         // loopback / NOARP device: there is no link-layer neighbour to ask
       } else if (l && !linkProblem(l)) {
-        const owner = await arpDuplicate(net, device, vip.address, ctx.tunables.int('IP_DAD_PROBES'));
+        const owner = await arpDuplicate(net, device, vip.address, ctx.tunables.int('IP_DAD_PROBES'), ctx.tunables.int('IP_DAD_WAIT_MS'));
         if (owner) {
           throw new ConfigError(`${vip.address} is already in use on the link of ${device}: host ${owner} answered (arping -D)`, {
             field: 'address',
@@ -148,14 +148,14 @@ export const actions = {
 
   async restore(ctx: Ctx) {
     const { net, vip, device } = await resolve(ctx);
-    const r = await bringUp(net, vip, needDevice(ctx, vip, device), ctx.tunables, ctx.options.label);
+    const r = await bringUp(net, vip, needDevice(ctx, vip, device), ctx.tunables, ctx.options.label, true);
     ctx.logger.info(r.steps.join('; '), { changed: r.changed });
   },
 
   async remove(ctx: Ctx) {
     // Taking it out of service must not depend on the routing table: without a device, delete it wherever it is.
     const { net, vip, device } = await resolve(ctx).catch(() => ({ net: netOf(ctx, ctx.options.netns), vip: toVip(ctx.options.address, { requirePrefix: true })!, device: undefined }));
-    const r = await bringDown(net, vip, device);
+    const r = await bringDown(net, vip, device, true);
     ctx.logger.info(r.steps.join('; '), { changed: r.changed });
   },
 
@@ -164,7 +164,7 @@ export const actions = {
   async recover(ctx: Ctx) {
     const { net, vip, device } = await resolve(ctx);
     const dev = needDevice(ctx, vip, device);
-    const r = await bringUp(net, vip, dev, ctx.tunables, ctx.options.label);
+    const r = await bringUp(net, vip, dev, ctx.tunables, ctx.options.label, true);
     ctx.logger.info(`recover: ${r.steps.join('; ')}`, { changed: r.changed });
     const check = await quickCheck(ctx);
     if (check.status === 'failed') throw new ActionFailedError(`${vip.address} is back on ${dev} but still not healthy: ${check.reason}`, { code: 'RECOVER_FAILED', fix: 'check the link and the ping list; the resource fails over' });

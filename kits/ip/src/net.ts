@@ -4,7 +4,7 @@
  * (never a shell); `ip -j` (JSON) output is parsed, never screen-scraped. With a network
  * namespace, `ip -n NS ...` is used for iproute2 and `ip netns exec NS prog ...` for the others.
  */
-import { ActionFailedError, ConfigError, type Exec, type Logger, type Tunables } from '@recovery-kit/sdk';
+import { ActionFailedError, ConfigError, type Exec, type ExecOptions, type ExecResult, type Logger, type Tunables } from '@recovery-kit/sdk';
 import { sleep, waitFor, WaitTimeoutError } from '@recovery-kit/sdk/util';
 import { broadcastOf, canonical, type Vip } from './addr.ts';
 
@@ -49,8 +49,8 @@ export function ip(net: Net, args: string[], reject = true) {
 }
 
 /** Runs another program in the namespace (`ip netns exec NS file args`) or directly. */
-export function inNs(net: Net, file: string, args: string[], reject = false) {
-  return net.netns ? net.exec('ip', ['netns', 'exec', net.netns, file, ...args], { reject }) : net.exec(file, args, { reject });
+export function inNs(net: Net, file: string, args: string[], reject = false, options: Omit<ExecOptions, 'reject'> = {}) {
+  return net.netns ? net.exec('ip', ['netns', 'exec', net.netns, file, ...args], { ...options, reject }) : net.exec(file, args, { ...options, reject });
 }
 
 function json<T>(text: string): T {
@@ -180,15 +180,19 @@ export async function ensureLink(net: Net, dev: string, tunables: Tunables): Pro
 }
 
 /**
- * IPv4 duplicate address detection: `arping -D` (RFC 5227 probes from 0.0.0.0). Returns the
- * MAC address of the host that answered, or undefined when nobody did.
+ * IPv4 duplicate address detection: `arping -D` (RFC 5227 probes from 0.0.0.0), `probes` probes
+ * one second apart, listening `waitMs` after the last one (arping itself waits whole seconds: a
+ * shorter wait ends it early through the exec timeout; arping -D quits at the first answer, so an
+ * ended arping heard none). Returns the MAC address of the host that answered, or undefined when
+ * nobody did.
  */
-export async function arpDuplicate(net: Net, dev: string, address: string, probes: number): Promise<string | undefined> {
+export async function arpDuplicate(net: Net, dev: string, address: string, probes: number, waitMs = 1000): Promise<string | undefined> {
   const n = Math.max(1, probes);
-  const r = await inNs(net, 'arping', ['-D', '-c', String(n), '-w', String(n), '-I', dev, address]);
-  if (r.exitCode === 0) return undefined;
+  const totalMs = (n - 1) * 1000 + Math.max(1, waitMs);
+  const r = await inNs(net, 'arping', ['-D', '-c', String(n), '-w', String(Math.ceil(totalMs / 1000)), '-I', dev, address], false, { timeoutMs: totalMs });
   const mac = /reply from \S+ \[([0-9A-Fa-f:]+)\]/.exec(r.stdout)?.[1];
   if (mac) return mac.toLowerCase();
+  if (r.exitCode === 0 || (r.timedOut && !net.signal.aborted)) return undefined;
   throw new ActionFailedError(`duplicate address detection for ${address} on ${dev} could not run: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`, {
     code: 'DAD_FAILED',
     fix: 'install arping (Debian: iputils-arping) and run kit-runner as root, or set NOIPUNIQUE=1 to skip the check',
@@ -224,11 +228,26 @@ export async function enableNdiscNotify(net: Net, dev: string): Promise<boolean>
   return w.exitCode === 0;
 }
 
-/** Gratuitous ARP (unsolicited ARP requests with the address as sender and target). */
-export async function announceArp(net: Net, dev: string, address: string, count: number): Promise<boolean> {
+/**
+ * Gratuitous ARP (unsolicited ARP requests with the address as sender and target). arping sends
+ * the first packet at once and then waits about a second per packet, so it runs in the
+ * background (`ctx.exec(..., { background: true })`: the runner reaps and logs it) and the
+ * restore does not wait for it. Where the runner runs it in the foreground instead (an older
+ * runner ignores `background`), the result is the same, only slower. Returns 'background' when
+ * it was started, true/false for a finished run, false when count is 0.
+ */
+export async function announceArp(net: Net, dev: string, address: string, count: number): Promise<'background' | boolean> {
   if (count <= 0) return false;
-  const r = await inNs(net, 'arping', ['-U', '-c', String(count), '-w', String(Math.max(1, count - 1)), '-I', dev, '-s', address, address]);
-  if (r.exitCode !== 0) net.logger.warn(`gratuitous ARP for ${address} on ${dev} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`);
+  const args = ['-U', '-c', String(count), '-w', String(Math.max(1, count - 1)), '-I', dev, '-s', address, address];
+  const warn = (r: ExecResult) => {
+    if (r.exitCode !== 0 && r.signal === undefined) net.logger.warn(`gratuitous ARP for ${address} on ${dev} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`);
+  };
+  const r = await inNs(net, 'arping', args, false, { background: true });
+  if (r.completion) {
+    void r.completion.then(warn, () => undefined);
+    return 'background';
+  }
+  warn(r);
   return r.exitCode === 0;
 }
 
