@@ -20,7 +20,7 @@ import { authFix, connect, connTarget, dbUser, password, roleProblem } from './c
 import type { Ctx } from './options.ts';
 import { postmasterState } from './proc.ts';
 import { clearOrphans, facts, left, logFileOf, pgCtl, startFailure, staleLockFile } from './server.ts';
-import { shQuote, splitArgs } from './util.ts';
+import { pgctlArgs, shQuote } from './util.ts';
 
 async function restore(ctx: Ctx): Promise<void> {
   const o = ctx.options;
@@ -33,9 +33,20 @@ async function restore(ctx: Ctx): Promise<void> {
     if (state.pid !== undefined) await staleLockFile(ctx, state.pid);
     const waitS = Math.max(1, Math.min(ctx.tunables.int('PGSQL_START_TIMEOUT'), Math.floor(left(ctx, 3000) / 1000)));
     const serverOpts = [`-p ${o.port}`, ...(o.socketDir ? [`-k ${shQuote(o.socketDir)}`] : [])].join(' ');
-    const args = ['start', '-D', o.configDir ?? o.dataDir, '-w', '-t', String(waitS), '-l', logFileOf(ctx), '-o', serverOpts, ...splitArgs(o.pgctlOptions)];
+    let extra: string[];
+    try {
+      extra = pgctlArgs(o.pgctlOptions);
+    } catch (err) {
+      throw new ConfigError(`pgctlOptions: ${(err as Error).message}`, { field: 'pgctlOptions', fix: 'put server settings after -o; give paths without " $ ` or \\ (kit-runner edit ... --opt pgctlOptions=...)' });
+    }
+    // pg_ctl starts the server through /bin/sh with -D and -l between double quotes. So the data
+    // (or configuration) directory goes in PGDATA, which no shell reads, and the default log file
+    // is given relative to the data directory, pg_ctl's working directory; a logFile option is
+    // checked to be safe there (see options.ts).
+    const log = o.logFile ?? 'pg_ctl.log';
+    const args = ['start', '-w', '-t', String(waitS), '-l', log, '-o', serverOpts, ...extra];
     ctx.logger.info(`starting PostgreSQL ${f.version} (${f.binDir}) on port ${o.port}`);
-    const r = await pgCtl(ctx, f.binDir, args, waitS * 1000 + 5000);
+    const r = await pgCtl(ctx, f.binDir, args, waitS * 1000 + 5000, { PGDATA: o.configDir ?? o.dataDir }, o.dataDir);
     if (r.exitCode !== 0) throw startFailure(ctx, `${r.stdout}\n${r.stderr}`);
   }
   const c = await connect(ctx);

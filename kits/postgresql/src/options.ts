@@ -1,9 +1,14 @@
 /** The PostgreSQL kit's option schema and its type. */
 import { isAbsolute } from 'node:path';
 import { defineOptions, opt, type KitContext } from '@recovery-kit/sdk';
-import { splitArgs } from '@recovery-kit/sdk/util';
+import { pgctlArgs, shellSafePathProblem } from './util.ts';
 
 const absolute = (what: string) => (v: string) => (isAbsolute(v) ? undefined : { message: `${JSON.stringify(v)} is not an absolute path`, fix: `give the full path of the ${what}` });
+/** An absolute path pg_ctl puts between double quotes in its shell command (the log file, the binaries). */
+const shellPath = (what: string) => (v: string) => {
+  const problem = absolute(what)(v) ?? shellSafePathProblem(v);
+  return typeof problem === 'string' ? { message: problem, fix: `choose a ${what} path without " $ \` or \\` } : problem;
+};
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*\$?$/;
 
 export const options = defineOptions({
@@ -28,25 +33,25 @@ export const options = defineOptions({
   binDir: opt.string({
     description: 'Directory of pg_ctl and postgres. Default: found from the installed versions, matching PG_VERSION in the data directory (/usr/lib/postgresql/<v>/bin, /usr/pgsql-<v>/bin, /usr/bin...).',
     example: '/usr/lib/postgresql/15/bin',
-    check: absolute('binaries directory'),
+    check: shellPath('binaries directory'),
   }),
   pgctlOptions: opt.string({
-    description: 'Extra arguments for pg_ctl start, split like a command line (quotes group words; no shell), e.g. -o "-c shared_buffers=1GB".',
+    description: 'Extra arguments for pg_ctl start, split like a command line (quotes group words; no shell), e.g. -o "-c shared_buffers=1GB". The words after -o are quoted for the shell pg_ctl starts the server through; other arguments may not hold " $ ` or \\.',
     default: '',
     example: '-o "-c shared_buffers=1GB"',
     check: (v: string) => {
       try {
-        splitArgs(v);
+        pgctlArgs(v);
         return undefined;
       } catch (err) {
-        return (err as Error).message;
+        return { message: (err as Error).message, fix: 'put server settings after -o (e.g. -o "-c shared_buffers=1GB"); give paths without " $ ` or \\' };
       }
     },
   }),
   logFile: opt.string({
     description: 'File pg_ctl start appends the server\'s early output to (-l). Default: <dataDir>/pg_ctl.log. Its tail is quoted when a start fails.',
     example: '/var/log/postgresql/recovery-kit.log',
-    check: absolute('log file'),
+    check: shellPath('log file'),
   }),
   database: opt.string({ description: 'Database quickCheck connects to.', default: 'postgres', pattern: NAME }),
   dbUser: opt.string({ description: 'Database role quickCheck connects as. Default: the OS user (the cluster owner role). See README "Authentication".', pattern: NAME }),

@@ -173,6 +173,6 @@ export function startFailure(ctx: Ctx, output: string): ActionFailedError {
   });
 }
 
-export async function pgCtl(ctx: Ctx, binDir: string, args: string[], timeoutMs: number) {
-  return ctx.exec(join(binDir, 'pg_ctl'), args, { user: ctx.options.user, reject: false, timeoutMs, env: { LC_ALL: 'C', LANG: 'C' } });
+export async function pgCtl(ctx: Ctx, binDir: string, args: string[], timeoutMs: number, env: Record<string, string> = {}, cwd?: string) {
+  return ctx.exec(join(binDir, 'pg_ctl'), args, { user: ctx.options.user, reject: false, timeoutMs, env: { LC_ALL: 'C', LANG: 'C', PGDATA: undefined, ...env }, ...(cwd ? { cwd } : {}) });
 }
