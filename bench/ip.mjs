@@ -11,7 +11,9 @@
 //             replies C gets meanwhile (the outage a client sees);
 //   remove    `kit-runner action vip remove --node node-b`: wall time.
 // Needs root, iproute2, iputils-arping, iputils-ping, procps; the kit must be built.
-// Usage: node bench/ip.mjs [RUNS]
+// Usage: node bench/ip.mjs [RUNS] [TUNABLE=VALUE ...]   e.g. node bench/ip.mjs 10 IP_DAD_WAIT_MS=200
+//   (the tunables are written to the tunables file after NOBCASTPING=1, so they can also turn
+//   the duplicate address probe off: NOIPUNIQUE=1)
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,7 +43,8 @@ const sh = (file, ...args) => {
 const ipn = (ns, ...args) => sh('ip', '-n', ns, ...args);
 const work = mkdtempSync(join(tmpdir(), 'rk-bench-ip-'));
 const env = { ...process.env, KIT_RUNNER_STATE_DIR: join(work, 'state'), KIT_RUNNER_TUNABLES: join(work, 'conf'), KIT_RUNNER_KITS_DIR: kits };
-writeFileSync(join(work, 'conf'), 'NOBCASTPING=1\n');
+const extra = process.argv.slice(3).filter((a) => /^[A-Z][A-Z0-9_]*=\S*$/.test(a));
+writeFileSync(join(work, 'conf'), ['NOBCASTPING=1', ...extra, ''].join('\n'));
 
 function cleanup() {
   for (const ns of [A, B, C]) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
@@ -143,7 +146,7 @@ try {
     floor.push(performance.now() - t);
   }
   const results = { IPv4: await family('v4', '192.0.2.100/24', '192.0.2.100'), IPv6: await family('v6', 'fd00:db8:1::100/64', 'fd00:db8:1::100') };
-  console.log(`node ${process.version}, kernel ${sh('uname', '-r').trim()}, ${RUNS} runs per figure, default tunables (IP_DAD_PROBES=1, IP_ARP_COUNT=2), ${new Date().toISOString()}`);
+  console.log(`node ${process.version}, kernel ${sh('uname', '-r').trim()}, ${RUNS} runs per figure, tunables ${extra.length ? extra.join(' ') : 'default'} (defaults IP_DAD_PROBES=1, IP_DAD_WAIT_MS=1000, IP_ARP_COUNT=2), ${new Date().toISOString()}`);
   console.log(`${'node -e 0 (process floor)'.padEnd(52)} ${fmt(stats(floor))}`);
   for (const [fam, m] of Object.entries(results)) {
     console.log(`${`${fam} restore on node-a: kit-runner wall time`.padEnd(52)} ${fmt(stats(m.restore))}`);

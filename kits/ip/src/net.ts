@@ -4,7 +4,8 @@
  * (never a shell); `ip -j` (JSON) output is parsed, never screen-scraped. With a network
  * namespace, `ip -n NS ...` is used for iproute2 and `ip netns exec NS prog ...` for the others.
  */
-import { ActionFailedError, ConfigError, type Exec, type Logger, type Tunables } from '@recovery-kit/sdk';
+import { ActionFailedError, ConfigError, type Exec, type ExecOptions, type ExecResult, type Logger, type Tunables } from '@recovery-kit/sdk';
+import { sleep, waitFor, WaitTimeoutError } from '@recovery-kit/sdk/util';
 import { broadcastOf, canonical, type Vip } from './addr.ts';
 
 /** Where commands run: the host's network stack or a named network namespace. */
@@ -34,14 +35,22 @@ export interface AddrInfo {
 
 const where = (net: Net) => (net.netns ? ` in network namespace ${net.netns}` : '');
 
+/** The Net of an action or command context, in `netns` when given. */
+export const netOf = (ctx: { exec: Exec; logger: Logger; signal: AbortSignal }, netns: string | undefined): Net => ({
+  exec: ctx.exec,
+  logger: ctx.logger,
+  signal: ctx.signal,
+  ...(netns ? { netns } : {}),
+});
+
 /** Runs `ip [-n NS] args`. */
 export function ip(net: Net, args: string[], reject = true) {
   return net.exec('ip', net.netns ? ['-n', net.netns, ...args] : args, { reject });
 }
 
 /** Runs another program in the namespace (`ip netns exec NS file args`) or directly. */
-export function inNs(net: Net, file: string, args: string[], reject = false) {
-  return net.netns ? net.exec('ip', ['netns', 'exec', net.netns, file, ...args], { reject }) : net.exec(file, args, { reject });
+export function inNs(net: Net, file: string, args: string[], reject = false, options: Omit<ExecOptions, 'reject'> = {}) {
+  return net.netns ? net.exec('ip', ['netns', 'exec', net.netns, file, ...args], { ...options, reject }) : net.exec(file, args, { ...options, reject });
 }
 
 function json<T>(text: string): T {
@@ -132,13 +141,8 @@ export async function findDevice(net: Net, vip: Vip): Promise<string | undefined
   return routes[0]?.dev;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const onAbort = () => (clearTimeout(t), resolve());
-    const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+/** The SDK's sleep, ending early (without an error) when the action is aborted: the caller's next check sees the abort. */
+const pause = (ms: number, signal: AbortSignal) => sleep(ms, signal).catch(() => undefined);
 
 /**
  * Makes sure the link is up (LifeKeeper's restore step 2). An administratively down link is set
@@ -156,7 +160,7 @@ export async function ensureLink(net: Net, dev: string, tunables: Tunables): Pro
   if (l.flags.includes('UP')) {
     await ip(net, ['link', 'set', 'dev', dev, 'down']);
     const wait = tunables.int('IP_WAIT_LINKDOWN');
-    if (wait > 0) await sleep(wait * 1000, net.signal);
+    if (wait > 0) await pause(wait * 1000, net.signal);
     done.push(`bounced link ${dev}`);
   } else done.push(`set link ${dev} up`);
   await ip(net, ['link', 'set', 'dev', dev, 'up']);
@@ -167,7 +171,7 @@ export async function ensureLink(net: Net, dev: string, tunables: Tunables): Pro
     const p = now ? linkProblem(now) : `device ${dev} disappeared`;
     if (!p) return done;
     last = p;
-    if (i < tries - 1) await sleep(1000, net.signal);
+    if (i < tries - 1) await pause(1000, net.signal);
   }
   throw new ActionFailedError(`${last}${where(net)}, still after bringing it up and checking ${tries} time(s)`, {
     code: 'LINK_DOWN',
@@ -176,15 +180,19 @@ export async function ensureLink(net: Net, dev: string, tunables: Tunables): Pro
 }
 
 /**
- * IPv4 duplicate address detection: `arping -D` (RFC 5227 probes from 0.0.0.0). Returns the
- * MAC address of the host that answered, or undefined when nobody did.
+ * IPv4 duplicate address detection: `arping -D` (RFC 5227 probes from 0.0.0.0), `probes` probes
+ * one second apart, listening `waitMs` after the last one (arping itself waits whole seconds: a
+ * shorter wait ends it early through the exec timeout; arping -D quits at the first answer, so an
+ * ended arping heard none). Returns the MAC address of the host that answered, or undefined when
+ * nobody did.
  */
-export async function arpDuplicate(net: Net, dev: string, address: string, probes: number): Promise<string | undefined> {
+export async function arpDuplicate(net: Net, dev: string, address: string, probes: number, waitMs = 1000): Promise<string | undefined> {
   const n = Math.max(1, probes);
-  const r = await inNs(net, 'arping', ['-D', '-c', String(n), '-w', String(n), '-I', dev, address]);
-  if (r.exitCode === 0) return undefined;
+  const totalMs = (n - 1) * 1000 + Math.max(1, waitMs);
+  const r = await inNs(net, 'arping', ['-D', '-c', String(n), '-w', String(Math.ceil(totalMs / 1000)), '-I', dev, address], false, { timeoutMs: totalMs });
   const mac = /reply from \S+ \[([0-9A-Fa-f:]+)\]/.exec(r.stdout)?.[1];
   if (mac) return mac.toLowerCase();
+  if (r.exitCode === 0 || (r.timedOut && !net.signal.aborted)) return undefined;
   throw new ActionFailedError(`duplicate address detection for ${address} on ${dev} could not run: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`, {
     code: 'DAD_FAILED',
     fix: 'install arping (Debian: iputils-arping) and run kit-runner as root, or set NOIPUNIQUE=1 to skip the check',
@@ -193,14 +201,20 @@ export async function arpDuplicate(net: Net, dev: string, address: string, probe
 
 /** Waits for the kernel's IPv6 DAD: tentative -> ok, or dadfailed. */
 export async function waitIpv6Dad(net: Net, dev: string, vip: Vip, seconds: number): Promise<'ok' | 'dadfailed' | 'timeout'> {
-  const until = Date.now() + seconds * 1000;
-  for (;;) {
-    const a = (await addresses(net, dev)).find((x) => x.family === 6 && x.local === vip.address);
-    if (!a) return 'dadfailed';
-    if (a.dadfailed) return 'dadfailed';
-    if (!a.tentative) return 'ok';
-    if (Date.now() >= until || net.signal.aborted) return 'timeout';
-    await sleep(100, net.signal);
+  try {
+    const r = await waitFor(
+      `duplicate address detection of ${vip.address}`,
+      async () => {
+        const a = (await addresses(net, dev)).find((x) => x.family === 6 && x.local === vip.address);
+        if (!a || a.dadfailed) return 'dadfailed' as const;
+        return a.tentative ? undefined : ('ok' as const);
+      },
+      { deadline: Date.now() + seconds * 1000, initialDelayMs: 100, factor: 1, signal: net.signal },
+    );
+    return r.value;
+  } catch (err) {
+    if (err instanceof WaitTimeoutError || net.signal.aborted) return 'timeout';
+    throw err;
   }
 }
 
@@ -214,11 +228,26 @@ export async function enableNdiscNotify(net: Net, dev: string): Promise<boolean>
   return w.exitCode === 0;
 }
 
-/** Gratuitous ARP (unsolicited ARP requests with the address as sender and target). */
-export async function announceArp(net: Net, dev: string, address: string, count: number): Promise<boolean> {
+/**
+ * Gratuitous ARP (unsolicited ARP requests with the address as sender and target). arping sends
+ * the first packet at once and then waits about a second per packet, so it runs in the
+ * background (`ctx.exec(..., { background: true })`: the runner reaps and logs it) and the
+ * restore does not wait for it. Where the runner runs it in the foreground instead (an older
+ * runner ignores `background`), the result is the same, only slower. Returns 'background' when
+ * it was started, true/false for a finished run, false when count is 0.
+ */
+export async function announceArp(net: Net, dev: string, address: string, count: number): Promise<'background' | boolean> {
   if (count <= 0) return false;
-  const r = await inNs(net, 'arping', ['-U', '-c', String(count), '-w', String(Math.max(1, count - 1)), '-I', dev, '-s', address, address]);
-  if (r.exitCode !== 0) net.logger.warn(`gratuitous ARP for ${address} on ${dev} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`);
+  const args = ['-U', '-c', String(count), '-w', String(Math.max(1, count - 1)), '-I', dev, '-s', address, address];
+  const warn = (r: ExecResult) => {
+    if (r.exitCode !== 0 && r.signal === undefined) net.logger.warn(`gratuitous ARP for ${address} on ${dev} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`);
+  };
+  const r = await inNs(net, 'arping', args, false, { background: true });
+  if (r.completion) {
+    void r.completion.then(warn, () => undefined);
+    return 'background';
+  }
+  warn(r);
   return r.exitCode === 0;
 }
 

@@ -7,9 +7,12 @@
  *  2. link check and repair (unless IP_NOLINKCHECK=1);
  *  3. uniqueness (unless NOIPUNIQUE=1): IPv4 `arping -D`; IPv6 the kernel's own DAD;
  *  4. `ip addr add ADDR/PREFIX [broadcast +] dev DEV [label L] [nodad]`;
- *  5. announce: gratuitous ARP (`arping -U`) for IPv4; for IPv6 the kernel's unsolicited
+ *  5. announce: gratuitous ARP (`arping -U`, in the background: the restore returns once the
+ *     address is up and the announcement started) for IPv4; for IPv6 the kernel's unsolicited
  *     neighbour advertisement at the end of DAD (net.ipv6.conf.DEV.ndisc_notify=1).
  */
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ActionFailedError, type Tunables } from '@recovery-kit/sdk';
 import { cidrText, type Vip } from './addr.ts';
 import { addresses, announceArp, arpDuplicate, enableNdiscNotify, ensureLink, findVip, ip, link, noArp, waitIpv6Dad, type Net } from './net.ts';
@@ -35,7 +38,44 @@ export interface DownResult {
 
 const where = (net: Net) => (net.netns ? ` (network namespace ${net.netns})` : '');
 
-export async function bringUp(net: Net, vip: Vip, device: string, tunables: Tunables, label?: string): Promise<UpResult> {
+/**
+ * Where the kit records that it added an address: one empty 0600 file per (namespace, device,
+ * address) in a 0700 directory on /run, a tmpfs, so the record goes with the address at a reboot.
+ * Resource info cannot hold it (info is written at create/extend only). A restore that finds the
+ * address already there (a node's own address: seed 001's "actual IP resource") writes none, and
+ * remove deletes only addresses with a record. Tests and unusual systems may move the directory
+ * with RECOVERY_KIT_IP_MARKER_DIR.
+ */
+export const markerDir = (): string => process.env.RECOVERY_KIT_IP_MARKER_DIR ?? '/run/recovery-kit/ip';
+
+export function markerPath(net: Net, device: string, address: string): string {
+  return join(markerDir(), [net.netns ?? '-', device, address].map(encodeURIComponent).join(','));
+}
+
+function mark(net: Net, device: string, address: string): void {
+  const file = markerPath(net, device, address);
+  try {
+    mkdirSync(markerDir(), { recursive: true, mode: 0o700 });
+    writeFileSync(file, '', { mode: 0o600 });
+  } catch (err) {
+    throw new ActionFailedError(`cannot record that the kit adds ${address} to ${device}: ${(err as Error).message}`, {
+      code: 'MARKER_FAILED',
+      fix: `make ${markerDir()} writable for kit-runner (root); without the record, remove would leave the address in place`,
+    });
+  }
+}
+
+const unmark = (net: Net, device: string, address: string) => rmSync(markerPath(net, device, address), { force: true });
+
+/** True when the kit recorded that it added `address` to `device`. */
+export const addedByKit = (net: Net, device: string, address: string): boolean => existsSync(markerPath(net, device, address));
+
+/**
+ * Brings the address up on `device`. With `record` (the resource actions), the kit records that
+ * it added the address, so that remove deletes only what the kit added; the bringup command does
+ * not (it is the operator's own tool, like its bringdown).
+ */
+export async function bringUp(net: Net, vip: Vip, device: string, tunables: Tunables, label?: string, record = false): Promise<UpResult> {
   const steps: string[] = [];
   const base = { address: vip.address, prefix: vip.prefix, family: vip.family, device, ...(label ? { label } : {}), ...(net.netns ? { netns: net.netns } : {}) };
   const present = await findVip(net, vip);
@@ -57,6 +97,10 @@ export async function bringUp(net: Net, vip: Vip, device: string, tunables: Tuna
     }
     if (linkSteps.length && vip.family === 4 && !noArp(await link(net, device))) await announceArp(net, device, vip.address, tunables.int('IP_ARP_COUNT'));
     steps.push(`${cidrText(vip)} already on ${device}`);
+    if (record && !addedByKit(net, device, vip.address)) {
+      net.logger.info(`${cidrText(vip)} was on ${device}${where(net)} before this restore, not added by the kit: remove will leave it in place`);
+      steps.push('not added by the kit: remove leaves it');
+    }
     return { changed: false, ...base, steps };
   }
   if (mine?.dadfailed) {
@@ -70,7 +114,7 @@ export async function bringUp(net: Net, vip: Vip, device: string, tunables: Tuna
   const arp = vip.family === 4 && !noArp(await link(net, device));
   const unique = !tunables.bool('NOIPUNIQUE');
   if (arp && unique) {
-    const owner = await arpDuplicate(net, device, vip.address, tunables.int('IP_DAD_PROBES'));
+    const owner = await arpDuplicate(net, device, vip.address, tunables.int('IP_DAD_PROBES'), tunables.int('IP_DAD_WAIT_MS'));
     if (owner) {
       throw new ActionFailedError(`${vip.address} is already in use on the link of ${device}: host ${owner} answered duplicate address detection (arping -D)${where(net)}`, {
         code: 'DUPLICATE_ADDRESS',
@@ -89,7 +133,10 @@ export async function bringUp(net: Net, vip: Vip, device: string, tunables: Tuna
   args.push('dev', device);
   if (label) args.push('label', label);
   if (vip.family === 6 && !unique) args.push('nodad');
+  if (record) mark(net, device, vip.address);
   const r = await ip(net, args, false);
+  // "File exists": it appeared meanwhile, so someone else added it.
+  if (record && r.exitCode !== 0) unmark(net, device, vip.address);
   if (r.exitCode !== 0 && !/File exists/i.test(r.stderr)) {
     throw new ActionFailedError(`cannot add ${cidrText(vip)} to ${device}${where(net)}: ${r.stderr.trim()}`, {
       code: 'ADD_FAILED',
@@ -105,13 +152,19 @@ export async function bringUp(net: Net, vip: Vip, device: string, tunables: Tuna
     else steps.push(`duplicate address detection passed; kernel sent an unsolicited neighbour advertisement`);
   }
   const now = (await addresses(net, device)).find((a) => a.family === vip.family && a.local === vip.address);
+  if (!now) unmark(net, device, vip.address);
   if (!now) throw new ActionFailedError(`${cidrText(vip)} is not on ${device} after adding it${where(net)}`, { code: 'ADD_FAILED', fix: 'check the kernel log (dmesg) and the device' });
-  if (arp && (await announceArp(net, device, vip.address, tunables.int('IP_ARP_COUNT')))) steps.push(`sent gratuitous ARP for ${vip.address} (arping -U)`);
+  if (arp) {
+    const sent = await announceArp(net, device, vip.address, tunables.int('IP_ARP_COUNT'));
+    if (sent === 'background') steps.push(`sending gratuitous ARP for ${vip.address} (arping -U, in the background)`);
+    else if (sent) steps.push(`sent gratuitous ARP for ${vip.address} (arping -U)`);
+  }
   return { changed: true, ...base, steps };
 }
 
 async function failDad(net: Net, vip: Vip, device: string): Promise<never> {
   await ip(net, ['addr', 'del', cidrText(vip), 'dev', device], false);
+  unmark(net, device, vip.address);
   throw new ActionFailedError(`${vip.address} is already in use on the link of ${device}: IPv6 duplicate address detection failed (dadfailed)${where(net)}`, {
     code: 'DUPLICATE_ADDRESS',
     fix: 'take the address off the other host (or out of service there); set NOIPUNIQUE=1 only if that is expected',
@@ -119,21 +172,33 @@ async function failDad(net: Net, vip: Vip, device: string): Promise<never> {
   });
 }
 
-/** Deletes the address wherever it is in the namespace (or only from `device`). Absent = success. */
-export async function bringDown(net: Net, vip: Vip, device?: string): Promise<DownResult> {
+/**
+ * Deletes the address wherever it is in the namespace (or only from `device`). Absent = success.
+ * With `onlyAdded` (the remove action), an instance the kit did not add (no record, see
+ * `markerPath`) is left in place and logged.
+ */
+export async function bringDown(net: Net, vip: Vip, device?: string, onlyAdded = false): Promise<DownResult> {
   const found = (await findVip(net, vip)).filter((a) => device === undefined || a.dev === device);
   const removed: DownResult['removed'] = [];
   const steps: string[] = [];
+  const kept = new Set<string>();
   for (const a of found) {
+    if (onlyAdded && !addedByKit(net, a.dev, a.local)) {
+      net.logger.info(`${a.local}/${a.prefixlen} on ${a.dev}${where(net)} was not added by the kit (it was there before the restore): left in place`);
+      steps.push(`left ${a.local}/${a.prefixlen} on ${a.dev}: not added by the kit`);
+      kept.add(a.dev);
+      continue;
+    }
     const r = await ip(net, ['addr', 'del', `${a.local}/${a.prefixlen}`, 'dev', a.dev], false);
     if (r.exitCode !== 0 && !/Cannot assign requested address/i.test(r.stderr)) {
       throw new ActionFailedError(`cannot delete ${a.local}/${a.prefixlen} from ${a.dev}${where(net)}: ${r.stderr.trim()}`, { code: 'DELETE_FAILED', fix: 'check that kit-runner runs as root (CAP_NET_ADMIN)' });
     }
+    unmark(net, a.dev, a.local);
     removed.push({ address: a.local, prefix: a.prefixlen, device: a.dev });
     steps.push(`deleted ${a.local}/${a.prefixlen} from ${a.dev}`);
   }
-  const left = (await findVip(net, vip)).filter((a) => device === undefined || a.dev === device);
+  const left = (await findVip(net, vip)).filter((a) => (device === undefined || a.dev === device) && !kept.has(a.dev));
   if (left.length) throw new ActionFailedError(`${vip.address} is still on ${left.map((a) => a.dev).join(', ')} after deleting it${where(net)}`, { code: 'DELETE_FAILED' });
-  if (!removed.length) steps.push(`${vip.address} is not configured${device ? ` on ${device}` : ''}: nothing to do`);
+  if (!found.length) steps.push(`${vip.address} is not configured${device ? ` on ${device}` : ''}: nothing to do`);
   return { changed: removed.length > 0, removed, steps };
 }

@@ -3,14 +3,24 @@
  * actions called directly (createTestContext) against network namespaces (root): the lifecycle
  * every kit owes, quickCheck's ping list and broadcast ping, idempotence details.
  */
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, KitTester, type TestContextOptions } from '@recovery-kit/testing';
 import type { QuickCheckResult } from '@recovery-kit/sdk';
-import kit, { broadcastOf, canonical, checkVipText, toVip } from '../src/index.ts';
+import kit from '../src/index.ts';
+import { broadcastOf, canonical, checkVipText, toVip } from '../src/addr.ts';
 import { responders } from '../src/net.ts';
+import { markerPath } from '../src/vip.ts';
 import { canRunNetns, createTopology, netnsSkipReason, type Topology } from './topology.ts';
 
 const tester = new KitTester(kit, { packageJson: new URL('../package.json', import.meta.url) });
+
+// The kit's records of the addresses it added (see src/vip.ts) go to a directory of this test file.
+const markers = mkdtempSync(join(tmpdir(), 'rk-ip-markers-'));
+process.env.RECOVERY_KIT_IP_MARKER_DIR = join(markers, 'ip');
+afterAll(() => rmSync(markers, { recursive: true, force: true }));
 
 describe('address arithmetic and the option schema', () => {
   it('canonical IPv6 text and broadcast addresses', () => {
@@ -115,6 +125,7 @@ describe.skipIf(!canRunNetns)('actions called directly, in network namespaces (n
       for (const a of ['192.0.2.100/24', 'fd00:db8:1::100/64']) t.run(ns, 'ip', 'addr', 'del', a, 'dev', dev);
     }
     t.run(t.c, 'sysctl', '-qw', 'net.ipv4.icmp_echo_ignore_broadcasts=1');
+    rmSync(join(markers, 'ip'), { recursive: true, force: true });
   });
 
   const call = async (action: 'restore' | 'remove' | 'quickCheck' | 'recover', options: Record<string, string>, tunables: Record<string, string | number> = {}) => {
@@ -173,6 +184,73 @@ describe.skipIf(!canRunNetns)('actions called directly, in network namespaces (n
     const rec = await call('recover', o, { NOBCASTPING: 1 });
     expect(rec.logs.map((l) => l.message).join('\n')).toMatch(/added 192\.0\.2\.100\/24 to vb.*gratuitous ARP/);
     expect(t.addrs(t.b)).toContain('192.0.2.100');
+  });
+
+  it('an address the interface already had (an "actual IP" resource) survives remove; one the kit added does not', async () => {
+    // Seed 001: an IP resource may protect a node's own address. Before the fix remove deleted it.
+    const o = { address: '192.0.2.100/24', netns: t.b, device: 'vb' };
+    t.ip(t.b, 'addr', 'add', '192.0.2.100/24', 'dev', 'vb');
+    const up = await call('restore', o, { NOBCASTPING: 1 });
+    expect(up.logs.map((l) => l.message).join('\n')).toMatch(/192\.0\.2\.100\/24 was on vb .*before this restore, not added by the kit: remove will leave it in place/);
+    expect(((await call('quickCheck', o, { NOBCASTPING: 1 })).result as QuickCheckResult).status).toBe('ok');
+    const down = await call('remove', o);
+    expect(down.logs.map((l) => l.message).join('\n')).toMatch(/192\.0\.2\.100\/24 on vb .*was not added by the kit .*left in place/);
+    expect(t.addrs(t.b)).toContain('192.0.2.100');
+    await call('remove', o);
+    expect(t.addrs(t.b)).toContain('192.0.2.100');
+
+    // Once it is gone, the kit adds it and records that (0600 file in a 0700 directory); remove deletes it and the record.
+    t.ip(t.b, 'addr', 'del', '192.0.2.100/24', 'dev', 'vb');
+    await call('restore', o, { NOBCASTPING: 1 });
+    const file = markerPath({ netns: t.b } as never, 'vb', '192.0.2.100');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(markers, 'ip')).mode & 0o777).toBe(0o700);
+    await call('restore', o, { NOBCASTPING: 1 }); // idempotent: still the kit's
+    expect(readdirSync(join(markers, 'ip'))).toHaveLength(1);
+    await call('remove', o);
+    expect(t.addrs(t.b)).not.toContain('192.0.2.100');
+    expect(readdirSync(join(markers, 'ip'))).toHaveLength(0);
+  });
+
+  it('IP_DAD_WAIT_MS shortens the IPv4 duplicate address probe and it still finds the owner', async () => {
+    t.ip(t.a, 'addr', 'add', '192.0.2.100/24', 'dev', 'va');
+    try {
+      await expect(call('restore', { address: '192.0.2.100/24', netns: t.b }, { IP_DAD_WAIT_MS: 200 })).rejects.toThrow(/192\.0\.2\.100 is already in use on the link of vb: host [0-9a-f:]+ answered/);
+      expect(t.addrs(t.b)).not.toContain('192.0.2.100');
+    } finally {
+      t.ip(t.a, 'addr', 'del', '192.0.2.100/24', 'dev', 'va');
+    }
+    await call('restore', { address: '192.0.2.100/24', netns: t.b }, { IP_DAD_WAIT_MS: 200, NOBCASTPING: 1 });
+    expect(t.addrs(t.b)).toContain('192.0.2.100');
+  });
+
+  it('with a runner that honours background exec, restore does not wait for arping -U, which still runs to its end', async () => {
+    const ctx = createTestContext(kit, { tag: 'vip', action: 'restore', server: 'node-b', options: { address: '192.0.2.100/24', netns: t.b }, tunables: { NOIPUNIQUE: 1, IP_ARP_COUNT: 2 } });
+    const finished: Array<Promise<unknown>> = [];
+    let settled = false;
+    const real = ctx.exec;
+    // What ExecOptions.background promises (the runner implements it): resolve at once, settle `completion` later.
+    const exec: typeof real = async (file, args, options) => {
+      if (!options?.background) return real(file, args, options);
+      const { background: _, ...rest } = options;
+      const completion = real(file, args, rest);
+      finished.push(completion);
+      void completion.then(() => (settled = true));
+      return { command: [file, ...(args ?? [])].join(' '), exitCode: undefined, signal: undefined, timedOut: false, stdout: '', stderr: '', durationMs: 0, completion };
+    };
+    try {
+      await kit.actions.restore({ ...ctx, exec });
+      // arping -U -c 2 takes about a second after it is started: restore returned before it ended.
+      expect(settled).toBe(false);
+      expect(ctx.logs.map((l) => l.message).join('\n')).toMatch(/sending gratuitous ARP for 192\.0\.2\.100 \(arping -U, in the background\)/);
+      expect(finished).toHaveLength(1);
+      const r = (await finished[0]) as { exitCode: number | undefined; command: string };
+      expect(r.command).toMatch(/arping -U -c 2/);
+      expect(r.exitCode).toBe(0);
+      expect(t.addrs(t.b)).toContain('192.0.2.100');
+    } finally {
+      ctx.dispose();
+    }
   });
 
   it('restore refuses when the address sits on another device of the same node', async () => {

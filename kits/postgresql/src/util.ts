@@ -1,10 +1,50 @@
 /** Small pure helpers: argument splitting, pgpass parsing, shell quoting for pg_ctl -o. */
 
-export { splitArgs } from '@recovery-kit/sdk';
+import { splitArgs } from '@recovery-kit/sdk/util';
+
+export { splitArgs };
 
 /** pg_ctl passes -o through /bin/sh: single-quote every value. */
 export function shQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The characters /bin/sh still interprets inside double quotes. pg_ctl start builds one shell
+ * command, `exec "POSTGRES" -D "DIR" OPTIONS < "/dev/null" >> "LOGFILE" 2>&1`, so a path it puts
+ * between those quotes must not hold any of them.
+ */
+export const DOUBLE_QUOTE_SPECIAL = /["$`\\]/;
+
+/** Why `path` cannot go between pg_ctl's double quotes, or undefined when it can. */
+export function shellSafePathProblem(path: string): string | undefined {
+  return DOUBLE_QUOTE_SPECIAL.test(path) ? `${JSON.stringify(path)} holds one of " $ \` \\, which the shell pg_ctl starts the server with would interpret` : undefined;
+}
+
+/**
+ * pgctlOptions as pg_ctl arguments, made safe for the shell pg_ctl starts the server through:
+ * the server options of each -o (--options) are split into words and every word single-quoted,
+ * so the server receives exactly those words and the shell interprets none of them; any other
+ * argument that holds " $ ` or \ is refused (pg_ctl may put it between double quotes).
+ * Throws an Error with the reason.
+ */
+export function pgctlArgs(text: string): string[] {
+  const argv = splitArgs(text);
+  const quoteWords = (v: string) => splitArgs(v).map(shQuote).join(' ');
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-o' || a === '--options') {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs the server options after it`);
+      out.push(a, quoteWords(v));
+    } else if (a.startsWith('--options=')) out.push(`--options=${quoteWords(a.slice('--options='.length))}`);
+    else if (a.startsWith('-o')) out.push('-o', quoteWords(a.slice(2)));
+    else if (DOUBLE_QUOTE_SPECIAL.test(a)) {
+      throw new Error(`${JSON.stringify(a)} holds one of " $ \` \\, which the shell pg_ctl starts the server with would interpret (only the server options after -o may hold them: they are quoted for it)`);
+    } else out.push(a);
+  }
+  return out;
 }
 
 export interface PgpassQuery {

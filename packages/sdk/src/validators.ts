@@ -1,40 +1,26 @@
 /** Small validators kits share. Each returns an error message, or undefined when the value is fine. */
-import { isIP } from 'node:net';
+import { ipFamily, parseCidr, type Cidr } from './util/ip.ts';
 
-export interface Cidr {
-  address: string;
-  prefix: number;
-  family: 4 | 6;
-}
+export { parseCidr, type Cidr };
 
-/** Parses `addr/prefix` (prefix optional: /32 or /128 assumed). Returns undefined when invalid. */
-export function parseCidr(text: string, options: { requirePrefix?: boolean } = {}): Cidr | undefined {
-  const m = /^([^/\s]+)(?:\/(\d{1,3}))?$/.exec(text.trim());
-  if (!m) return undefined;
-  const address = m[1]!;
-  const family = isIP(address);
-  if (family !== 4 && family !== 6) return undefined;
-  if (m[2] === undefined && options.requirePrefix) return undefined;
-  const max = family === 4 ? 32 : 128;
-  const prefix = m[2] === undefined ? max : Number(m[2]);
-  if (prefix > max) return undefined;
-  return { address, prefix, family };
-}
-
+/** A message when `text` is not `address[/prefix]` (see `parseCidr`), or undefined. */
 export function checkCidr(text: string, options: { requirePrefix?: boolean } = {}): string | undefined {
-  const m = /^([^/\s]+)(?:\/(\d+))?$/.exec(text.trim());
-  if (!m || !isIP(m[1]!)) return `${JSON.stringify(text)} is not an IPv4 or IPv6 address`;
-  const max = isIP(m[1]!) === 4 ? 32 : 128;
-  if (m[2] === undefined) return options.requirePrefix ? `${JSON.stringify(text)} has no prefix length (add /${max} or the subnet's prefix)` : undefined;
-  if (Number(m[2]) > max) return `prefix /${m[2]} is out of range for this address (0-${max})`;
+  const t = text.trim();
+  const slash = t.indexOf('/');
+  const family = ipFamily(slash < 0 ? t : t.slice(0, slash));
+  if (!family) return `${JSON.stringify(text)} is not an IPv4 or IPv6 address${/%/.test(t) ? ' (give the address without a %zone: the device is a separate option)' : ''}`;
+  const max = family === 4 ? 32 : 128;
+  if (slash < 0) return options.requirePrefix ? `${JSON.stringify(text)} has no prefix length (add /${max} or the subnet's prefix)` : undefined;
+  const p = t.slice(slash + 1);
+  if (!/^\d+$/.test(p)) return `${JSON.stringify(text)}: prefix ${JSON.stringify(p)} is not a number (0-${max})`;
+  if (Number(p) > max || !parseCidr(t)) return `prefix /${p} is out of range for this address (0-${max}${p.length > 1 && p.startsWith('0') ? ', without leading zeros' : ''})`;
   return undefined;
 }
 
 export function checkAddress(text: string): string | undefined {
-  return isIP(text) ? undefined : `${JSON.stringify(text)} is not an IPv4 or IPv6 address`;
+  return ipFamily(text) ? undefined : `${JSON.stringify(text)} is not an IPv4 or IPv6 address`;
 }
 
-/** Linux interface names: 1-15 characters, no slash, no white space, not "." or "..". */
 export function checkInterfaceName(text: string): string | undefined {
   if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(text) || text === '.' || text === '..') {
     return `${JSON.stringify(text)} is not a valid network interface name (1-15 letters, digits, "_ . : @ -")`;

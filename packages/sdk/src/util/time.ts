@@ -91,3 +91,19 @@ export async function waitFor<T>(
 export function remainingMs(deadline: number): number {
   return Math.max(0, deadline - Date.now());
 }
+
+/**
+ * Polls like {@link waitFor} but answers whether the condition came true: `true` as soon as
+ * `check` returns true, `false` when the deadline passes or the signal aborts first (for waits
+ * whose expiry is an outcome, not an error: "give the processes PGSQL_ORPHAN_WAIT seconds, then
+ * kill them"). An error thrown by `check` still ends the wait with that error.
+ */
+export async function waitUntil(check: (poll: number) => Promise<boolean> | boolean, options: WaitOptions): Promise<boolean> {
+  try {
+    await waitFor('condition', async (poll) => (await check(poll)) || undefined, options);
+    return true;
+  } catch (err) {
+    if (err instanceof WaitTimeoutError || (options.signal?.aborted && err === options.signal.reason)) return false;
+    throw err;
+  }
+}

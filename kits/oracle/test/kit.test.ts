@@ -11,8 +11,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, createTestContext, KitTester, type Sandbox } from '@recovery-kit/testing';
-import kit, { homeFromOratab, oraErrors, options, parseStatus } from '../src/index.ts';
-import { fakeHome, type FakeHome } from './fakehome.ts';
+import kit from '../src/index.ts';
+import { options } from '../src/options.ts';
+import { homeFromOratab, oraErrors, parseStatus } from '../src/sqlplus.ts';
+import { fakeHome, type FakeHome } from './helpers.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');

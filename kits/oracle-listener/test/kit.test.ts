@@ -1,12 +1,13 @@
 /**
  * oracle-listener: the contract shape and the in-process lifecycle against the fake lsnrctl of
  * kits/oracle/test/fixtures/bin. The CLI, hierarchy and failure cases are in
- * kits/oracle/test/oracle.test.ts (the listener is the database's child there).
+ * kits/oracle/test/kit.test.ts (the listener is the database's child there).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestContext, KitTester } from '@recovery-kit/testing';
-import kit, { completed, tnsErrors } from '../src/index.ts';
-import { fakeHome } from '../../oracle/test/fakehome.ts';
+import kit from '../src/index.ts';
+import { completed, tnsErrors } from '../src/lsnrctl.ts';
+import { fakeHome } from '../../oracle/test/helpers.ts';
 
 const fh = fakeHome();
 afterAll(() => fh.cleanup());

@@ -9,8 +9,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, createTestContext, KitTester, type Sandbox } from '@recovery-kit/testing';
-import kit, { findBinDir, findPgpassPassword, majorFromVersionText, options, readPidFile, splitArgs, versionedCandidates } from '../src/index.ts';
-import { planCluster, realEnv, freePort, type Cluster } from './cluster.ts';
+import { splitArgs } from '@recovery-kit/sdk/util';
+import { findBinDir, majorFromVersionText, versionedCandidates } from '../src/binaries.ts';
+import kit from '../src/index.ts';
+import { options } from '../src/options.ts';
+import { readPidFile } from '../src/proc.ts';
+import { findPgpassPassword } from '../src/util.ts';
+import { planCluster, realEnv, freePort, type Cluster } from './helpers.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
