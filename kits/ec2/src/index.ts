@@ -13,8 +13,8 @@
  * quickCheck returns `unknown`: logged, the resource stays in service.
  */
 import type { EC2Client, NetworkInterface } from '@aws-sdk/client-ec2';
-import { awsTunables, clientOptionsFrom, imds, isAwsUnavailable, isImdsUnavailable, sharedRead, classifyAwsError } from '@recovery-kit/aws';
-import { ec2Client } from '@recovery-kit/aws/ec2';
+import { awsTunables, imds, isAwsUnavailable, isImdsUnavailable, sharedRead, classifyAwsError } from '@recovery-kit/aws';
+import { ec2For } from './aws.ts';
 import {
   ActionFailedError,
   ConfigError,
@@ -85,7 +85,7 @@ export const options = defineOptions(
     disassociateOthers: opt.boolean({ description: 'elastic-ip: take any other Elastic IP off this node\'s ENI at restore (the EC2 kit manual: one ENI carries only the protected Elastic IP).', default: true }),
     eni: opt.string({ description: 'This server\'s ENI (eni-...). Default: from IMDSv2 (the ENI of the IP child\'s device, else the primary ENI). Give it at create and again at extend for each server.', perServer: true, example: 'eni-0a1b2c3d4e5f60041', check: id('eni') }),
     region: opt.string({
-      description: 'This server\'s AWS region. Default: from IMDSv2, else AWS_REGION.',
+      description: 'This server\'s AWS region. Default: AWS_REGION, else the AWS profile\'s region (AWS_PROFILE, ~/.aws/config), else from IMDSv2.',
       perServer: true,
       example: 'us-east-1',
       check: (v: string) => (REGION.test(v) ? undefined : { message: `${JSON.stringify(v)} is not an AWS region name`, fix: 'for example us-east-1' }),
@@ -124,7 +124,7 @@ export const tunables = {
   EC2_VERIFY_TIMEOUT: { kind: 'integer' as const, default: 30, min: 0, description: 'Seconds to wait for a fresh Describe to show a change (EC2 is eventually consistent).' },
 };
 
-const client = (ctx: { tunables: Ctx['tunables'] }, region: string): EC2Client => ec2Client(clientOptionsFrom(ctx.tunables, 'EC2', region));
+const client = (ctx: { tunables: Ctx['tunables'] }, region: string): Promise<EC2Client> => ec2For(ctx.tunables, region);
 const verifyMs = (ctx: Ctx) => ctx.tunables.int('EC2_VERIFY_TIMEOUT') * 1000;
 
 /** The protected destinations on this server: the host route of each IP child's address, then `destinations`. */
@@ -171,8 +171,8 @@ interface RouteContext {
 /** Fresh reads for restore/recover: this node's ENI, its VPC, then the route tables. */
 async function routeContext(ctx: Ctx): Promise<RouteContext> {
   const who = (await resolveIdentity(ctx, { eni: true })) as RouteContext['who'];
-  const ec2 = client(ctx, who.region);
-  const eniInfo = await describeEni(ec2, who.eni, ctx.signal);
+  const ec2 = await client(ctx, who.region);
+  const eniInfo = who.eniInfo ?? (await describeEni(ec2, who.eni, ctx.signal));
   const vpcId = ctx.options.vpcId ?? eniInfo.VpcId ?? who.vpcId;
   if (!vpcId) throw new ActionFailedError(`cannot tell the VPC of ${who.eni}`, { code: 'VPC_UNKNOWN', fix: 'give --opt vpcId=vpc-...' });
   if (ctx.options.vpcId && eniInfo.VpcId && eniInfo.VpcId !== ctx.options.vpcId) {
@@ -210,7 +210,7 @@ async function switchHere(ctx: Ctx, what: 'restore' | 'recover'): Promise<Switch
   ]);
   const tablesTouched = new Set(report.routes.map((r) => r.routeTableId)).size;
   ctx.logger.info(
-    `${what}: ${destinations.join(', ')} -> ${rc.who.eni} (${rc.who.source === 'options' ? 'eni option' : rc.who.source === 'recorded' ? 'recorded ENI' : 'ENI from IMDSv2'}) in ${plural(tablesTouched, 'route table')} of ${rc.vpcId}: ` +
+    `${what}: ${destinations.join(', ')} -> ${rc.who.eni} (${rc.who.source === 'options' ? 'eni option' : rc.who.source === 'recorded' ? 'recorded ENI' : 'ENI of this instance (IMDSv2, EC2)'}) in ${plural(tablesTouched, 'route table')} of ${rc.vpcId}: ` +
       `${report.changed.length} changed, ${report.unchanged} already right`,
     { changed: report.changed },
   );
@@ -220,11 +220,11 @@ async function switchHere(ctx: Ctx, what: 'restore' | 'recover'): Promise<Switch
 /** quickCheck, route-table: shared reads (one DescribeRouteTables per VPC, one DescribeNetworkInterfaces per ENI per round). */
 async function checkRouteTable(ctx: Ctx): Promise<QuickCheckResult> {
   const destinations = needDestinations(ctx);
-  const who = (await resolveIdentity(ctx, { eni: true })) as RouteContext['who'];
-  const ec2 = client(ctx, who.region);
   const ttl = sharedTtl(ctx);
+  const who = (await resolveIdentity(ctx, { eni: true }, ttl)) as RouteContext['who'];
+  const ec2 = await client(ctx, who.region);
   const loadSignal = () => AbortSignal.timeout(ctx.timeoutMs);
-  const eniInfo = await sharedRead(`ec2:eni:${who.region}:${who.eni}`, ttl, () => describeEni(ec2, who.eni, loadSignal()), ctx.signal);
+  const eniInfo = who.eniInfo ?? (await sharedRead(`ec2:eni:${who.region}:${who.eni}`, ttl, () => describeEni(ec2, who.eni, loadSignal()), ctx.signal));
   const vpcId = ctx.options.vpcId ?? eniInfo.VpcId ?? who.vpcId;
   if (!vpcId) return { status: 'unknown', reason: `cannot tell the VPC of ${who.eni}` };
   const tables = await sharedRead<TableView[]>(`ec2:rtb:${who.region}:${vpcId}`, ttl, () => describeTables(ec2, { vpcId }, loadSignal()), ctx.signal);
@@ -238,7 +238,7 @@ async function checkRouteTable(ctx: Ctx): Promise<QuickCheckResult> {
 
 async function associateHere(ctx: Ctx, what: 'restore' | 'recover'): Promise<void> {
   const who = (await resolveIdentity(ctx, { eni: true })) as RouteContext['who'];
-  const ec2 = client(ctx, who.region);
+  const ec2 = await client(ctx, who.region);
   const r = await associate({
     ec2,
     allocationId: ctx.options.allocationId!,
@@ -258,8 +258,8 @@ async function associateHere(ctx: Ctx, what: 'restore' | 'recover'): Promise<voi
 }
 
 async function checkEip(ctx: Ctx): Promise<QuickCheckResult> {
-  const who = (await resolveIdentity(ctx, { eni: true })) as RouteContext['who'];
-  const ec2 = client(ctx, who.region);
+  const who = (await resolveIdentity(ctx, { eni: true }, sharedTtl(ctx))) as RouteContext['who'];
+  const ec2 = await client(ctx, who.region);
   const all = await sharedRead(`ec2:addresses:${who.region}`, sharedTtl(ctx), () => describeAllAddresses(ec2, AbortSignal.timeout(ctx.timeoutMs)), ctx.signal);
   const a = all.find((x) => x.AllocationId === ctx.options.allocationId);
   if (!a) return { status: 'failed', reason: `Elastic IP allocation ${ctx.options.allocationId} does not exist in ${who.region}` };
@@ -269,14 +269,14 @@ async function checkEip(ctx: Ctx): Promise<QuickCheckResult> {
 
 async function removeEip(ctx: Ctx): Promise<void> {
   const allocationId = ctx.options.allocationId!;
-  const self = ctx.server === ctx.host.node;
+  const self = ctx.local;
   // For another server (the first half of a switchover run from this node), IMDS describes this
   // node, not that one: use its eni option or what create/extend recorded for it.
   const who = await resolveIdentity(ctx, { eni: self });
   const target = self ? who.eni : (ctx.options.eni ?? (typeof ctx.info.eni === 'string' ? ctx.info.eni : undefined));
   let hostEni: string | undefined;
   if (!target) hostEni = await imds().identity(ctx.signal).then((i) => i.eniId, () => undefined);
-  const ec2 = client(ctx, who.region!);
+  const ec2 = await client(ctx, who.region!);
   let r;
   try {
     r = await disassociate({
@@ -306,14 +306,14 @@ async function removeEip(ctx: Ctx): Promise<void> {
 
 /** What create/extend record for a server, and the checks that need AWS. */
 async function checkServer(ctx: Ctx): Promise<Record<string, unknown>> {
-  const self = ctx.server === ctx.host.node;
+  const self = ctx.local;
   if (!self && !ctx.options.eni) {
     // extend runs on this machine: IMDS would describe this node, not the target; resolved at restore on the target.
     return { ...(ctx.options.region ? { region: ctx.options.region } : {}) };
   }
   const who = await resolveIdentity(ctx, { eni: true });
-  const ec2 = client(ctx, who.region!);
-  const eniInfo = await describeEni(ec2, who.eni!, ctx.signal);
+  const ec2 = await client(ctx, who.region!);
+  const eniInfo = who.eniInfo ?? (await describeEni(ec2, who.eni!, ctx.signal));
   const info: Record<string, unknown> = {
     eni: who.eni,
     region: who.region,

@@ -18,8 +18,8 @@
  *
  * See README.md for the options, tunables, IAM actions and failure modes.
  */
-import { route53Client } from '@recovery-kit/aws/route53';
-import { awsTunables, clientOptionsFrom, envRegion } from '@recovery-kit/aws';
+import { awsTunables } from '@recovery-kit/aws';
+import { lazyRoute53 } from './aws.ts';
 import {
   ActionFailedError,
   ConfigError,
@@ -109,7 +109,7 @@ export interface Route53KitDeps {
   client?: (tunables: Tunables) => Route53Api;
 }
 
-const defaultClient = (t: Tunables): Route53Api => route53Client(clientOptionsFrom(t, 'ROUTE53', envRegion() ?? 'us-east-1'));
+const defaultClient = (t: Tunables): Route53Api => lazyRoute53(t);
 
 // ------------------------------------------------------------------------------------------ helpers
 
