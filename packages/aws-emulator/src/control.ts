@@ -1,7 +1,7 @@
 /** JSON control API under /_emulator/ for tests and benchmarks in other processes. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallQuery } from './calls.ts';
-import type { Emulator, EmulatorConfig } from './emulator.ts';
+import type { Emulator, EmulatorConfig } from './types.ts';
 import type { FaultRule, Service } from './faults.ts';
 import { type TwoAzLayoutOptions, type TwoRegionLayoutOptions, twoAzLayout, twoRegionLayout } from './layouts.ts';
 import { type SeedDocument, SeedError } from './seed.ts';
