@@ -121,7 +121,7 @@ export const commands: Record<string, KitCliCommand> = {
       const privateIp = typeof flags['private-ip'] === 'string' ? flags['private-ip'] : undefined;
       if (privateIp !== undefined && checkAddress(privateIp)) throw new ConfigError(`--private-ip: ${checkAddress(privateIp)}`, { field: '--private-ip' });
       const r = await region(ctx, flags);
-      const rep = await associate({ ec2: await client(ctx, r), allocationId, eni, privateIp, disassociateOthers: flags['disassociate-others'] === true, verifyMs: verifyMs(ctx), signal: ctx.signal, logger: ctx.logger });
+      const rep = await associate({ ec2: await client(ctx, r), allocationId, eni, privateIp, privateIpField: '--private-ip', disassociateOthers: flags['disassociate-others'] === true, verifyMs: verifyMs(ctx), signal: ctx.signal, logger: ctx.logger });
       const summary = rep.associated ? `${rep.publicIp} (${allocationId}) associated with ${eni}${rep.previous ? ` (was on ${rep.previous})` : ''}` : `${rep.publicIp} (${allocationId}) was already associated with ${eni}`;
       return { summary, region: r, ...rep };
     },

@@ -35,6 +35,23 @@ async function addressesOn(ec2: EC2Client, eni: string, signal: AbortSignal | un
   return out.Addresses ?? [];
 }
 
+/** A ConfigError (exit 6) when `privateIp` is not one of the ENI's private addresses. */
+async function checkPrivateIp(ec2: EC2Client, eni: string, privateIp: string, field: string, signal: AbortSignal | undefined): Promise<void> {
+  const { DescribeNetworkInterfacesCommand } = await sdk();
+  const out = await awsCall({ service: 'ec2', action: 'DescribeNetworkInterfaces', subject: `network interface ${eni}`, field: field.startsWith('--') ? '--eni' : 'eni' }, signal, (abortSignal) =>
+    ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni] }), { abortSignal }),
+  );
+  const found = out.NetworkInterfaces?.find((n) => n.NetworkInterfaceId === eni);
+  if (!found) throw new ConfigError(`network interface ${eni} does not exist`, { field: field.startsWith('--') ? '--eni' : 'eni', fix: 'check the ENI id and the region' });
+  const ips = (found.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress).filter((x): x is string => !!x);
+  if (!ips.includes(privateIp)) {
+    throw new ConfigError(`${privateIp} is not a private address of ${eni} (${ips.join(', ') || 'none'}); nothing was changed`, {
+      field,
+      fix: `give one of the ENI's private addresses (${ips.join(', ')}), assign ${privateIp} to the ENI first, or leave ${field} out for its primary address`,
+    });
+  }
+}
+
 export const describeAssociation = (a: Address) =>
   a.AssociationId ? `${a.PublicIp ?? a.AllocationId} is associated with ${a.NetworkInterfaceId ?? a.InstanceId ?? '(unknown)'}${a.PrivateIpAddress ? ` (${a.PrivateIpAddress})` : ''}` : `${a.PublicIp ?? a.AllocationId} is not associated`;
 
@@ -47,6 +64,8 @@ export interface AssociateOptions {
   allocationId: string;
   eni: string;
   privateIp?: string | undefined;
+  /** The option or flag that gave privateIp, for the error when it is not on the ENI. */
+  privateIpField?: string | undefined;
   disassociateOthers: boolean;
   verifyMs: number;
   signal: AbortSignal | undefined;
@@ -64,16 +83,23 @@ export interface AssociateReport {
 
 export async function associate(o: AssociateOptions): Promise<AssociateReport> {
   const { AssociateAddressCommand, DisassociateAddressCommand } = await sdk();
-  const [current, onEni] = await Promise.all([describeAllocation(o.ec2, o.allocationId, o.signal), o.disassociateOthers ? addressesOn(o.ec2, o.eni, o.signal) : Promise.resolve([])]);
+  // Everything is read (and privateIp checked against the ENI) before anything changes.
+  const [current, onEni] = await Promise.all([
+    describeAllocation(o.ec2, o.allocationId, o.signal),
+    o.disassociateOthers ? addressesOn(o.ec2, o.eni, o.signal) : Promise.resolve([]),
+    o.privateIp ? checkPrivateIp(o.ec2, o.eni, o.privateIp, o.privateIpField ?? 'privateIp', o.signal) : Promise.resolve(),
+  ]);
   let associated = false;
+  let associationId: string | undefined;
   const previous = current.AssociationId ? (current.NetworkInterfaceId ?? current.InstanceId) : undefined;
   if (!isAssociatedWith(current, o.eni, o.privateIp)) {
-    await awsCall({ service: 'ec2', action: 'AssociateAddress', subject: `${o.allocationId} to ${o.eni}`, field: 'eni' }, o.signal, (abortSignal) =>
+    const out = await awsCall({ service: 'ec2', action: 'AssociateAddress', subject: `${o.allocationId} to ${o.eni}`, field: 'eni' }, o.signal, (abortSignal) =>
       o.ec2.send(
         new AssociateAddressCommand({ AllocationId: o.allocationId, NetworkInterfaceId: o.eni, AllowReassociation: true, ...(o.privateIp ? { PrivateIpAddress: o.privateIp } : {}) }),
         { abortSignal },
       ),
     );
+    associationId = out.AssociationId;
     associated = true;
   }
   const others = onEni.filter((a) => a.AllocationId !== o.allocationId && a.AssociationId);
@@ -97,6 +123,8 @@ export async function associate(o: AssociateOptions): Promise<AssociateReport> {
     for (let attempt = 0; ; attempt++) {
       last = await describeAllocation(o.ec2, o.allocationId, o.signal);
       if (isAssociatedWith(last, o.eni, o.privateIp) || Date.now() >= deadline || o.signal?.aborted) break;
+      // Our own association is visible and it is not what was asked: waiting cannot change that.
+      if (associationId && last.AssociationId === associationId) break;
       await sleep(Math.min(2000, 200 * 2 ** attempt), o.signal).catch(() => undefined); // aborted: report what is known
     }
     if (!isAssociatedWith(last, o.eni, o.privateIp)) {

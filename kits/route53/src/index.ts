@@ -40,7 +40,7 @@ import {
   type Tunables,
 } from '@recovery-kit/sdk';
 import { describeZone, listZones, readRecord, upsertRecord, waitInsync, type Io, type RecordValue, type RetryPolicy, type Route53Api, type WaitPolicy, type Zone } from './api.ts';
-import { bareZoneId, canonicalZone, checkHost, checkZoneName, fqdnOf, looksLikeZoneId } from './names.ts';
+import { bareZoneId, canonicalZone, checkHost, checkZoneName, fqdnOf, isZoneId, looksLikeZoneId } from './names.ts';
 
 export { IAM_ACTIONS, route53Error } from './errors.ts';
 export { pollSchedule, listZones, readRecord, upsertRecord, waitInsync, type Route53Api, type Zone, type RecordValue, type WaitPolicy } from './api.ts';
@@ -72,7 +72,8 @@ export const options = defineOptions({
   zoneId: opt.string({
     description: 'Hosted zone id; create fills it in. Give it to choose between a public and a private zone of the same name.',
     example: 'Z0123456789ABCDEFGHIJ',
-    check: (v: string) => (looksLikeZoneId(v) ? undefined : { message: `${JSON.stringify(v)} is not a hosted zone id`, fix: 'hosted zone ids look like Z0123456789ABCDEFGHIJ ("kit-runner route53 zones" lists them)' }),
+    check: (v: string) =>
+      isZoneId(v) ? undefined : { message: `${JSON.stringify(v)} is not a hosted zone id (at most 32 characters, no "/" or space, optionally after /hostedzone/)`, fix: 'give the id as Route 53 shows it, e.g. Z0123456789ABCDEFGHIJ ("kit-runner route53 zones" lists them)' },
   }),
   ttl: opt.integer({ description: 'TTL of the record in seconds. Default: the ROUTE53_TTL tunable (10).', min: 0, max: 2147483647, example: '10' }),
 });
