@@ -5,6 +5,7 @@ import { CallLog } from './calls.ts';
 import { handleControl } from './control.ts';
 import { Ec2Error, QueryParams, renderEc2Error, renderEc2Response, runEc2Action } from './ec2.ts';
 import { type ActiveFault, FaultController, type Service } from './faults.ts';
+import { InstanceLifecycle } from './instances.ts';
 import { type ImdsSettings, ImdsTokens, handleImds, imdsActionFor } from './imds.ts';
 import { Route53Error, type Route53Settings, renderRoute53Error, route53ActionName, runRoute53 } from './route53.ts';
 import { type SeedDocument, applySeed, dumpState } from './seed.ts';
@@ -94,7 +95,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     imdsCredentialTtlSeconds: options.imds?.credentialTtlSeconds ?? 21600,
     requireKnownAccessKey: options.requireKnownAccessKey ?? false,
     baseLatencyMs: options.baseLatencyMs ?? 0,
+    instanceStopDelayMs: options.instanceStopDelayMs ?? 500,
+    instanceStartDelayMs: options.instanceStartDelayMs ?? 500,
   };
+  const instances = new InstanceLifecycle(() => ({ stopMs: config.instanceStopDelayMs, startMs: config.instanceStartDelayMs }));
   const fixedImdsPorts = options.imds?.ports ?? {};
   const log = options.logger;
   const imdsListeners = new Map<string, ImdsListener>();
@@ -225,7 +229,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           return { status: 401, code: 'AuthFailure', body: renderEc2Error('AuthFailure', 'AWS was not able to validate the provided access credentials', rid) };
         }
         try {
-          const out = runEc2Action({ action, params: qp, region: state.ec2(regionName), state });
+          const out = runEc2Action({ action, params: qp, region: state.ec2(regionName), state, instances });
           return { status: 200, body: renderEc2Response(action, rid, out) };
         } catch (e) {
           if (e instanceof Ec2Error) return { status: e.status, code: e.code, body: renderEc2Error(e.code, e.message, rid) };
@@ -437,10 +441,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         return n;
       },
     },
+    ec2: {
+      onInstanceState: (listener) => instances.on(listener),
+      instanceEvents: (after) => instances.events(after),
+      waitInstanceEvents: (after, waitMs) => instances.waitEvents(after, waitMs),
+      setInstanceState(instanceId, next) {
+        const found = state.findInstance(instanceId);
+        if (!found) throw new Error(`unknown instance ${instanceId}`);
+        instances.set(found.region, found.instance, next, 'control');
+      },
+    },
     reset(opts = {}) {
       if (opts.state ?? true) {
         state.clear();
         tokens.clear();
+        instances.clear();
       }
       if (opts.faults ?? true) faults.clear();
       if (opts.calls ?? true) calls.reset();
@@ -448,6 +463,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     async stop() {
       if (stopped) return;
       stopped = true;
+      instances.clear();
       await Promise.all([...pendingImds.values()].map((p) => p.catch(() => undefined)));
       await Promise.all([
         closeServer(server, sockets),

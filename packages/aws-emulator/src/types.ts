@@ -5,8 +5,9 @@
 import type { CallLog } from './calls.ts';
 import type { FaultController } from './faults.ts';
 import type { ImdsSettings } from './imds.ts';
+import type { InstanceStateEvent, InstanceStateListener } from './instances.ts';
 import type { SeedDocument } from './seed.ts';
-import type { EmulatorState } from './state.ts';
+import type { EmulatorState, InstanceStateName } from './state.ts';
 
 export interface EmulatorOptions {
   /** Listen address; loopback only by default. */
@@ -32,6 +33,10 @@ export interface EmulatorOptions {
   knownAccessKeys?: string[];
   /** Latency added to every AWS call (ms). Default 0. */
   baseLatencyMs?: number;
+  /** StopInstances: ms from `stopping` to `stopped` (default 500). */
+  instanceStopDelayMs?: number;
+  /** StartInstances: ms from `pending` to `running` (default 500). */
+  instanceStartDelayMs?: number;
   /** Log one line per call (never secrets). */
   logger?: (line: string) => void;
 }
@@ -46,6 +51,8 @@ export interface EmulatorConfig {
   imdsCredentialTtlSeconds: number;
   requireKnownAccessKey: boolean;
   baseLatencyMs: number;
+  instanceStopDelayMs: number;
+  instanceStartDelayMs: number;
 }
 
 export interface EnvOptions {
@@ -84,6 +91,20 @@ export interface Emulator {
   route53: {
     /** Mark every change INSYNC now. */
     syncAll(): number;
+  };
+  ec2: {
+    /**
+     * Calls `listener` on every instance state change (StopInstances, StartInstances, the end of
+     * a stopping/pending transition, the control API); returns the function that removes it. A lab
+     * powers a node off when its instance reaches `stopped`.
+     */
+    onInstanceState(listener: InstanceStateListener): () => void;
+    /** The state changes recorded so far (seq > `after`). */
+    instanceEvents(after?: number): InstanceStateEvent[];
+    /** Like instanceEvents, waiting up to `waitMs` for the first event after `after`. */
+    waitInstanceEvents(after: number, waitMs: number): Promise<InstanceStateEvent[]>;
+    /** Sets an instance's state now (an event with cause `control`). Throws for unknown instances. */
+    setInstanceState(instanceId: string, state: InstanceStateName): void;
   };
   /** Clear state (and by default faults, calls and IMDS tokens). IMDS listeners and their ports are kept. */
   reset(opts?: { state?: boolean; faults?: boolean; calls?: boolean }): void;
