@@ -48,7 +48,7 @@ const client = (ctx: KitCliContext, r: string) => ec2For(ctx.tunables, r);
 const verifyMs = (ctx: KitCliContext) => ctx.tunables.int('EC2_VERIFY_TIMEOUT', 30) * 1000;
 const REGION_FLAG = { type: 'string' as const, description: 'AWS region (default: AWS_REGION, else the AWS profile\'s region, else this instance\'s region from IMDSv2).' };
 
-export const commands: Record<string, KitCliCommand> = {
+export const cli: Record<string, KitCliCommand> = {
   'replace-route': {
     description: 'Point the routes for CIDR at ENI, in every route table of a VPC or in the listed tables (clpaws_vipctl --replace-route).',
     usage: '(--vpc VPC_ID | --route-table RTB_ID...) --cidr CIDR [--cidr CIDR...] --eni ENI_ID [--create-missing] [--disable-source-dest-check] [--region REGION] [--json]',

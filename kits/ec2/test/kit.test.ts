@@ -8,7 +8,10 @@ import { startEmulator, type Emulator } from '@recovery-kit/aws-emulator';
 import type { QuickCheckResult } from '@recovery-kit/sdk';
 import { KitTester, createTestContext, kitErrorOf, type TestContextOptions } from '@recovery-kit/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import kit, { checkRoutes, planSwitch, protectedDestinations, toTableView, type Ec2Options } from '../src/index.ts';
+import { protectedDestinations } from '../src/actions.ts';
+import kit from '../src/index.ts';
+import type { Ec2Options } from '../src/options.ts';
+import { checkRoutes, planSwitch, toTableView } from '../src/routes.ts';
 import { addressOf, eniOf, hermetic, ipChild, manyTables, onInstance, routeMap, seed004 } from './fixtures.ts';
 
 hermetic();

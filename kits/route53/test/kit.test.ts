@@ -8,7 +8,10 @@ import { startEmulator, type Emulator } from '@recovery-kit/aws-emulator';
 import type { DependencyView, QuickCheckResult } from '@recovery-kit/sdk';
 import { createTestContext, kitErrorOf, KitTester, type TestContextOptions } from '@recovery-kit/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import kit, { findZone, pollSchedule, type Route53Options } from '../src/index.ts';
+import { findZone } from '../src/actions.ts';
+import { pollSchedule } from '../src/api.ts';
+import kit from '../src/index.ts';
+import type { Route53Options } from '../src/options.ts';
 import { directClient, recordValues, setRecord, ZONES, zonesSeed } from './helpers.ts';
 
 let emu: Emulator;
