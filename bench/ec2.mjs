@@ -104,6 +104,49 @@ try {
     console.error(`switchover, ${n} table(s): process ${Math.round(median(walls))} ms, restore step ${Math.round(median(steps))} ms, EC2 calls ${JSON.stringify(calls.ec2)}, IMDS calls ${calls.imds}`);
   }
 
+  // Whole processes that make no AWS change: a route-table remove (no AWS call at all), help,
+  // kits, tunables. Wall time of the process, and the IMDS and EC2 requests it made.
+  {
+    emu.reset();
+    const { seed, ids } = layout(10, ['10.1.0.10/32']);
+    await emu.seed(seed);
+    const state = join(work, 'procs');
+    const env = { ...process.env, KIT_RUNNER_STATE_DIR: state, KIT_RUNNER_TUNABLES: join(work, 'none.conf'), KIT_RUNNER_KITS_DIR: join(root, 'kits'), ...emu.env({ instanceId: ids.node1.instance }), KIT_RUNNER_NODE: 'node-a' };
+    await kitRunner(['create', 'ec2', '--tag', 'rt', '--opt', 'scenario=route-table', '--opt', 'destinations=10.1.0.10/32', '--restore'], env);
+    const floor = [];
+    for (let r = 0; r < runs; r++) {
+      const t = performance.now();
+      await new Promise((resolve) => spawn(process.execPath, ['-e', '0']).on('close', resolve));
+      floor.push(performance.now() - t);
+    }
+    results.processes = { nodeFloorMs: Math.round(median(floor)) };
+    console.error(`node -e 0: ${results.processes.nodeFloorMs} ms`);
+    const cases = [
+      ['remove (route-table)', ['action', 'rt', 'remove'], ['action', 'rt', 'restore']],
+      ['quickCheck (route-table, 10 tables)', ['action', 'rt', 'quickCheck']],
+      ['ec2 --help', ['ec2', '--help']],
+      ['kits ec2', ['kits', 'ec2']],
+      ['tunables', ['tunables']],
+      ['status', ['status']],
+    ];
+    for (const [name, args, after] of cases) {
+      const walls = [];
+      let calls;
+      for (let r = 0; r < runs; r++) {
+        emu.calls.reset();
+        walls.push((await kitRunner(args, env)).ms);
+        const byAction = emu.calls.byAction();
+        calls = {
+          imds: Object.entries(byAction).filter(([k]) => k.startsWith('IMDS:')).reduce((s, [, v]) => s + v, 0),
+          ec2: Object.entries(byAction).filter(([k]) => !k.startsWith('IMDS:')).reduce((s, [, v]) => s + v, 0),
+        };
+        if (after) await kitRunner(after, env);
+      }
+      results.processes[name] = { wallMs: Math.round(median(walls)), ...calls };
+      console.error(`${name}: process ${Math.round(median(walls))} ms, IMDS requests ${calls.imds}, EC2 requests ${calls.ec2}`);
+    }
+  }
+
   // Monitor: 200 route-table resources, one /32 each, one VPC with 10 route tables.
   {
     const N = 200;

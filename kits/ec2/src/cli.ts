@@ -4,9 +4,8 @@
  * exit code otherwise (6 bad value, 4 IAM denied, 1 AWS failed). With --json the runner prints the
  * returned object (what changed); otherwise its summary.
  */
-import { DescribeAvailabilityZonesCommand } from '@aws-sdk/client-ec2';
-import { awsCall, clientOptionsFrom, envRegion, imds, imdsDisabled } from '@recovery-kit/aws';
-import { ec2Client } from '@recovery-kit/aws/ec2';
+import { awsCall, configuredRegion, imds, imdsDisabled, regionUnknownError } from '@recovery-kit/aws';
+import { ec2For, sdk } from './aws.ts';
 import { ActionFailedError, ConfigError, UsageError, checkAddress, checkAwsId, checkCidr, type KitCliCommand, type KitCliContext } from '@recovery-kit/sdk';
 import { normalizeCidr } from './cidr.ts';
 import { associate, disassociate } from './eip.ts';
@@ -38,17 +37,18 @@ async function region(ctx: KitCliContext, flags: Flags): Promise<string> {
     if (!REGION.test(given)) throw new ConfigError(`--region: ${JSON.stringify(given)} is not an AWS region name`, { field: '--region', fix: 'for example --region us-east-1' });
     return given;
   }
-  const env = envRegion();
-  if (env) return env;
-  if (!imdsDisabled()) return (await imds().identity(ctx.signal)).region;
-  throw new UsageError('cannot tell the AWS region', { field: '--region', fix: 'give --region, or set AWS_REGION' });
+  // The SDK's order: AWS_REGION, the profile's region, then this instance's (IMDS).
+  const configured = await configuredRegion();
+  if (configured) return configured.region;
+  if (!imdsDisabled()) return (await imds().document(ctx.signal)).region;
+  throw regionUnknownError('this command', '--region', 'give --region REGION');
 }
 
-const client = (ctx: KitCliContext, r: string) => ec2Client(clientOptionsFrom(ctx.tunables, 'EC2', r));
+const client = (ctx: KitCliContext, r: string) => ec2For(ctx.tunables, r);
 const verifyMs = (ctx: KitCliContext) => ctx.tunables.int('EC2_VERIFY_TIMEOUT', 30) * 1000;
-const REGION_FLAG = { type: 'string' as const, description: 'AWS region (default: AWS_REGION, else this instance\'s region from IMDSv2).' };
+const REGION_FLAG = { type: 'string' as const, description: 'AWS region (default: AWS_REGION, else the AWS profile\'s region, else this instance\'s region from IMDSv2).' };
 
-export const commands: Record<string, KitCliCommand> = {
+export const cli: Record<string, KitCliCommand> = {
   'replace-route': {
     description: 'Point the routes for CIDR at ENI, in every route table of a VPC or in the listed tables (clpaws_vipctl --replace-route).',
     usage: '(--vpc VPC_ID | --route-table RTB_ID...) --cidr CIDR [--cidr CIDR...] --eni ENI_ID [--create-missing] [--disable-source-dest-check] [--region REGION] [--json]',
@@ -77,7 +77,7 @@ export const commands: Record<string, KitCliCommand> = {
       });
       const eni = awsId(flags, 'eni', 'eni')!;
       const r = await region(ctx, flags);
-      const ec2 = client(ctx, r);
+      const ec2 = await client(ctx, r);
       const eniInfo = await describeEni(ec2, eni, ctx.signal, '--eni');
       if (vpc && eniInfo.VpcId && eniInfo.VpcId !== vpc) throw new ConfigError(`${eni} is in ${eniInfo.VpcId}, not in ${vpc}`, { field: '--vpc', fix: 'routes can only point at an ENI of the same VPC' });
       const current = await describeTables(ec2, tables.length ? { routeTableIds: tables } : { vpcId: vpc }, ctx.signal);
@@ -121,7 +121,7 @@ export const commands: Record<string, KitCliCommand> = {
       const privateIp = typeof flags['private-ip'] === 'string' ? flags['private-ip'] : undefined;
       if (privateIp !== undefined && checkAddress(privateIp)) throw new ConfigError(`--private-ip: ${checkAddress(privateIp)}`, { field: '--private-ip' });
       const r = await region(ctx, flags);
-      const rep = await associate({ ec2: client(ctx, r), allocationId, eni, privateIp, disassociateOthers: flags['disassociate-others'] === true, verifyMs: verifyMs(ctx), signal: ctx.signal, logger: ctx.logger });
+      const rep = await associate({ ec2: await client(ctx, r), allocationId, eni, privateIp, privateIpField: '--private-ip', disassociateOthers: flags['disassociate-others'] === true, verifyMs: verifyMs(ctx), signal: ctx.signal, logger: ctx.logger });
       const summary = rep.associated ? `${rep.publicIp} (${allocationId}) associated with ${eni}${rep.previous ? ` (was on ${rep.previous})` : ''}` : `${rep.publicIp} (${allocationId}) was already associated with ${eni}`;
       return { summary, region: r, ...rep };
     },
@@ -138,7 +138,7 @@ export const commands: Record<string, KitCliCommand> = {
     async run(ctx, flags) {
       const allocationId = awsId(flags, 'allocation-id', 'eipalloc')!;
       const r = await region(ctx, flags);
-      const rep = await disassociate({ ec2: client(ctx, r), allocationId, owned: () => true, verifyMs: verifyMs(ctx), signal: ctx.signal, logger: ctx.logger });
+      const rep = await disassociate({ ec2: await client(ctx, r), allocationId, owned: () => true, verifyMs: verifyMs(ctx), signal: ctx.signal, logger: ctx.logger });
       const summary = rep.disassociated ? `${rep.publicIp} (${allocationId}) disassociated from ${rep.from}` : `${rep.publicIp} (${allocationId}) was not associated`;
       return { summary, region: r, ...rep };
     },
@@ -156,8 +156,9 @@ export const commands: Record<string, KitCliCommand> = {
       const az = String(flags.az);
       if (!/^[a-z]{2}(-[a-z0-9]+)+[a-z]$/.test(az)) throw new ConfigError(`--az: ${JSON.stringify(az)} is not an availability zone name`, { field: '--az', fix: 'for example --az us-east-1a' });
       const r = typeof flags.region === 'string' ? await region(ctx, flags) : (/^([a-z]{2}-[a-z]+-\d+)[a-z]$/.exec(az)?.[1] ?? (await region(ctx, flags)));
+      const [ec2, { DescribeAvailabilityZonesCommand }] = await Promise.all([client(ctx, r), sdk()]);
       const out = await awsCall({ service: 'ec2', action: 'DescribeAvailabilityZones', subject: az, field: '--az' }, ctx.signal, (abortSignal) =>
-        client(ctx, r).send(new DescribeAvailabilityZonesCommand({ ZoneNames: [az], AllAvailabilityZones: true }), { abortSignal }),
+        ec2.send(new DescribeAvailabilityZonesCommand({ ZoneNames: [az], AllAvailabilityZones: true }), { abortSignal }),
       );
       const zone = out.AvailabilityZones?.find((z) => z.ZoneName === az);
       if (!zone) throw new ConfigError(`availability zone ${az} does not exist in ${r}`, { field: '--az', fix: 'aws ec2 describe-availability-zones lists them' });

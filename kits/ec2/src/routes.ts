@@ -9,21 +9,13 @@
  * - Then a fresh Describe of the touched tables verifies; when some writes failed for good, the
  *   error names every protected route and where it points now.
  */
-import {
-  CreateRouteCommand,
-  DescribeNetworkInterfacesCommand,
-  DescribeRouteTablesCommand,
-  ModifyNetworkInterfaceAttributeCommand,
-  ReplaceRouteCommand,
-  type EC2Client,
-  type NetworkInterface,
-  type Route,
-  type RouteTable,
-} from '@aws-sdk/client-ec2';
+import type { EC2Client, NetworkInterface, Route, RouteTable } from '@aws-sdk/client-ec2';
 import { awsCall } from '@recovery-kit/aws';
 import { ActionFailedError, ConfigError, KitError, PermissionError, type Logger } from '@recovery-kit/sdk';
+import { sleep } from '@recovery-kit/sdk/util';
+import { sdk } from './aws.ts';
 import { isV6Cidr, normalizeCidr } from './cidr.ts';
-import { plural, pool, sleep } from './util.ts';
+import { plural, pool } from './util.ts';
 
 export interface RouteEntry {
   destination: string;
@@ -76,6 +68,7 @@ export interface TableScope {
 export async function describeTables(ec2: EC2Client, scope: TableScope, signal: AbortSignal | undefined): Promise<TableView[]> {
   const ids = scope.routeTableIds?.length ? [...scope.routeTableIds] : undefined;
   if (!ids && !scope.vpcId) throw new ConfigError('no VPC and no route tables to look at', { field: 'vpcId', fix: 'give vpcId or routeTables, or let the kit read the VPC from IMDS' });
+  const { DescribeRouteTablesCommand } = await sdk();
   const out: TableView[] = [];
   let token: string | undefined;
   do {
@@ -96,6 +89,7 @@ export async function describeTables(ec2: EC2Client, scope: TableScope, signal: 
 
 /** Reads one ENI; an unknown id is a ConfigError naming it. */
 export async function describeEni(ec2: EC2Client, eni: string, signal: AbortSignal | undefined, field = 'eni'): Promise<NetworkInterface> {
+  const { DescribeNetworkInterfacesCommand } = await sdk();
   const out = await awsCall({ service: 'ec2', action: 'DescribeNetworkInterfaces', subject: `network interface ${eni}`, field }, signal, (abortSignal) =>
     ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni] }), { abortSignal }),
   );
@@ -104,8 +98,18 @@ export async function describeEni(ec2: EC2Client, eni: string, signal: AbortSign
   return found;
 }
 
+/** The network interfaces attached to an instance (one call; each with its MAC, device index and VPC). */
+export async function enisOfInstance(ec2: EC2Client, instanceId: string, signal: AbortSignal | undefined): Promise<NetworkInterface[]> {
+  const { DescribeNetworkInterfacesCommand } = await sdk();
+  const out = await awsCall({ service: 'ec2', action: 'DescribeNetworkInterfaces', subject: `network interfaces of ${instanceId}` }, signal, (abortSignal) =>
+    ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }] }), { abortSignal }),
+  );
+  return out.NetworkInterfaces ?? [];
+}
+
 /** Turns off source/destination checking on the ENI (needed to receive packets for an address that is not the ENI's own). */
 export async function disableSourceDestCheck(ec2: EC2Client, eni: string, signal: AbortSignal | undefined): Promise<void> {
+  const { ModifyNetworkInterfaceAttributeCommand } = await sdk();
   await awsCall({ service: 'ec2', action: 'ModifyNetworkInterfaceAttribute', subject: `network interface ${eni}`, field: 'eni' }, signal, (abortSignal) =>
     ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, SourceDestCheck: { Value: false } }), { abortSignal }),
   );
@@ -220,6 +224,7 @@ export async function switchRoutes(o: SwitchOptions): Promise<SwitchReport> {
   if (todo.length === 0) {
     return { eni: o.eni, changed: [], unchanged: p.items.length, routes: routeStates(o.tables, keys) };
   }
+  const { CreateRouteCommand, ReplaceRouteCommand } = await sdk();
   const write = async (i: PlanItem, op: 'replace' | 'create'): Promise<void> => {
     const dest = isV6Cidr(i.destination) ? { DestinationIpv6CidrBlock: i.destination } : { DestinationCidrBlock: i.destination };
     const input = { RouteTableId: i.routeTableId, NetworkInterfaceId: o.eni, ...dest };
@@ -258,7 +263,7 @@ export async function switchRoutes(o: SwitchOptions): Promise<SwitchReport> {
     if (pending && pending.length === 0) break;
     if (errors.size > 0 && after) break; // some writes failed for good: report now
     if (Date.now() >= deadline || o.signal?.aborted) break;
-    await sleep(Math.min(2000, 200 * 2 ** attempt), o.signal);
+    await sleep(Math.min(2000, 200 * 2 ** attempt), o.signal).catch(() => undefined); // aborted: report what is known
   }
   const merged = after ? [...o.tables.filter((t) => !touched.includes(t.routeTableId)), ...after] : undefined;
   const states = merged ? routeStates(merged, keys) : undefined;

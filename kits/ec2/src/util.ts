@@ -1,4 +1,4 @@
-/** Small helpers: bounded concurrency and abortable sleeps. */
+/** Small helpers: bounded concurrency, plurals. */
 export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
@@ -11,12 +11,5 @@ export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: 
   await Promise.all(workers);
   return out;
 }
-
-export const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
 
 export const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;

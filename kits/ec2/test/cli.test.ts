@@ -190,6 +190,26 @@ describe('through kit-runner (no root needed)', () => {
     expect(denied.stderr).toMatch(/ec2:DescribeAvailabilityZones/);
   });
 
+  it('associate-eip --private-ip with an address that is not on the ENI is refused (exit 6) before anything changes, without polling', async () => {
+    const before = JSON.stringify(emu.dump());
+    emu.calls.reset();
+    for (const extra of [[], ['--disassociate-others']]) {
+      const r = await rk(['ec2', 'associate-eip', '--allocation-id', ids.allocationId, '--eni', ids.enis.node2, '--private-ip', '10.0.99.99', ...extra]);
+      expect(r.exitCode, show(r, extra)).toBe(6);
+      expect(r.stderr).toMatch(/10\.0\.99\.99 is not a private address of eni-/);
+      expect(r.stderr).toMatch(/--private-ip/);
+    }
+    expect(JSON.stringify(emu.dump())).toBe(before);
+    expect(emu.calls.count('AssociateAddress')).toBe(0);
+    expect(emu.calls.count('DisassociateAddress')).toBe(0);
+    // One read of the allocation per try: no verification loop.
+    expect(emu.calls.count('DescribeAddresses')).toBeLessThanOrEqual(3);
+    // An address that is on the ENI still works.
+    const good = await ok(['ec2', 'associate-eip', '--allocation-id', ids.allocationId, '--eni', ids.enis.node2, '--private-ip', ids.privateIps.node2, '--json']);
+    expect(good.json).toMatchObject({ ok: true, associated: true });
+    expect(addressOf(emu, ids.allocationId)).toMatchObject({ networkInterfaceId: ids.enis.node2, privateIpAddress: ids.privateIps.node2 });
+  });
+
   it('monitor: 30 route-table resources in one VPC cost one DescribeRouteTables and one DescribeNetworkInterfaces per round', async () => {
     const m = manyTables(3, { overlays: Array.from({ length: 30 }, (_, i) => `10.1.1.${i + 1}/32`) });
     emu.reset();

@@ -8,7 +8,10 @@ import { startEmulator, type Emulator } from '@recovery-kit/aws-emulator';
 import type { QuickCheckResult } from '@recovery-kit/sdk';
 import { KitTester, createTestContext, kitErrorOf, type TestContextOptions } from '@recovery-kit/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import kit, { checkRoutes, planSwitch, protectedDestinations, toTableView, type Ec2Options } from '../src/index.ts';
+import { protectedDestinations } from '../src/actions.ts';
+import kit from '../src/index.ts';
+import type { Ec2Options } from '../src/options.ts';
+import { checkRoutes, planSwitch, toTableView } from '../src/routes.ts';
 import { addressOf, eniOf, hermetic, ipChild, manyTables, onInstance, routeMap, seed004 } from './fixtures.ts';
 
 hermetic();
@@ -33,7 +36,7 @@ async function reseed(doc: Parameters<Emulator['seed']>[0]) {
 async function run<R = void>(action: 'create' | 'extend' | 'restore' | 'remove' | 'quickCheck' | 'recover', o: TestContextOptions & { hostNode?: string }): Promise<R> {
   const ctx = createTestContext(kit, { action, ...o, tunables: { EC2_VERIFY_TIMEOUT: 2, EC2_MAX_RETRY: 3, ...(o.tunables ?? {}) } });
   try {
-    const c = o.hostNode ? { ...ctx, host: { ...ctx.host, node: o.hostNode } } : ctx;
+    const c = o.hostNode ? { ...ctx, local: o.hostNode === ctx.server, host: { ...ctx.host, node: o.hostNode } } : ctx;
     return (await (kit.actions[action] as unknown as (c: typeof ctx) => Promise<R>)(c)) as R;
   } finally {
     ctx.dispose();
@@ -211,7 +214,8 @@ describe('route-table scenario against the emulator', () => {
       clearSharedReads();
       expect((await run<QuickCheckResult>('quickCheck', rt())).status).toBe('ok');
       expect(emu.calls.count('IMDS:PutToken')).toBe(puts + 1);
-      expect(emu.calls.list({ action: 'IMDS:GetMetadata' }).some((c) => c.status === 401)).toBe(true);
+      // The kit reads the instance identity document (one GET under /latest/dynamic/).
+      expect(emu.calls.list({ action: 'IMDS:GetDynamic' }).some((c) => c.status === 401)).toBe(true);
       // IMDS unavailable: restore uses what create/extend recorded.
       emu.faults.add({ kind: 'error', service: 'imds', action: '*', count: 1000 });
       await run('restore', { ...rt(), info: { eni: ids.node2.eni, region: 'us-east-1', vpcId: ids.vpc } });

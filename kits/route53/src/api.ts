@@ -2,14 +2,10 @@
  * The Route 53 calls the kit makes, each with the kit's retry policy (LifeKeeper's try counts and
  * intervals) on top of the SDK's own quick retries, bounded by the action's deadline.
  */
-import {
-  ChangeResourceRecordSetsCommand,
-  GetChangeCommand,
-  ListHostedZonesCommand,
-  ListResourceRecordSetsCommand,
-  type Route53Client,
-} from '@aws-sdk/client-route-53';
+import type { Route53Client } from '@aws-sdk/client-route-53';
 import { ActionFailedError, KitError, type Logger } from '@recovery-kit/sdk';
+import { sleep as sleepOrAbort } from '@recovery-kit/sdk/util';
+import { sdk } from './aws.ts';
 import { route53Error, type Route53Action } from './errors.ts';
 import { bareZoneId, canonicalZone, sameName } from './names.ts';
 
@@ -46,17 +42,8 @@ export interface RecordValue {
   alias?: string | undefined;
 }
 
-export const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (ms <= 0 || signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** Waits `ms`, or less when the action is aborted (the caller then sees `signal.aborted`). */
+const sleep = (ms: number, signal: AbortSignal): Promise<void> => sleepOrAbort(ms, signal).catch(() => undefined);
 
 const tries = (n: number) => `${n} ${n === 1 ? 'try' : 'tries'}`;
 
@@ -124,6 +111,7 @@ export async function withRetries<T>(io: Io, action: Route53Action, subject: str
 
 /** Every hosted zone of the account (ListHostedZones, paged). */
 export async function listZones(client: Route53Api, io: Io, policy: RetryPolicy): Promise<Zone[]> {
+  const { ListHostedZonesCommand } = await sdk();
   const zones: Zone[] = [];
   let marker: string | undefined;
   do {
@@ -145,6 +133,7 @@ export const describeZone = (z: Zone) => `${z.name} (${z.id}, ${z.private ? 'pri
  * Uses ListResourceRecordSets starting at the name and type (one short page).
  */
 export async function readRecord(client: Route53Api, io: Io, policy: RetryPolicy, zone: { id: string; name: string }, fqdn: string, type: 'A' | 'AAAA'): Promise<RecordValue | undefined> {
+  const { ListResourceRecordSetsCommand } = await sdk();
   const out = await withRetries(io, 'ListResourceRecordSets', `${fqdn} ${type} in zone ${zone.name}`, policy, (abortSignal) =>
     client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone.id, StartRecordName: fqdn, StartRecordType: type, MaxItems: 10 }), { abortSignal }),
   );
@@ -173,6 +162,7 @@ export async function upsertRecord(
   value: string,
   comment: string,
 ): Promise<{ changeId: string; submittedAt: Date | undefined }> {
+  const { ChangeResourceRecordSetsCommand } = await sdk();
   const out = await withRetries(io, 'ChangeResourceRecordSets', `UPSERT ${fqdn} ${type} ${value} in zone ${zone.name}`, policy, (abortSignal) =>
     client.send(
       new ChangeResourceRecordSetsCommand({
@@ -221,6 +211,7 @@ export function pollSchedule(p: WaitPolicy): number[] {
  * error counts as a poll that saw nothing; any other error fails the wait.
  */
 export async function waitInsync(client: Route53Api, io: Io, policy: WaitPolicy, changeId: string): Promise<WaitResult> {
+  const { GetChangeCommand } = await sdk();
   const started = Date.now();
   // The last poll must still have time to be answered before the deadline.
   const budget = Math.max(0, Math.min(policy.budgetMs, io.deadline - started - 1000));

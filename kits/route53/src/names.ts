@@ -56,9 +56,23 @@ export function checkZoneName(value: string): undefined | { message: string; fix
   return undefined;
 }
 
-/** Hosted zone ids: `Z` and upper-case letters and digits, optionally with `/hostedzone/`. */
+/**
+ * A hosted zone id as the Route 53 API model defines it (`ResourceId`: a string of at most 32
+ * characters, nothing more), with or without the `/hostedzone/` prefix the API puts in front of
+ * it. It travels in a URL path segment, so it has no `/`, white space or control character.
+ */
+export function isZoneId(value: string): boolean {
+  return /^[^\s/\x00-\x1f\x7f]{1,32}$/.test(bareZoneId(value));
+}
+
+/**
+ * Whether the `zone` option (a zone name, or an id) names an id: the `/hostedzone/` prefix, or
+ * the shape Route 53's ids usually have (Z and upper-case letters and digits). Any other id the
+ * API returns is given as `zoneId` (or with the prefix).
+ */
 export function looksLikeZoneId(value: string): boolean {
-  return /^(\/?hostedzone\/)?Z[A-Z0-9]{4,32}$/.test(value.trim());
+  const v = value.trim();
+  return /^\/?hostedzone\//.test(v) ? isZoneId(v) : /^Z[A-Z0-9]{4,31}$/.test(v);
 }
 
 export function bareZoneId(id: string): string {

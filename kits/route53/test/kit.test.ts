@@ -8,7 +8,10 @@ import { startEmulator, type Emulator } from '@recovery-kit/aws-emulator';
 import type { DependencyView, QuickCheckResult } from '@recovery-kit/sdk';
 import { createTestContext, kitErrorOf, KitTester, type TestContextOptions } from '@recovery-kit/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import kit, { findZone, pollSchedule, type Route53Options } from '../src/index.ts';
+import { findZone } from '../src/actions.ts';
+import { pollSchedule } from '../src/api.ts';
+import kit from '../src/index.ts';
+import type { Route53Options } from '../src/options.ts';
 import { directClient, recordValues, setRecord, ZONES, zonesSeed } from './helpers.ts';
 
 let emu: Emulator;
@@ -105,6 +108,26 @@ describe('create', () => {
     expect(ok.result.info).toMatchObject({ zoneId: ZONES.splitPrivate, privateZone: true });
   });
 
+  it('accepts hosted zone ids the API returns whatever their shape (the model: a string of at most 32 characters), with or without /hostedzone/', async () => {
+    // Ids without the usual Z prefix, as the API can return them (ResourceId has no pattern).
+    const odd = ['0A1B2C3D4E5F6G7H8I9J', 'hz-0123abcd', 'Q'.repeat(32)];
+    await emu.seed({ hostedZones: odd.map((id, i) => ({ id, name: `odd${i}.example.org` })) });
+    for (const [i, id] of odd.entries()) {
+      const byName = await run<{ options: Route53Options; info: Record<string, unknown> }>('create', { options: { zone: `odd${i}.example.org`, zoneId: undefined } });
+      expect(byName.result.options.zoneId).toBe(id);
+      expect(kit.options.check({ ...byName.result.options }).ok).toBe(true);
+      for (const given of [id, `/hostedzone/${id}`]) {
+        const c = await run<{ info: Record<string, unknown> }>('create', { options: { zone: `odd${i}.example.org`, zoneId: given } });
+        expect(c.result.info).toMatchObject({ zoneId: id, zoneName: `odd${i}.example.org.` });
+      }
+      await run('restore', { options: { zone: `odd${i}.example.org`, zoneId: id }, info: { zoneId: id, zoneName: `odd${i}.example.org.` } });
+      expect(await recordValues(direct, id, `www.odd${i}.example.org`)).toMatchObject({ values: ['10.1.0.10'] });
+    }
+    // The zone option takes an odd id with the prefix the API puts in front of it.
+    const prefixed = await run<{ options: Route53Options }>('create', { options: { zone: `/hostedzone/${odd[1]}`, zoneId: undefined } });
+    expect(prefixed.result.options).toMatchObject({ zone: 'odd1.example.org', zoneId: odd[1] });
+  });
+
   it('a zone id of another zone is refused', async () => {
     const e = await failure(run('create', { options: { zone: 'example.com', zoneId: ZONES.private } }));
     expect(e.message).toMatch(/hosted zone Z0R53PRIVATE00000002 is internal\.example\.com\., not example\.com\./);
@@ -145,8 +168,13 @@ describe('option schema', () => {
     const r = kit.options.check({});
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.issues.map((i) => i.field).sort()).toEqual(['host', 'ip', 'zone']);
-    const z = check({ zoneId: 'zone-1' });
-    expect(z.ok).toBe(false);
+    // The API model allows any string of at most 32 characters ('zone-1' is one): refused are
+    // the values no id can be (too long, a "/" or white space inside, empty after the prefix).
+    for (const zoneId of ['Z'.repeat(33), 'zone/1', 'Z123 456', '/hostedzone/', '/hostedzone/Z1/x']) {
+      const z = check({ zoneId });
+      expect(z.ok, zoneId).toBe(false);
+      if (!z.ok) expect(z.issues[0]!.field).toBe('zoneId');
+    }
   });
   it('findZone: an account without zones says so', () => {
     expect(() => findZone([], 'example.com', undefined)).toThrow(/\(none: the account has no hosted zones\)/);

@@ -1,7 +1,7 @@
 /** JSON control API under /_emulator/ for tests and benchmarks in other processes. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallQuery } from './calls.ts';
-import type { Emulator, EmulatorConfig } from './emulator.ts';
+import type { Emulator, EmulatorConfig } from './types.ts';
 import type { FaultRule, Service } from './faults.ts';
 import { type TwoAzLayoutOptions, type TwoRegionLayoutOptions, twoAzLayout, twoRegionLayout } from './layouts.ts';
 import { type SeedDocument, SeedError } from './seed.ts';
@@ -39,6 +39,8 @@ const CONFIG_KEYS: Record<keyof EmulatorConfig, 'number' | 'boolean' | 'string'>
   imdsCredentialTtlSeconds: 'number',
   requireKnownAccessKey: 'boolean',
   baseLatencyMs: 'number',
+  instanceStopDelayMs: 'number',
+  instanceStartDelayMs: 'number',
 };
 
 const FAULT_KINDS = new Set(['throttle', 'error', 'latency', 'drop', 'unauthorized']);
@@ -166,8 +168,16 @@ export async function handleControl(req: IncomingMessage, res: ServerResponse, u
       if (typeof o.state !== 'string' || !(o.state in INSTANCE_STATE_CODES)) {
         throw new ControlError(400, `state must be one of ${Object.keys(INSTANCE_STATE_CODES).join(', ')}`);
       }
-      found.instance.state = o.state as InstanceStateName;
+      emu.ec2.setInstanceState(id, o.state as InstanceStateName);
       return send(200, { ok: true, instanceId: id, state: found.instance.state });
+    }
+    if (route === 'GET /_emulator/ec2/instance-events') {
+      // Long poll: the state changes after `after`, waiting up to `waitMs` (at most 60 s) for one.
+      const after = Number(q.get('after') ?? 0);
+      const waitMs = Math.min(60_000, Number(q.get('waitMs') ?? 0));
+      if (!Number.isFinite(after) || after < 0 || !Number.isFinite(waitMs) || waitMs < 0) throw new ControlError(400, 'after and waitMs must be non-negative numbers');
+      const events = waitMs > 0 ? await emu.ec2.waitInstanceEvents(after, waitMs) : emu.ec2.instanceEvents(after);
+      return send(200, { events, last: events.at(-1)?.seq ?? after });
     }
     throw new ControlError(404, `unknown control endpoint: ${route}`);
   } catch (e) {

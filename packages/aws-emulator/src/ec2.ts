@@ -5,12 +5,14 @@ import {
   type EmulatorState,
   type Instance,
   INSTANCE_STATE_CODES,
+  type InstanceStateName,
   type NetworkInterface,
   type Route,
   type RouteTable,
   type Tags,
   awsId,
 } from './state.ts';
+import type { InstanceLifecycle } from './instances.ts';
 import { globMatch, ipv4InCidr, isIpv4, normalizeIpv4Cidr, normalizeIpv6Cidr } from './util.ts';
 import { type XmlObject, type XmlValue, items, renderDocument } from './xml.ts';
 
@@ -462,7 +464,23 @@ export interface Ec2Request {
   params: QueryParams;
   region: Ec2Region;
   state: EmulatorState;
+  /** Power state changes (StopInstances, StartInstances) and their events. */
+  instances: InstanceLifecycle;
 }
+
+/** The instances a StopInstances / StartInstances names, all checked before any changes (as EC2 does). */
+function namedInstances(req: Ec2Request): Instance[] {
+  const ids = req.params.list('InstanceId');
+  if (ids.length === 0) throw new Ec2Error('MissingParameter', 'The request must contain the parameter InstanceId');
+  for (const id of ids) idCheck(id, 'i', 'InvalidInstanceID', 'instance');
+  const missing = ids.filter((id) => !req.region.instances.has(id));
+  if (missing.length) {
+    throw new Ec2Error('InvalidInstanceID.NotFound', `The instance ID${missing.length > 1 ? 's' : ''} '${missing.join(', ')}' do${missing.length > 1 ? '' : 'es'} not exist`);
+  }
+  return [...new Set(ids)].map((id) => req.region.instances.get(id)!);
+}
+
+const stateXml = (name: InstanceStateName) => ({ code: INSTANCE_STATE_CODES[name], name });
 
 type Handler = (req: Ec2Request) => XmlObject;
 
@@ -801,6 +819,35 @@ const handlers: Record<string, Handler> = {
         })),
       ),
       nextToken: pg.nextToken,
+    };
+  },
+
+  StopInstances(req) {
+    const list = namedInstances(req);
+    const bad = list.filter((i) => i.state === 'terminated' || i.state === 'shutting-down');
+    if (bad.length) throw new Ec2Error('IncorrectInstanceState', `This instance '${bad[0]!.instanceId}' is not in a state from which it can be stopped.`);
+    // Force (fence_aws sends Force=true) and Hibernate change nothing here: the stop is immediate.
+    return {
+      instancesSet: items(
+        list.map((i) => {
+          const [previous, current] = req.instances.stop(req.region, i);
+          return { instanceId: i.instanceId, currentState: stateXml(current), previousState: stateXml(previous) };
+        }),
+      ),
+    };
+  },
+
+  StartInstances(req) {
+    const list = namedInstances(req);
+    const bad = list.filter((i) => i.state !== 'stopped' && i.state !== 'running' && i.state !== 'pending');
+    if (bad.length) throw new Ec2Error('IncorrectInstanceState', `The instance '${bad[0]!.instanceId}' is not in a state from which it can be started.`);
+    return {
+      instancesSet: items(
+        list.map((i) => {
+          const [previous, current] = req.instances.start(req.region, i);
+          return { instanceId: i.instanceId, currentState: stateXml(current), previousState: stateXml(previous) };
+        }),
+      ),
     };
   },
 

@@ -5,94 +5,18 @@ import { CallLog } from './calls.ts';
 import { handleControl } from './control.ts';
 import { Ec2Error, QueryParams, renderEc2Error, renderEc2Response, runEc2Action } from './ec2.ts';
 import { type ActiveFault, FaultController, type Service } from './faults.ts';
+import { InstanceLifecycle } from './instances.ts';
 import { type ImdsSettings, ImdsTokens, handleImds, imdsActionFor } from './imds.ts';
 import { Route53Error, type Route53Settings, renderRoute53Error, route53ActionName, runRoute53 } from './route53.ts';
 import { type SeedDocument, applySeed, dumpState } from './seed.ts';
 import { parseSigV4 } from './sigv4.ts';
 import { EmulatorState } from './state.ts';
-import { requestId as newRequestId, sleep } from './util.ts';
+import type { Emulator, EmulatorConfig, EmulatorOptions, EnvOptions } from './types.ts';
+import { requestId as newRequestId } from './util.ts';
+// Node's own timer (the emulator depends on nothing of the kit SDK, so not @recovery-kit/sdk/util's sleep).
+import { setTimeout as sleep } from 'node:timers/promises';
 
-export interface EmulatorOptions {
-  /** Listen address; loopback only by default. */
-  host?: string;
-  /** Port of the AWS endpoint (EC2 + Route53 + control API). 0 = ephemeral (default). */
-  port?: number;
-  /** Region used when a request carries no SigV4 scope. Default `us-east-1`. */
-  defaultRegion?: string;
-  accountId?: string;
-  /** Initial state. */
-  seed?: SeedDocument;
-  /** Route53: delay before a change becomes INSYNC (default 500 ms). */
-  route53ChangeDelayMs?: number;
-  /** Route53: reject changes with PriorRequestNotComplete while a change on the zone is PENDING (default false). */
-  route53RejectWhilePending?: boolean;
-  imds?: Partial<ImdsSettings> & {
-    /** Fixed IMDS ports per instance id (default: ephemeral ports). */
-    ports?: Record<string, number>;
-  };
-  /** Reject requests signed with an access key the emulator does not know (AuthFailure / InvalidClientTokenId). */
-  requireKnownAccessKey?: boolean;
-  /** Access keys considered known (IMDS-issued role keys are always known). */
-  knownAccessKeys?: string[];
-  /** Latency added to every AWS call (ms). Default 0. */
-  baseLatencyMs?: number;
-  /** Log one line per call (never secrets). */
-  logger?: (line: string) => void;
-}
-
-/** Settings that can be changed while the emulator runs (also via `POST /_emulator/config`). */
-export interface EmulatorConfig {
-  defaultRegion: string;
-  route53ChangeDelayMs: number;
-  route53RejectWhilePending: boolean;
-  imdsMaxTokenTtlSeconds: number;
-  imdsV1Allowed: boolean;
-  imdsCredentialTtlSeconds: number;
-  requireKnownAccessKey: boolean;
-  baseLatencyMs: number;
-}
-
-export interface EnvOptions {
-  /** Point IMDS at this instance's listener (and leave credentials to the IMDS role). */
-  instanceId?: string;
-  /** AWS_REGION; default: the instance's region, else the default region. */
-  region?: string;
-  /** Static credentials (default AKIDEXAMPLE / emulator-secret when no instance is given). */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | false;
-}
-
-export interface Emulator {
-  /** `http://127.0.0.1:<port>`: the EC2 and Route53 endpoint (and `/_emulator/` control API). */
-  readonly endpoint: string;
-  readonly port: number;
-  readonly state: EmulatorState;
-  readonly faults: FaultController;
-  readonly calls: CallLog;
-  readonly config: EmulatorConfig;
-  /** Base URL of an instance's IMDS listener (for AWS_EC2_METADATA_SERVICE_ENDPOINT). Throws for unknown instances. */
-  imdsUrlFor(instanceId: string): string;
-  /** All IMDS listeners by instance id. */
-  imdsUrls(): Record<string, string>;
-  /** Merge a seed document into the state and start IMDS listeners for new instances. */
-  seed(doc: SeedDocument): Promise<{ instanceIds: string[] }>;
-  /** Env vars that point AWS SDK v3 (and the kits) at the emulator. */
-  env(opts?: EnvOptions): Record<string, string>;
-  /** JSON snapshot of the state. */
-  dump(): unknown;
-  imds: {
-    /** Expire all IMDS tokens (optionally of one instance) now; returns how many were live. */
-    expireTokens(instanceId?: string): number;
-    /** Force new role credentials on the next read. */
-    rotateCredentials(instanceId?: string): void;
-  };
-  route53: {
-    /** Mark every change INSYNC now. */
-    syncAll(): number;
-  };
-  /** Clear state (and by default faults, calls and IMDS tokens). IMDS listeners and their ports are kept. */
-  reset(opts?: { state?: boolean; faults?: boolean; calls?: boolean }): void;
-  stop(): Promise<void>;
-}
+export type { Emulator, EmulatorConfig, EmulatorOptions, EnvOptions } from './types.ts';
 
 const MAX_BODY = 5 * 1024 * 1024;
 
@@ -171,7 +95,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     imdsCredentialTtlSeconds: options.imds?.credentialTtlSeconds ?? 21600,
     requireKnownAccessKey: options.requireKnownAccessKey ?? false,
     baseLatencyMs: options.baseLatencyMs ?? 0,
+    instanceStopDelayMs: options.instanceStopDelayMs ?? 500,
+    instanceStartDelayMs: options.instanceStartDelayMs ?? 500,
   };
+  const instances = new InstanceLifecycle(() => ({ stopMs: config.instanceStopDelayMs, startMs: config.instanceStartDelayMs }));
   const fixedImdsPorts = options.imds?.ports ?? {};
   const log = options.logger;
   const imdsListeners = new Map<string, ImdsListener>();
@@ -302,7 +229,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           return { status: 401, code: 'AuthFailure', body: renderEc2Error('AuthFailure', 'AWS was not able to validate the provided access credentials', rid) };
         }
         try {
-          const out = runEc2Action({ action, params: qp, region: state.ec2(regionName), state });
+          const out = runEc2Action({ action, params: qp, region: state.ec2(regionName), state, instances });
           return { status: 200, body: renderEc2Response(action, rid, out) };
         } catch (e) {
           if (e instanceof Ec2Error) return { status: e.status, code: e.code, body: renderEc2Error(e.code, e.message, rid) };
@@ -514,10 +441,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         return n;
       },
     },
+    ec2: {
+      onInstanceState: (listener) => instances.on(listener),
+      instanceEvents: (after) => instances.events(after),
+      waitInstanceEvents: (after, waitMs) => instances.waitEvents(after, waitMs),
+      setInstanceState(instanceId, next) {
+        const found = state.findInstance(instanceId);
+        if (!found) throw new Error(`unknown instance ${instanceId}`);
+        instances.set(found.region, found.instance, next, 'control');
+      },
+    },
     reset(opts = {}) {
       if (opts.state ?? true) {
         state.clear();
         tokens.clear();
+        instances.clear();
       }
       if (opts.faults ?? true) faults.clear();
       if (opts.calls ?? true) calls.reset();
@@ -525,6 +463,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     async stop() {
       if (stopped) return;
       stopped = true;
+      instances.clear();
       await Promise.all([...pendingImds.values()].map((p) => p.catch(() => undefined)));
       await Promise.all([
         closeServer(server, sockets),

@@ -1,6 +1,8 @@
 export { startEmulator } from './emulator.ts';
 export type { Emulator, EmulatorConfig, EmulatorOptions, EnvOptions } from './emulator.ts';
 export { FaultController } from './faults.ts';
+export { InstanceLifecycle } from './instances.ts';
+export type { InstanceStateEvent, InstanceStateListener } from './instances.ts';
 export type { ActiveFault, CallContext, FaultKind, FaultRule, Service } from './faults.ts';
 export { CallLog } from './calls.ts';
 export type { CallQuery, CallRecord } from './calls.ts';

@@ -27,10 +27,6 @@ export function upperAlnum(length: number): string {
   return s;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** Glob match with EC2 filter wildcards: `*` any sequence, `?` one character. */
 export function globMatch(pattern: string, value: string): boolean {
   if (!pattern.includes('*') && !pattern.includes('?')) return pattern === value;

@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ActionFailedError, ConfigError, KitError, PermissionError, isKitError } from '@recovery-kit/sdk';
+import { sleep } from '@recovery-kit/sdk/util';
 
 export interface ImdsOptions {
   /** Base URL, e.g. http://169.254.169.254 (see the module comment for the default). */
@@ -37,6 +38,22 @@ export interface InstanceIdentity {
   eniId: string;
   vpcId: string;
   subnetId: string | undefined;
+  privateIp: string | undefined;
+}
+
+/**
+ * The instance identity document (`/latest/dynamic/instance-identity/document`): what one GET
+ * tells about the instance. It names no network interface: the EC2 kit asks EC2 for the ENIs of
+ * `instanceId` when it needs one (a call it makes anyway to read the ENI).
+ */
+export interface InstanceDocument {
+  instanceId: string;
+  region: string;
+  availabilityZone: string;
+  accountId: string | undefined;
+  instanceType: string | undefined;
+  imageId: string | undefined;
+  /** The primary private IPv4 address. */
   privateIp: string | undefined;
 }
 
@@ -81,12 +98,6 @@ export function resolveImdsEndpoint(explicit?: string): string {
   return mode === 'ipv6' ? IPV6_ENDPOINT : IPV4_ENDPOINT;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
-
 class HttpStatus extends Error {
   constructor(readonly status: number) {
     super(`HTTP ${status}`);
@@ -105,6 +116,8 @@ export class ImdsClient {
   #tokenInFlight: Promise<string> | undefined;
   #identity: Promise<InstanceIdentity> | undefined;
   #identityAt = 0;
+  #document: Promise<InstanceDocument> | undefined;
+  #documentAt = 0;
   /**
    * Milliseconds the identity is reused (default 5 minutes): a long-running monitor reads it again
    * now and then, with its cached token (renewed on a 401 or when its TTL passed).
@@ -223,49 +236,81 @@ export class ImdsClient {
   }
 
   /**
-   * The instance's identity (reused for `identityTtlMs`: an instance does not change its id,
-   * region, AZ or primary ENI; `fresh` asks again).
+   * The instance identity document, in ONE request (plus the token when none is cached), reused
+   * for `identityTtlMs` (an instance does not change its id, region or AZ); `fresh` asks again.
+   */
+  document(signal?: AbortSignal, options: { fresh?: boolean } = {}): Promise<InstanceDocument> {
+    if (options.fresh || !this.#document || Date.now() - this.#documentAt > this.identityTtlMs) {
+      this.#documentAt = Date.now();
+      // Shared by every caller: bounded by the per-request timeouts, not by one caller's signal.
+      const p = this.get('dynamic/instance-identity/document').then((text) => parseDocument(text, this.endpoint));
+      this.#document = p;
+      p.catch(() => {
+        if (this.#document === p) this.#document = undefined;
+      });
+    }
+    return joinShared(this.#document!, signal);
+  }
+
+  /**
+   * The identity with the primary interface (MAC, ENI, VPC, subnet): the document plus four
+   * metadata reads. The kits use {@link document} and ask EC2 for the interface instead.
    */
   identity(signal?: AbortSignal, options: { fresh?: boolean } = {}): Promise<InstanceIdentity> {
     if (options.fresh || !this.#identity || Date.now() - this.#identityAt > this.identityTtlMs) {
       this.#identityAt = Date.now();
-      // Shared by every caller: bounded by the per-request timeouts, not by one caller's signal.
       const p = (async () => {
-        const [instanceId, availabilityZone, mac] = await Promise.all([this.get('meta-data/instance-id'), this.get('meta-data/placement/availability-zone'), this.get('meta-data/mac')]);
+        const [doc, mac] = await Promise.all([this.document(undefined, options), this.get('meta-data/mac')]);
         const base = `meta-data/network/interfaces/macs/${mac.toLowerCase()}`;
         const optional = (path: string) => this.get(path).catch((err: unknown) => (isKitError(err) && err.code === 'IMDS_NOT_FOUND' ? undefined : Promise.reject(err)));
-        const [region, eniId, vpcId, subnetId, privateIp] = await Promise.all([
-          optional('meta-data/placement/region'),
-          this.get(`${base}/interface-id`),
-          this.get(`${base}/vpc-id`),
-          optional(`${base}/subnet-id`),
-          optional('meta-data/local-ipv4'),
-        ]);
-        return { instanceId, region: region ?? availabilityZone.replace(/[a-z]$/, ''), availabilityZone, mac: mac.toLowerCase(), eniId, vpcId, subnetId, privateIp };
+        const [eniId, vpcId, subnetId] = await Promise.all([this.get(`${base}/interface-id`), this.get(`${base}/vpc-id`), optional(`${base}/subnet-id`)]);
+        return { instanceId: doc.instanceId, region: doc.region, availabilityZone: doc.availabilityZone, mac: mac.toLowerCase(), eniId, vpcId, subnetId, privateIp: doc.privateIp };
       })();
       this.#identity = p;
       p.catch(() => {
         if (this.#identity === p) this.#identity = undefined;
       });
     }
-    const shared = this.#identity!;
-    if (!signal) return shared;
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      shared.then(
-        (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
-        (err: unknown) => (signal.removeEventListener('abort', onAbort), reject(err)),
-      );
-    });
+    return joinShared(this.#identity!, signal);
   }
 
   /** Forgets the token and the identity. */
   reset(): void {
     this.#token = undefined;
     this.#identity = undefined;
+    this.#document = undefined;
   }
+}
+
+/** Waits for a shared promise; `signal` stops only this caller's wait. */
+function joinShared<T>(shared: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return shared;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    shared.then(
+      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+      (err: unknown) => (signal.removeEventListener('abort', onAbort), reject(err)),
+    );
+  });
+}
+
+function parseDocument(text: string, endpoint: string): InstanceDocument {
+  let d: Record<string, unknown>;
+  try {
+    d = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new ActionFailedError(`the instance metadata service (${endpoint}) answered an instance identity document that is not JSON`, { code: 'IMDS_ERROR', fix: FIX_UNAVAILABLE });
+  }
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const instanceId = str(d.instanceId);
+  const availabilityZone = str(d.availabilityZone);
+  const region = str(d.region) ?? availabilityZone?.replace(/[a-z]$/, '');
+  if (!instanceId || !region || !availabilityZone) {
+    throw new ActionFailedError(`the instance identity document from ${endpoint} lacks instanceId, region or availabilityZone`, { code: 'IMDS_ERROR', fix: FIX_UNAVAILABLE });
+  }
+  return { instanceId, region, availabilityZone, accountId: str(d.accountId), instanceType: str(d.instanceType), imageId: str(d.imageId), privateIp: str(d.privateIp) };
 }
 
 const clients = new Map<string, ImdsClient>();
