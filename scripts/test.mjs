@@ -7,6 +7,10 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit' }).status ?? 1;
 
+// `pnpm test` starts this file through scripts/node.sh, which puts its Node first on PATH: the
+// build, vitest and every kit-runner the tests spawn run on this same Node.
+console.error(`test: node ${process.version} (${process.execPath})`);
+
 if (run('pnpm', ['-r', '--workspace-concurrency=1', 'run', 'build']) !== 0) {
   console.log('0 passed, 1 failed');
   console.error('build failed');
