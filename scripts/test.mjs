@@ -19,7 +19,10 @@ const vitestArgs = argv.filter((a) => a !== '--checks');
 let checksPassed = 0;
 let checksFailed = 0;
 if (withChecks) {
-  for (const [name, script] of [['lint and format', 'lint:ci'], ['circular imports', 'check:cycles']]) {
+  for (const [name, script] of [
+    ['lint and format', 'lint:ci'],
+    ['circular imports', 'check:cycles'],
+  ]) {
     console.error(`test: ${name} (pnpm ${script})`);
     if (run('pnpm', ['run', '--silent', script]) === 0) checksPassed++;
     else {
