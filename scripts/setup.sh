@@ -2,9 +2,15 @@
 # Installs what recovery-kit needs on a fresh Debian machine: system packages for the real-part
 # tests (iproute2, arping, ping, PostgreSQL), pnpm, and the workspace's node modules (which also
 # builds every package). `--minimal` skips the system packages (enough for the demo).
+# Node.js 24 LTS: when the system's `node` is older, installs the npm registry's `node` package
+# (node@24) into $RECOVERY_KIT_NODE_PREFIX (default /opt/recovery-kit/node as root,
+# ~/.local/share/recovery-kit/node otherwise); the system's own Node is left as it is.
+# scripts/node.sh finds it there, and the root package.json's scripts (`pnpm test`, `pnpm demo`)
+# start through scripts/node.sh, so they run on Node 24 from any shell.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.8
+NODE_MAJOR=24
 APT_PACKAGES=(iproute2 iputils-ping iputils-arping postgresql procps util-linux)
 
 if [[ "${1:-}" != "--minimal" ]]; then
@@ -29,6 +35,25 @@ if [[ "${1:-}" != "--minimal" ]]; then
     fi
   fi
 fi
+
+node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if (($(node_major node) < NODE_MAJOR)); then
+  if [[ $(id -u) -eq 0 ]]; then default_prefix=/opt/recovery-kit/node; else default_prefix="$HOME/.local/share/recovery-kit/node"; fi
+  prefix="${RECOVERY_KIT_NODE_PREFIX:-$default_prefix}"
+  node24="$prefix/node_modules/node/bin/node"
+  if (($(node_major "$node24") != NODE_MAJOR)); then
+    echo "setup: installing Node.js $NODE_MAJOR (npm package node@$NODE_MAJOR) into $prefix (system node: $(node -v 2>/dev/null || echo none))" >&2
+    log=$(mktemp)
+    if ! npm install --prefix "$prefix" --no-audit --no-fund --no-save --loglevel=error "node@$NODE_MAJOR" >"$log" 2>&1; then
+      cat "$log" >&2
+      echo "setup: npm install node@$NODE_MAJOR failed (output above)" >&2
+      exit 1
+    fi
+  fi
+  # The rest of setup (pnpm install, which builds every package) runs on it too.
+  export PATH="$(dirname "$node24"):$PATH"
+fi
+echo "setup: node $(sh scripts/node.sh -v) ($(sh scripts/node.sh --which))" >&2
 
 if [[ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]]; then
   echo "setup: installing pnpm $PNPM_VERSION" >&2
