@@ -14,7 +14,7 @@ import { waitFor as pollUntil } from '@recovery-kit/sdk/util';
 import { corosyncConf, seedCib } from './config.ts';
 import { parseCrmMon, parseLrmOps, parseTransientAttrs, type CrmMon, type LrmOp } from './crm.ts';
 import { alive, commOf, killAll, nsOf, pidsInNetns, run, waitGone, type RunOptions } from './proc.ts';
-import { parseXml, type XmlElement } from './xml.ts';
+import { parseXml, xmlEscape, type XmlElement } from './xml.ts';
 
 /** Names of everything the lab creates start with this (netns names, the lab directory). */
 export const LAB_PREFIX = 'rkcl';
@@ -298,9 +298,25 @@ export class Cluster {
       ...this.opts.properties,
     };
     const cib = join(m.dir, 'pacemaker', 'cib', 'cib.xml');
-    writeFileSync(cib, seedCib(props), { mode: 0o600 });
+    writeFileSync(cib, seedCib(props, this.fencing ? this.fenceResourceXml() : ''), { mode: 0o600 });
     const { uid, gid } = userIds('hacluster', 'haclient');
     chownSync(cib, uid, gid);
+  }
+
+  /** The stonith resource for fence_lab: one device that can power off every lab node. */
+  private fenceResourceXml(): string {
+    const id = 'lab-fence';
+    const nv = (name: string, value: string) => `          <nvpair id="${id}-${name}" name="${name}" value="${xmlEscape(value)}"/>`;
+    return [
+      `      <primitive id="${id}" class="stonith" type="fence_lab">`,
+      `        <instance_attributes id="${id}-ia">`,
+      nv('lab_file', join(this.root, 'lab.json')),
+      nv('pcmk_host_list', this.nodes.join(' ')),
+      nv('pcmk_host_check', 'static-list'),
+      `        </instance_attributes>`,
+      `        <operations><op id="${id}-monitor" name="monitor" interval="60s" timeout="20s"/></operations>`,
+      `      </primitive>`,
+    ].join('\n');
   }
 
   /**
@@ -456,6 +472,111 @@ export class Cluster {
   processesOf(member: string): number[] {
     const m = this.member(member);
     return pidsInNetns(m.netnsId).filter((p) => p !== m.holderPid);
+  }
+
+  // ---------------------------------------------------------------- faults
+
+  /**
+   * Crashes a node: SIGKILL to its corosync and pacemakerd at once (Pacemaker's other daemons
+   * are left to notice, as after a real crash they would be gone with the machine: fencing
+   * finishes them). Returns `Date.now()` at the kill.
+   */
+  crash(node: string): number {
+    this.nodeMember(node);
+    const pids = [...this.daemonPids(node, 'corosync'), ...this.daemonPids(node, 'pacemakerd')];
+    if (!pids.length) throw new Error(`cluster-lab: crash(${node}): no corosync or pacemakerd running there`);
+    const at = Date.now();
+    killAll(pids);
+    return at;
+  }
+
+  /** True when the node is powered off: no process in its namespace and eth0 down (what fence_lab leaves). */
+  async isPoweredOff(node: string): Promise<boolean> {
+    const m = this.nodeMember(node);
+    if (this.processesOf(node).length) return false;
+    const link = await run(['ip', '-n', m.netns, '-o', 'link', 'show', 'dev', 'eth0']);
+    return !/<[^>]*\bUP\b[^>]*>/.test(link.stdout);
+  }
+
+  /** Powers a node off the way fence_lab does: SIGKILL to every process in its namespace, eth0 down. */
+  async powerOff(node: string): Promise<void> {
+    const m = this.nodeMember(node);
+    for (let i = 0; i < 20; i++) {
+      const pids = this.processesOf(node);
+      if (!pids.length) break;
+      killAll(pids);
+      await waitGone(pids, 1000);
+    }
+    await run(['ip', '-n', m.netns, 'link', 'set', 'dev', 'eth0', 'down']);
+  }
+
+  /**
+   * Powers a node back on after a fence or powerOff: eth0 up, a fresh /run and /dev/shm (as after
+   * a reboot; its /var/lib/pacemaker is kept), its cluster stack started again. Resolves when it
+   * sees itself online with a DC.
+   */
+  async powerOn(node: string, options: { timeoutMs?: number } = {}): Promise<number> {
+    const m = this.nodeMember(node);
+    if (this.processesOf(node).length) throw new Error(`cluster-lab: powerOn(${node}): it is still running (pids ${this.processesOf(node).join(' ')}); powerOff or fence it first`);
+    await run(['ip', '-n', m.netns, 'link', 'set', 'dev', 'eth0', 'up']);
+    for (const [fs, mode] of [['/run', '0755'], ['/dev/shm', '1777']] as const) {
+      await this.exec(node, ['umount', '-l', fs]);
+      await this.exec(node, ['mount', '-t', 'tmpfs', '-o', `mode=${mode}`, `${this.id}-${fs === '/run' ? 'run' : 'shm'}`, fs]);
+    }
+    await this.exec(node, ['mkdir', '-p', '/run/lock']);
+    const t = Date.now();
+    await this.startNode(node, t + (options.timeoutMs ?? 30_000));
+    return Date.now() - t;
+  }
+
+  /**
+   * Cuts the lab network into `groups` of members that can reach each other and no one else.
+   * Every member is listed, except that the witness may be left out, which means "reachable
+   * from every group"; then each group must be one node (a cut between the two nodes only).
+   * Example: `partition([['node-a'], ['node-b', 'qnetd']])` (the witness sides with node-b),
+   * `partition([['node-a'], ['node-b']])` (the nodes lose each other, both keep the witness).
+   */
+  async partition(groups: readonly (readonly string[])[]): Promise<void> {
+    const all = [...this.members.keys()];
+    const listed = groups.flat();
+    for (const name of listed) this.member(name);
+    if (new Set(listed).size !== listed.length) throw new Error(`cluster-lab: partition: a member is listed twice (${listed.join(', ')})`);
+    const missing = all.filter((n) => !listed.includes(n));
+    await this.heal();
+    if (missing.length === 0) {
+      for (let i = 1; i < groups.length; i++) {
+        const br = `br${i}`;
+        await run(['ip', '-n', this.switchNetns, 'link', 'add', br, 'type', 'bridge'], { allowFailure: true });
+        await this.ipSw(['link', 'set', br, 'up']);
+        for (const name of groups[i]!) await this.ipSw(['link', 'set', this.member(name).port, 'master', br]);
+      }
+      return;
+    }
+    if (missing.length !== 1 || missing[0] !== this.witness || groups.some((g) => g.length !== 1)) {
+      throw new Error(
+        `cluster-lab: partition: list every member (${all.join(', ')}); only the witness may be left out (reachable by all), and then each group must be a single node`,
+      );
+    }
+    // Isolated bridge ports reach only non-isolated ones: the nodes lose each other, keep the witness.
+    for (const name of listed) await this.ipSw(['link', 'set', 'dev', this.member(name).port, 'type', 'bridge_slave', 'isolated', 'on']);
+  }
+
+  /** Undoes partition(): one bridge, no isolated port. */
+  async heal(): Promise<void> {
+    for (const m of this.members.values()) {
+      await this.ipSw(['link', 'set', m.port, 'master', 'br0']);
+      await this.ipSw(['link', 'set', 'dev', m.port, 'type', 'bridge_slave', 'isolated', 'off']);
+    }
+    const links = await this.ipSw(['-o', 'link', 'show', 'type', 'bridge']);
+    for (const br of links.stdout.matchAll(/^\d+: (br\d+)[:@]/gm)) {
+      if (br[1] !== 'br0') await this.ipSw(['link', 'del', br[1]!]);
+    }
+  }
+
+  private nodeMember(node: string): LabMember {
+    const m = this.member(node);
+    if (m.role !== 'node') throw new Error(`cluster-lab: ${node} is the witness, not a cluster node (nodes: ${this.nodes.join(', ')})`);
+    return m;
   }
 
   /** Removes every process, namespace and directory of the lab. Safe to call twice. */

@@ -73,7 +73,7 @@ export function corosyncConf(o: CorosyncConfOptions): string {
  * first election (about 5 s to a DC instead of 20 s). No `crm_feature_set`: pacemaker-based
  * refuses a CIB whose feature set is newer than its own, and fills it in itself.
  */
-export function seedCib(properties: Readonly<Record<string, string>>): string {
+export function seedCib(properties: Readonly<Record<string, string>>, resourcesXml = ''): string {
   const nvpairs = Object.entries(properties)
     .map(([k, v]) => `        <nvpair id="cib-bootstrap-options-${xmlEscape(k)}" name="${xmlEscape(k)}" value="${xmlEscape(v)}"/>`)
     .join('\n');
@@ -86,7 +86,7 @@ export function seedCib(properties: Readonly<Record<string, string>>): string {
     '      </cluster_property_set>',
     '    </crm_config>',
     '    <nodes/>',
-    '    <resources/>',
+    resourcesXml ? `    <resources>\n${resourcesXml}\n    </resources>` : '    <resources/>',
     '    <constraints/>',
     '  </configuration>',
     '  <status/>',
