@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecResult } from '@recovery-kit/sdk';
 import { waitFor as pollUntil } from '@recovery-kit/sdk/util';
+import { serveAws, type AwsInLab, type ServeAwsOptions } from './aws.ts';
 import { corosyncConf, seedCib } from './config.ts';
 import { parseCrmMon, parseLrmOps, parseTransientAttrs, type CrmMon, type LrmOp } from './crm.ts';
 import { alive, commOf, killAll, nsOf, pidsInNetns, run, waitGone, type RunOptions } from './proc.ts';
@@ -27,8 +28,12 @@ export interface StartClusterOptions {
   nodes?: 1 | 2;
   /** A corosync-qnetd witness in its own namespace, nodes voting through corosync-qdevice (ffsplit). Default: true for 2 nodes. */
   witness?: boolean;
-  /** stonith-enabled with the lab's fence agent (fence_lab). Default: false for 1 node, true for 2. */
-  fencing?: boolean;
+  /**
+   * stonith-enabled, with the lab's fence agent (fence_lab) as the seeded device. `'external'`:
+   * stonith-enabled with no device seeded, for a test that adds its own (e.g. fence_aws after
+   * serveAws()). Default: false for 1 node, true for 2.
+   */
+  fencing?: boolean | 'external';
   /** More cluster properties for the seed CIB (e.g. `no-quorum-policy`). */
   properties?: Readonly<Record<string, string>>;
   /** Corosync totem token in ms. Default 1000. */
@@ -140,11 +145,14 @@ export class Cluster {
   readonly nodes: string[];
   readonly witness: string | undefined;
   readonly fencing: boolean;
+  /** Whether the seed CIB has the fence_lab device (fencing without 'external'). */
+  readonly labFence: boolean;
   readonly members = new Map<string, LabMember>();
   readonly switchNetns: string;
   readonly timings: Timings = { nodeUpMs: {}, clusterUpMs: 0, setupMs: 0 };
   private readonly opts: StartClusterOptions;
   private readonly daemons = new Map<string, Daemon[]>();
+  private readonly closers: (() => Promise<void>)[] = [];
   private stopped = false;
   private stopping: Promise<void> | undefined;
 
@@ -156,7 +164,8 @@ export class Cluster {
     const witness = options.witness ?? n === 2;
     if (witness && n !== 2) throw new Error('startCluster: witness needs nodes: 2');
     this.witness = witness ? 'qnetd' : undefined;
-    this.fencing = options.fencing ?? n === 2;
+    this.fencing = (options.fencing ?? n === 2) !== false;
+    this.labFence = this.fencing && options.fencing !== 'external';
     this.id = `${LAB_PREFIX}-${process.pid}-${++labSeq}`;
     this.root = join(tmpdir(), this.id);
     this.clusterName = `lab${process.pid}x${labSeq}`.slice(0, 30);
@@ -255,7 +264,7 @@ export class Cluster {
     await ns(['mount', '--bind', join(m.dir, 'etc-corosync'), '/etc/corosync']);
     await ns(['mount', '--bind', join(m.dir, 'log'), '/var/log']);
     await ns(['mount', '--bind', join(m.dir, 'hosts'), '/etc/hosts']);
-    if (m.role === 'node' && this.fencing) {
+    if (m.role === 'node' && this.labFence) {
       // The lab's fence agent beside Debian's, visible only inside the node (fenced looks in /usr/sbin).
       await ns(['mount', '-t', 'overlay', `${this.id}-sbin`, '-o', `lowerdir=${fenceDir()}:/usr/sbin`, '/usr/sbin']);
     }
@@ -298,7 +307,7 @@ export class Cluster {
       ...this.opts.properties,
     };
     const cib = join(m.dir, 'pacemaker', 'cib', 'cib.xml');
-    writeFileSync(cib, seedCib(props, this.fencing ? this.fenceResourceXml() : ''), { mode: 0o600 });
+    writeFileSync(cib, seedCib(props, this.labFence ? this.fenceResourceXml() : ''), { mode: 0o600 });
     const { uid, gid } = userIds('hacluster', 'haclient');
     chownSync(cib, uid, gid);
   }
@@ -361,6 +370,11 @@ export class Cluster {
     this.spawnDaemon(node, 'pacemakerd', ['pacemakerd'], {
       PCMK_logfile: '/var/log/pacemaker/pacemaker.log',
       PCMK_logfacility: 'none',
+      // For fence agents run by pacemaker-fenced (fence_aws, boto3): the lab CA that serveAws()
+      // makes, and no ~/.aws files. Harmless until serveAws() is used.
+      AWS_CA_BUNDLE: join(this.root, 'aws-tls', 'ca.pem'),
+      AWS_CONFIG_FILE: '/nonexistent/aws-config',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
     });
     await pollUntil(
       `${node} online with a DC`,
@@ -435,8 +449,9 @@ export class Cluster {
   }
 
   /**
-   * Polls crm_mon on the live nodes (or `options.nodes`) until `pred` returns something truthy,
-   * returning that value. Throws a timeout error naming `what` with the last status seen.
+   * Polls crm_mon on every node (or `options.nodes`) until `pred` returns something truthy,
+   * returning that value; a poll where some node's crm_mon cannot answer is retried. Throws a
+   * timeout error naming `what` with the last status (and crm_mon error) seen.
    */
   async waitFor<T>(
     pred: (mons: CrmMon[]) => T | undefined | false | null,
@@ -444,11 +459,19 @@ export class Cluster {
   ): Promise<T> {
     const nodes = options.nodes ?? this.nodes;
     let last: CrmMon[] = [];
+    let lastError: string | undefined;
     try {
       const { value } = await pollUntil(
         options.what ?? 'cluster condition',
         async () => {
-          last = await Promise.all(nodes.map((n) => this.crmMon(n)));
+          // A node that cannot answer yet (starting, just fenced) is polled again, not an error.
+          try {
+            last = await Promise.all(nodes.map((n) => this.crmMon(n)));
+            lastError = undefined;
+          } catch (err) {
+            lastError = err instanceof Error ? err.message : String(err);
+            return undefined;
+          }
           const v = pred(last);
           return v === null ? undefined : v;
         },
@@ -456,9 +479,8 @@ export class Cluster {
       );
       return value as T;
     } catch (err) {
-      if (err instanceof Error && last.length) {
-        err.message += `; last status: ${last.map((m) => summary(m)).join(' | ')}`;
-      }
+      if (err instanceof Error && last.length) err.message += `; last status: ${last.map((m) => summary(m)).join(' | ')}`;
+      if (err instanceof Error && lastError) err.message += `; last crm_mon error: ${lastError}`;
       throw err;
     }
   }
@@ -472,6 +494,53 @@ export class Cluster {
   processesOf(member: string): number[] {
     const m = this.member(member);
     return pidsInNetns(m.netnsId).filter((p) => p !== m.holderPid);
+  }
+
+  /**
+   * Serves the AWS emulator inside every node at `ec2.<region>.amazonaws.com:443` over TLS (a lab
+   * CA, `AWS_CA_BUNDLE`) and, when `imds` is given, IMDS at 169.254.169.254 per node; see aws.ts.
+   * Closed by stop().
+   */
+  async serveAws(options: ServeAwsOptions): Promise<AwsInLab> {
+    const aws = await serveAws(this, options);
+    this.closers.push(() => aws.close());
+    return aws;
+  }
+
+  /**
+   * Ties each node's power to an instance state, e.g. `() => emu.state.findInstance(id)?.instance.state`:
+   * when it turns `stopping` or `stopped` the node is powered off (as fence_aws's StopInstances
+   * would do to a real instance); when it is `running` again after that, the node is powered on.
+   * Polls every `intervalMs` (default 50). Ends with stop() or the lab's stop().
+   */
+  followInstances(
+    states: Readonly<Record<string, () => string | undefined>>,
+    options: { intervalMs?: number } = {},
+  ): { events: { node: string; action: 'off' | 'on'; at: number; doneAt?: number; error?: string }[]; stop: () => void } {
+    for (const node of Object.keys(states)) this.nodeMember(node);
+    const events: { node: string; action: 'off' | 'on'; at: number; doneAt?: number; error?: string }[] = [];
+    const busy = new Set<string>();
+    const offByUs = new Set<string>();
+    const timer = setInterval(() => {
+      for (const [node, stateOf] of Object.entries(states)) {
+        if (busy.has(node) || this.stopped) continue;
+        const state = stateOf();
+        const act = state === 'stopping' || state === 'stopped' ? 'off' : state === 'running' && offByUs.has(node) ? 'on' : undefined;
+        if (!act || (act === 'off' && offByUs.has(node))) continue;
+        const ev: (typeof events)[number] = { node, action: act, at: Date.now() };
+        events.push(ev);
+        busy.add(node);
+        const work = act === 'off' ? this.powerOff(node).then(() => void offByUs.add(node)) : this.powerOn(node).then(() => void offByUs.delete(node));
+        work
+          .then(() => (ev.doneAt = Date.now()))
+          .catch((err: unknown) => (ev.error = err instanceof Error ? err.message : String(err)))
+          .finally(() => busy.delete(node));
+      }
+    }, options.intervalMs ?? 50);
+    timer.unref();
+    const stop = () => clearInterval(timer);
+    this.closers.push(async () => stop());
+    return { events, stop };
   }
 
   // ---------------------------------------------------------------- faults
@@ -587,6 +656,7 @@ export class Cluster {
 
   private async teardown(): Promise<void> {
     if (this.stopped) return;
+    for (const close of this.closers.splice(0)) await close().catch(() => undefined);
     const pids: number[] = [];
     for (const m of this.members.values()) pids.push(...pidsInNetns(m.netnsId));
     for (const list of this.daemons.values()) for (const d of list) if (d.child.pid && !d.exited) pids.push(d.child.pid);

@@ -7,3 +7,5 @@ export type { CorosyncConfOptions, CorosyncNode } from './config.ts';
 export { parseXml, child, childrenNamed, descendants, xmlEscape } from './xml.ts';
 export type { XmlElement } from './xml.ts';
 export type { RunOptions } from './proc.ts';
+export { serveAws, listenInNamespace, makeLabCertificates, AWS_API_ADDR, IMDS_ADDR } from './aws.ts';
+export type { ServeAwsOptions, AwsInLab } from './aws.ts';
