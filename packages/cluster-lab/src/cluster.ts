@@ -336,14 +336,11 @@ export class Cluster {
   private async makeCertificates(): Promise<void> {
     const w = this.witness!;
     const first = this.member(this.nodes[0]!);
-    const wdir = this.member(w).dir;
     const xfer = join(this.root, 'certs');
     mkdirSync(xfer, { recursive: true });
     await this.exec(w, ['corosync-qnetd-certutil', '-i'], { timeoutMs: 60_000 });
     await this.exec(w, ['cp', '/etc/corosync/qnetd/nssdb/qnetd-cacert.crt', join(xfer, 'qnetd-cacert.crt')]);
-    for (const node of this.nodes) {
-      await this.exec(node, ['corosync-qdevice-net-certutil', '-i', '-c', join(xfer, 'qnetd-cacert.crt')], { timeoutMs: 60_000 });
-    }
+    await Promise.all(this.nodes.map((node) => this.exec(node, ['corosync-qdevice-net-certutil', '-i', '-c', join(xfer, 'qnetd-cacert.crt')], { timeoutMs: 60_000 })));
     await this.exec(first.name, ['corosync-qdevice-net-certutil', '-r', '-n', this.clusterName], { timeoutMs: 60_000 });
     await this.exec(first.name, ['cp', '/etc/corosync/qdevice/net/nssdb/qdevice-net-node.crq', join(xfer, 'qdevice-net-node.crq')]);
     // -s writes cluster-NAME.crt into the current directory's nssdb path; run it from qnetd's side.
@@ -354,7 +351,6 @@ export class Cluster {
     for (const node of this.nodes.slice(1)) {
       await this.exec(node, ['corosync-qdevice-net-certutil', '-m', '-c', join(xfer, 'node.p12')], { timeoutMs: 60_000 });
     }
-    void wdir;
     rmSync(xfer, { recursive: true, force: true });
   }
 
@@ -396,6 +392,8 @@ export class Cluster {
       env: { PATH, LANG: 'C.UTF-8', ...env },
     });
     closeSync(out);
+    // Not holding the test process open: a forgotten stop() still ends in the exit hook's teardown.
+    child.unref();
     const d: Daemon = { name, child, exited: false };
     child.on('exit', () => (d.exited = true));
     child.on('error', () => (d.exited = true));
@@ -559,12 +557,16 @@ export class Cluster {
     return at;
   }
 
-  /** True when the node is powered off: no process in its namespace and eth0 down (what fence_lab leaves). */
+  /**
+   * True when the node is powered off: no process in its namespace and its eth0 down (what
+   * fence_lab leaves). The link is read from the switch side (NO-CARRIER on the node's port):
+   * a command run inside a node being fenced is itself killed by the fence's sweep.
+   */
   async isPoweredOff(node: string): Promise<boolean> {
     const m = this.nodeMember(node);
     if (this.processesOf(node).length) return false;
-    const link = await run(['ip', '-n', m.netns, '-o', 'link', 'show', 'dev', 'eth0']);
-    return !/<[^>]*\bUP\b[^>]*>/.test(link.stdout);
+    const link = await this.ipSw(['-o', 'link', 'show', 'dev', m.port]);
+    return /<[^>]*\bNO-CARRIER\b[^>]*>/.test(link.stdout);
   }
 
   /** Powers a node off the way fence_lab does: SIGKILL to every process in its namespace, eth0 down. */

@@ -95,19 +95,24 @@ describe.skipIf(!!why)(`two nodes and a qnetd witness${why ? ` (skipped: ${why})
     expect(qnetd.stdout).toContain(c!.clusterName);
   });
 
-  it('graceful switchover: crm_resource --move to node-b and back, each measured', async () => {
+  it('graceful switchover: crm_resource --move to node-b, --clear back to node-a (its preferred node), each measured', async () => {
     await c!.cibCreate('resources', dummyXml('web'));
     await c!.cibCreate('constraints', preferXml('web', 'node-a'));
     await c!.waitFor((ms) => ms.every((m) => runningOn(m, 'web')[0] === 'node-a'), { timeoutMs: 15_000, what: 'web on node-a' });
     const s = sampler(c!, 'web');
     const times: number[] = [];
-    for (const to of ['node-b', 'node-a']) {
+    // Out: --move adds a cli-prefer constraint for node-b. Back: --clear removes it, and web returns
+    // to node-a, its preferred node (an automatic switchback). A --move back instead would race that
+    // return ("already active there" is an error of crm_resource).
+    for (const [to, argv] of [
+      ['node-b', ['crm_resource', '--move', '--resource', 'web', '--node', 'node-b']],
+      ['node-a', ['crm_resource', '--clear', '--resource', 'web']],
+    ] as const) {
       const t0 = Date.now();
-      await c!.exec('node-a', ['crm_resource', '--move', '--resource', 'web', '--node', to]);
+      await c!.exec('node-a', argv);
       await c!.waitFor((ms) => ms.every((m) => runningOn(m, 'web').join() === to), { timeoutMs: 15_000, intervalMs: 50, what: `web on ${to}` });
       times.push(Date.now() - t0);
       expect(await holds(c!, to, 'web')).toBe(true);
-      await c!.exec('node-a', ['crm_resource', '--clear', '--resource', 'web']);
     }
     const counts = await s.stop();
     console.log(`switchover a->b ${times[0]} ms, b->a ${times[1]} ms; sampler ${JSON.stringify(counts)}`);
