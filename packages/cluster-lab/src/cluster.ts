@@ -588,7 +588,12 @@ export class Cluster {
    */
   async powerOn(node: string, options: { timeoutMs?: number } = {}): Promise<number> {
     const m = this.nodeMember(node);
-    if (this.processesOf(node).length) throw new Error(`cluster-lab: powerOn(${node}): it is still running (pids ${this.processesOf(node).join(' ')}); powerOff or fence it first`);
+    const stack = this.processesOf(node).filter((p) => /^(corosync|pacemaker)/.test(commOf(p) ?? ''));
+    if (stack.length) throw new Error(`cluster-lab: powerOn(${node}): its cluster stack is still running (pids ${stack.join(' ')}); powerOff or fence it first`);
+    // Anything else in there (a command a test is running into the "off" node) goes, as at a boot.
+    const stray = this.processesOf(node);
+    killAll(stray);
+    await waitGone(stray, 2000);
     await run(['ip', '-n', m.netns, 'link', 'set', 'dev', 'eth0', 'up']);
     for (const [fs, mode] of [['/run', '0755'], ['/dev/shm', '1777']] as const) {
       await this.exec(node, ['umount', '-l', fs]);
