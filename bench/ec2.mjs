@@ -36,14 +36,29 @@ function layout(tables, overlays) {
           { subnetId: `subnet-${hex(0x502)}`, vpcId: ids.vpc, cidrBlock: '10.0.4.0/24', availabilityZone: 'us-east-1b' },
         ],
         instances: [
-          { instanceId: ids.node1.instance, subnetId: `subnet-${hex(0x501)}`, privateIpAddress: '10.0.2.10', networkInterfaceId: ids.node1.eni, macAddress: '02:00:00:00:00:01' },
-          { instanceId: ids.node2.instance, subnetId: `subnet-${hex(0x502)}`, privateIpAddress: '10.0.4.10', networkInterfaceId: ids.node2.eni, macAddress: '02:00:00:00:00:02' },
+          {
+            instanceId: ids.node1.instance,
+            subnetId: `subnet-${hex(0x501)}`,
+            privateIpAddress: '10.0.2.10',
+            networkInterfaceId: ids.node1.eni,
+            macAddress: '02:00:00:00:00:01',
+          },
+          {
+            instanceId: ids.node2.instance,
+            subnetId: `subnet-${hex(0x502)}`,
+            privateIpAddress: '10.0.4.10',
+            networkInterfaceId: ids.node2.eni,
+            macAddress: '02:00:00:00:00:02',
+          },
         ],
         routeTables: Array.from({ length: tables }, (_, i) => ({
           routeTableId: `rtb-${hex(0x10000 + i)}`,
           vpcId: ids.vpc,
           main: i === 0,
-          routes: [...overlays.map((o) => ({ destinationCidrBlock: o, networkInterfaceId: ids.node1.eni })), { destinationCidrBlock: '0.0.0.0/0', gatewayId: `igw-${hex(0x601)}` }],
+          routes: [
+            ...overlays.map((o) => ({ destinationCidrBlock: o, networkInterfaceId: ids.node1.eni })),
+            { destinationCidrBlock: '0.0.0.0/0', gatewayId: `igw-${hex(0x601)}` },
+          ],
         })),
       },
     },
@@ -95,13 +110,19 @@ try {
       steps.push(report.steps.find((s) => s.server === 'node-b' && s.action === 'restore').durationMs);
       const byAction = emu.calls.byAction();
       const ec2 = Object.fromEntries(Object.entries(byAction).filter(([k]) => !k.startsWith('IMDS:')));
-      const imds = Object.entries(byAction).filter(([k]) => k.startsWith('IMDS:')).reduce((s, [, v]) => s + v, 0);
+      const imds = Object.entries(byAction)
+        .filter(([k]) => k.startsWith('IMDS:'))
+        .reduce((s, [, v]) => s + v, 0);
       calls = { ec2, ec2Total: Object.values(ec2).reduce((s, v) => s + v, 0), imds };
-      const switched = [...emu.state.ec2('us-east-1').routeTables.values()].every((t) => t.routes.find((x) => x.destinationCidrBlock === '10.1.0.10/32').networkInterfaceId === ids.node2.eni);
+      const switched = [...emu.state.ec2('us-east-1').routeTables.values()].every(
+        (t) => t.routes.find((x) => x.destinationCidrBlock === '10.1.0.10/32').networkInterfaceId === ids.node2.eni,
+      );
       if (!switched) throw new Error(`switchover with ${n} tables left a route behind`);
     }
     results.switchover.push({ tables: n, wallMs: Math.round(median(walls)), restoreStepMs: Math.round(median(steps)), calls });
-    console.error(`switchover, ${n} table(s): process ${Math.round(median(walls))} ms, restore step ${Math.round(median(steps))} ms, EC2 calls ${JSON.stringify(calls.ec2)}, IMDS calls ${calls.imds}`);
+    console.error(
+      `switchover, ${n} table(s): process ${Math.round(median(walls))} ms, restore step ${Math.round(median(steps))} ms, EC2 calls ${JSON.stringify(calls.ec2)}, IMDS calls ${calls.imds}`,
+    );
   }
 
   // Whole processes that make no AWS change: a route-table remove (no AWS call at all), help,
@@ -111,7 +132,14 @@ try {
     const { seed, ids } = layout(10, ['10.1.0.10/32']);
     await emu.seed(seed);
     const state = join(work, 'procs');
-    const env = { ...process.env, KIT_RUNNER_STATE_DIR: state, KIT_RUNNER_TUNABLES: join(work, 'none.conf'), KIT_RUNNER_KITS_DIR: join(root, 'kits'), ...emu.env({ instanceId: ids.node1.instance }), KIT_RUNNER_NODE: 'node-a' };
+    const env = {
+      ...process.env,
+      KIT_RUNNER_STATE_DIR: state,
+      KIT_RUNNER_TUNABLES: join(work, 'none.conf'),
+      KIT_RUNNER_KITS_DIR: join(root, 'kits'),
+      ...emu.env({ instanceId: ids.node1.instance }),
+      KIT_RUNNER_NODE: 'node-a',
+    };
     await kitRunner(['create', 'ec2', '--tag', 'rt', '--opt', 'scenario=route-table', '--opt', 'destinations=10.1.0.10/32', '--restore'], env);
     const floor = [];
     for (let r = 0; r < runs; r++) {
@@ -137,8 +165,12 @@ try {
         walls.push((await kitRunner(args, env)).ms);
         const byAction = emu.calls.byAction();
         calls = {
-          imds: Object.entries(byAction).filter(([k]) => k.startsWith('IMDS:')).reduce((s, [, v]) => s + v, 0),
-          ec2: Object.entries(byAction).filter(([k]) => !k.startsWith('IMDS:')).reduce((s, [, v]) => s + v, 0),
+          imds: Object.entries(byAction)
+            .filter(([k]) => k.startsWith('IMDS:'))
+            .reduce((s, [, v]) => s + v, 0),
+          ec2: Object.entries(byAction)
+            .filter(([k]) => !k.startsWith('IMDS:'))
+            .reduce((s, [, v]) => s + v, 0),
         };
         if (after) await kitRunner(after, env);
       }
@@ -155,22 +187,42 @@ try {
     const { seed, ids } = layout(10, overlays);
     await emu.seed(seed);
     const state = join(work, 'monitor');
-    const env = { ...process.env, KIT_RUNNER_STATE_DIR: state, KIT_RUNNER_TUNABLES: join(work, 'none.conf'), KIT_RUNNER_KITS_DIR: join(root, 'kits'), ...emu.env({ instanceId: ids.node1.instance }), KIT_RUNNER_NODE: 'node-a' };
+    const env = {
+      ...process.env,
+      KIT_RUNNER_STATE_DIR: state,
+      KIT_RUNNER_TUNABLES: join(work, 'none.conf'),
+      KIT_RUNNER_KITS_DIR: join(root, 'kits'),
+      ...emu.env({ instanceId: ids.node1.instance }),
+      KIT_RUNNER_NODE: 'node-a',
+    };
     await kitRunner(['create', 'ec2', '--tag', 'rt', '--opt', 'scenario=route-table', '--opt', `destinations=${overlays[0]}`, '--restore'], env);
     // 199 more resources: copies of the stored record (creating them one process at a time takes minutes).
     const file = join(state, 'store.json');
     const data = JSON.parse(readFileSync(file, 'utf8'));
     const base = data.resources.rt;
-    for (let i = 1; i < N; i++) data.resources[`rt-${i}`] = { ...structuredClone(base), tag: `rt-${i}`, id: `${base.id}-${i}`, options: { ...base.options, destinations: [overlays[i]] } };
+    for (let i = 1; i < N; i++)
+      data.resources[`rt-${i}`] = {
+        ...structuredClone(base),
+        tag: `rt-${i}`,
+        id: `${base.id}-${i}`,
+        options: { ...base.options, destinations: [overlays[i]] },
+      };
     writeFileSync(file, JSON.stringify(data));
     const rounds = [];
     for (let r = 0; r < runs; r++) {
       emu.calls.reset();
       const m = await kitRunner(['monitor', '--once', '--json'], env);
       const outcomes = JSON.parse(m.out).outcomes;
-      if (outcomes.length !== N || outcomes.some((o) => o.result !== 'ok')) throw new Error(`monitor round: ${JSON.stringify(outcomes.filter((o) => o.result !== 'ok').slice(0, 3))}`);
+      if (outcomes.length !== N || outcomes.some((o) => o.result !== 'ok'))
+        throw new Error(`monitor round: ${JSON.stringify(outcomes.filter((o) => o.result !== 'ok').slice(0, 3))}`);
       const byAction = emu.calls.byAction();
-      rounds.push({ ms: m.ms, describe: Object.entries(byAction).filter(([k]) => k.startsWith('Describe')).reduce((s, [, v]) => s + v, 0), byAction });
+      rounds.push({
+        ms: m.ms,
+        describe: Object.entries(byAction)
+          .filter(([k]) => k.startsWith('Describe'))
+          .reduce((s, [, v]) => s + v, 0),
+        byAction,
+      });
     }
     results.monitor = {
       resources: N,
@@ -179,7 +231,9 @@ try {
       describeCallsPerRound: Math.max(...rounds.map((x) => x.describe)),
       calls: rounds[0].byAction,
     };
-    console.error(`monitor --once, ${N} resources in one VPC: ${results.monitor.describeCallsPerRound} Describe calls per round (${JSON.stringify(rounds[0].byAction)}), round ${results.monitor.roundWallMs} ms`);
+    console.error(
+      `monitor --once, ${N} resources in one VPC: ${results.monitor.describeCallsPerRound} Describe calls per round (${JSON.stringify(rounds[0].byAction)}), round ${results.monitor.roundWallMs} ms`,
+    );
   }
   const one = results.switchover[0].wallMs;
   const fifty = results.switchover[2].wallMs;

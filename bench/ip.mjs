@@ -65,7 +65,11 @@ function topology() {
   ipn(C, 'link', 'set', 'br0', 'up');
   ipn(A, 'link', 'set', 'va', 'up');
   ipn(B, 'link', 'set', 'vb', 'up');
-  for (const [ns, dev, n] of [[A, 'va', 1], [B, 'vb', 2], [C, 'br0', 3]]) {
+  for (const [ns, dev, n] of [
+    [A, 'va', 1],
+    [B, 'vb', 2],
+    [C, 'br0', 3],
+  ]) {
     ipn(ns, 'addr', 'add', `192.0.2.${n}/24`, 'dev', dev);
     ipn(ns, 'addr', 'add', `fd00:db8:1::${n}/64`, 'dev', dev, 'nodad');
   }
@@ -101,7 +105,8 @@ const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return { median: s[Math.floor(s.length / 2)], p90: s[Math.min(s.length - 1, Math.floor(s.length * 0.9))], min: s[0], max: s[s.length - 1] };
 };
-const fmt = (r) => `median ${r.median.toFixed(0).padStart(5)} ms   p90 ${r.p90.toFixed(0).padStart(5)} ms   min ${r.min.toFixed(0).padStart(5)} ms   max ${r.max.toFixed(0).padStart(5)} ms`;
+const fmt = (r) =>
+  `median ${r.median.toFixed(0).padStart(5)} ms   p90 ${r.p90.toFixed(0).padStart(5)} ms   min ${r.min.toFixed(0).padStart(5)} ms   max ${r.max.toFixed(0).padStart(5)} ms`;
 
 async function family(name, cidr, bare) {
   const tag = `vip-${name}`;
@@ -146,7 +151,9 @@ try {
     floor.push(performance.now() - t);
   }
   const results = { IPv4: await family('v4', '192.0.2.100/24', '192.0.2.100'), IPv6: await family('v6', 'fd00:db8:1::100/64', 'fd00:db8:1::100') };
-  console.log(`node ${process.version}, kernel ${sh('uname', '-r').trim()}, ${RUNS} runs per figure, tunables ${extra.length ? extra.join(' ') : 'default'} (defaults IP_DAD_PROBES=1, IP_DAD_WAIT_MS=1000, IP_ARP_COUNT=2), ${new Date().toISOString()}`);
+  console.log(
+    `node ${process.version}, kernel ${sh('uname', '-r').trim()}, ${RUNS} runs per figure, tunables ${extra.length ? extra.join(' ') : 'default'} (defaults IP_DAD_PROBES=1, IP_DAD_WAIT_MS=1000, IP_ARP_COUNT=2), ${new Date().toISOString()}`,
+  );
   console.log(`${'node -e 0 (process floor)'.padEnd(52)} ${fmt(stats(floor))}`);
   for (const [fam, m] of Object.entries(results)) {
     console.log(`${`${fam} restore on node-a: kit-runner wall time`.padEnd(52)} ${fmt(stats(m.restore))}`);

@@ -24,7 +24,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '10' }, checks: { type: 'string', default: '30' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '10' }, checks: { type: 'string', default: '30' }, json: { type: 'boolean', default: false } },
+});
 const ROUNDS = Number(values.rounds);
 const CHECKS = Number(values.checks);
 
@@ -61,7 +63,14 @@ for (;;) {
   if (!['/proc/net/tcp', '/proc/net/tcp6'].some((f) => existsSync(f) && readFileSync(f, 'utf8').includes(hex))) break;
 }
 
-const env = { ...process.env, KIT_RUNNER_STATE_DIR: stateDir, KIT_RUNNER_TUNABLES: join(base, 'tunables.conf'), KIT_RUNNER_KITS_DIR: join(repo, 'kits'), KIT_RUNNER_NODE: 'bench-node', KIT_RUNNER_LOG_LEVEL: 'warn' };
+const env = {
+  ...process.env,
+  KIT_RUNNER_STATE_DIR: stateDir,
+  KIT_RUNNER_TUNABLES: join(base, 'tunables.conf'),
+  KIT_RUNNER_KITS_DIR: join(repo, 'kits'),
+  KIT_RUNNER_NODE: 'bench-node',
+  KIT_RUNNER_LOG_LEVEL: 'warn',
+};
 writeFileSync(env.KIT_RUNNER_TUNABLES, 'PGSQL_CONN_RETRY_DELAY=0.2\n');
 
 function kr(args) {
@@ -108,12 +117,23 @@ const pct = (a, p) => {
 };
 const f1 = (n) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
 
-const results = { restoreToFirstConnection: [], restoreExit: [], quickCheckWall: [], quickCheckReported: [], removeExit: [], baselineStartW: [], baselineStopFast: [] };
+const results = {
+  restoreToFirstConnection: [],
+  restoreExit: [],
+  quickCheckWall: [],
+  quickCheckReported: [],
+  removeExit: [],
+  baselineStartW: [],
+  baselineStopFast: [],
+};
 try {
   const init = asPg(join(binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth-local=peer', '--no-sync']);
   if (init.status !== 0) fail(`initdb failed: ${init.stderr}`);
   appendFileSync(join(dataDir, 'postgresql.conf'), "\nlisten_addresses = '127.0.0.1'\n");
-  writeFileSync(join(dataDir, 'pg_hba.conf'), readFileSync(join(dataDir, 'pg_hba.conf'), 'utf8').replace(/^local\s+all\s+all\s+peer\s*$/m, 'local all all peer map=recoverykit'));
+  writeFileSync(
+    join(dataDir, 'pg_hba.conf'),
+    readFileSync(join(dataDir, 'pg_hba.conf'), 'utf8').replace(/^local\s+all\s+all\s+peer\s*$/m, 'local all all peer map=recoverykit'),
+  );
   appendFileSync(join(dataDir, 'pg_ident.conf'), '\nrecoverykit root postgres\nrecoverykit postgres postgres\n');
 
   const c = await kr(['create', 'postgresql', '--tag', 'bench', '--opt', `dataDir=${dataDir}`, '--opt', `socketDir=${socketDir}`, '--opt', `port=${port}`]);

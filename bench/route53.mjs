@@ -34,9 +34,17 @@ if (process.getuid?.() !== 0) {
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'packages/runner/bin/kit-runner.js');
 const kits = join(root, 'kits');
-for (const p of ['kits/route53/dist/index.js', 'kits/ip/dist/index.js', 'packages/aws/dist/index.js', 'packages/aws-emulator/dist/index.js', 'packages/runner/dist/cli/main.js']) {
+for (const p of [
+  'kits/route53/dist/index.js',
+  'kits/ip/dist/index.js',
+  'packages/aws/dist/index.js',
+  'packages/aws-emulator/dist/index.js',
+  'packages/runner/dist/cli/main.js',
+]) {
   if (!existsSync(join(root, p))) {
-    console.error(`${p} is missing: pnpm --filter @recovery-kit/aws --filter @recovery-kit/aws-emulator --filter @recovery-kit/kit-ip --filter @recovery-kit/kit-route53 build`);
+    console.error(
+      `${p} is missing: pnpm --filter @recovery-kit/aws --filter @recovery-kit/aws-emulator --filter @recovery-kit/kit-ip --filter @recovery-kit/kit-route53 build`,
+    );
     process.exit(2);
   }
 }
@@ -69,7 +77,12 @@ sh('ip', '-n', NS, 'link', 'set', 'peer0', 'up');
 sh('ip', '-n', NS, 'link', 'set', 'eth0', 'up');
 
 emu = await startEmulator({ route53ChangeDelayMs: 0, seed: { hostedZones: [{ id: ZONE, name: 'example.com' }] } });
-const direct = new Route53Client({ region: 'us-east-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' }, maxAttempts: 1 });
+const direct = new Route53Client({
+  region: 'us-east-1',
+  endpoint: emu.endpoint,
+  credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' },
+  maxAttempts: 1,
+});
 writeFileSync(join(work, 'conf'), 'NOBCASTPING=1\nNOIPUNIQUE=1\nIP_ARP_COUNT=0\n');
 const env = {
   ...process.env,
@@ -100,7 +113,12 @@ function kr(args) {
   });
 }
 const point = (value) =>
-  direct.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: ZONE, ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: 'www.example.com', Type: 'A', TTL: 10, ResourceRecords: [{ Value: value }] } }] } }));
+  direct.send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: ZONE,
+      ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: 'www.example.com', Type: 'A', TTL: 10, ResourceRecords: [{ Value: value }] } }] },
+    }),
+  );
 
 await kr(['create', 'ip', '--tag', 'ip-www', '--opt', 'address=10.1.0.10/32', '--opt', 'device=eth0', '--opt', `netns=${NS}`]);
 await kr(['create', 'route53', '--tag', 'route53-www', '--opt', 'zone=example.com', '--opt', 'host=www', '--opt', 'ip=ip-www']);
@@ -138,14 +156,20 @@ async function baseline(runs) {
   return { wallMs: median(xs), calls };
 }
 
-const nodeFloor = median(Array.from({ length: 5 }, () => {
-  const t = performance.now();
-  spawnSync(process.execPath, ['-e', '0']);
-  return performance.now() - t;
-}));
+const nodeFloor = median(
+  Array.from({ length: 5 }, () => {
+    const t = performance.now();
+    spawnSync(process.execPath, ['-e', '0']);
+    return performance.now() - t;
+  }),
+);
 const base = await baseline(RUNS);
 const results = [];
-for (const [delayMs, runs] of [[0, RUNS], [2000, RUNS], [20000, RUNS_LONG]]) {
+for (const [delayMs, runs] of [
+  [0, RUNS],
+  [2000, RUNS],
+  [20000, RUNS_LONG],
+]) {
   const rows = await measure(delayMs, runs);
   const wall = median(rows.map((r) => r.wallMs));
   const wait = median(rows.map((r) => r.waitMs));
@@ -155,20 +179,30 @@ for (const [delayMs, runs] of [[0, RUNS], [2000, RUNS], [20000, RUNS_LONG]]) {
 direct.destroy();
 await emu.stop();
 
-const callText = (c) => Object.entries(c).sort().map(([k, v]) => `${k} ${v}`).join(', ');
+const callText = (c) =>
+  Object.entries(c)
+    .sort()
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 const total = (c) => Object.values(c).reduce((a, b) => a + b, 0);
 console.log(`Route53 kit restore through kit-runner (node ${process.version}); medians; RUNS=${RUNS}, RUNS at 20 s=${RUNS_LONG}`);
 console.log(`process floor (node -e 0): ${nodeFloor.toFixed(0)} ms`);
 console.log(`baseline, record already right (no change): wall ${fmtS(base.wallMs)}; calls: ${callText(base.calls)}`);
 console.log('');
-console.log('| emulator delay | runs | wall time | kit saw INSYNC after | polling overhead (wait - delay) | wall - delay | GetChange polls | API calls per restore |');
+console.log(
+  '| emulator delay | runs | wall time | kit saw INSYNC after | polling overhead (wait - delay) | wall - delay | GetChange polls | API calls per restore |',
+);
 console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
 for (const r of results) {
-  console.log(`| ${r.delayMs / 1000} s | ${r.runs} | ${fmtS(r.wall)} | ${fmtS(r.wait)} | ${fmtS(r.wait - r.delayMs)} | ${fmtS(r.wall - r.delayMs)} | ${r.polls} | ${total(r.calls)}: ${callText(r.calls)} |`);
+  console.log(
+    `| ${r.delayMs / 1000} s | ${r.runs} | ${fmtS(r.wall)} | ${fmtS(r.wait)} | ${fmtS(r.wait - r.delayMs)} | ${fmtS(r.wall - r.delayMs)} | ${r.polls} | ${total(r.calls)}: ${callText(r.calls)} |`,
+  );
 }
 console.log('');
 console.log('For comparison, a fixed 20 s poll (LifeKeeper ROUTE53_CHANGEID_INTERVAL, aws-vpc-route53\'s "sleep 20") first sees INSYNC');
 for (const r of results) {
   const at = Math.max(20, Math.ceil(r.delayMs / 20000) * 20);
-  console.log(`  at ${at} s for a ${r.delayMs / 1000} s delay${r.delayMs > 0 && r.delayMs % 20000 === 0 ? ` (${at + 20} s when INSYNC comes a moment after that poll)` : ''}`);
+  console.log(
+    `  at ${at} s for a ${r.delayMs / 1000} s delay${r.delayMs > 0 && r.delayMs % 20000 === 0 ? ` (${at + 20} s when INSYNC comes a moment after that poll)` : ''}`,
+  );
 }

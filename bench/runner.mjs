@@ -12,7 +12,13 @@ import { fileURLToPath } from 'node:url';
 const runs = Number(process.argv[2] ?? 40);
 const bin = fileURLToPath(new URL('../packages/runner/bin/kit-runner.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'rk-bench-'));
-const env = { ...process.env, KIT_RUNNER_STATE_DIR: join(work, 'state'), KIT_RUNNER_TUNABLES: join(work, 'conf'), KIT_RUNNER_KITS_DIR: '', KIT_RUNNER_NODE: 'node-a' };
+const env = {
+  ...process.env,
+  KIT_RUNNER_STATE_DIR: join(work, 'state'),
+  KIT_RUNNER_TUNABLES: join(work, 'conf'),
+  KIT_RUNNER_KITS_DIR: '',
+  KIT_RUNNER_NODE: 'node-a',
+};
 const ctl = join(work, 'ctl');
 writeFileSync(ctl, `#!/bin/sh\ncase "$1" in start) touch ${work}/up;; stop) rm -f ${work}/up;; status) test -f ${work}/up;; esac\n`);
 chmodSync(ctl, 0o755);
@@ -51,7 +57,8 @@ try {
     'kit-runner status --json (1 resource)': time(['status', '--json']),
     'kit-runner action svc quickCheck': time(['action', 'svc', 'quickCheck']),
   };
-  for (let i = 0; i < 19; i++) kr(['create', 'app', '--tag', `svc${i}`, '--opt', `start=${ctl} start`, '--opt', `stop=${ctl} stop`, '--opt', `status=${ctl} status`]);
+  for (let i = 0; i < 19; i++)
+    kr(['create', 'app', '--tag', `svc${i}`, '--opt', `start=${ctl} start`, '--opt', `stop=${ctl} stop`, '--opt', `status=${ctl} status`]);
   results['kit-runner status (20 resources)'] = time(['status']);
   console.log(`node ${process.version}, ${runs} runs each, ${new Date().toISOString()}`);
   for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${fmt(v)}`);

@@ -44,7 +44,16 @@ function kr(args, node = 'node-a') {
   return r.status;
 }
 
-const opt = (name) => ['--opt', `start=${ctl(name)} start`, '--opt', `stop=${ctl(name)} stop`, '--opt', `status=${ctl(name)} status`, '--opt', 'settleSeconds=5'];
+const opt = (name) => [
+  '--opt',
+  `start=${ctl(name)} start`,
+  '--opt',
+  `stop=${ctl(name)} stop`,
+  '--opt',
+  `status=${ctl(name)} status`,
+  '--opt',
+  'settleSeconds=5',
+];
 try {
   console.log(`recovery-kit demo: state in ${work}`);
   kr(['kits']);

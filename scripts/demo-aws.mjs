@@ -71,7 +71,9 @@ function printTables(title) {
 const ip = (...args) => spawnSync('ip', args, { stdio: 'ignore' }).status === 0;
 let failed = false;
 try {
-  say(`AWS emulator at ${emu.endpoint}; node-a = ${ids.instances.node1} (${ids.availabilityZones[0]}, ${ids.enis.node1}), node-b = ${ids.instances.node2} (${ids.availabilityZones[1]}, ${ids.enis.node2})`);
+  say(
+    `AWS emulator at ${emu.endpoint}; node-a = ${ids.instances.node1} (${ids.availabilityZones[0]}, ${ids.enis.node1}), node-b = ${ids.instances.node2} (${ids.availabilityZones[1]}, ${ids.enis.node2})`,
+  );
   if (useNetns) {
     for (const n of Object.values(ns)) {
       // eth1: one end of a veth pair whose other end (eth1p) stays in the namespace, so the link is up.
@@ -89,7 +91,9 @@ try {
     say('EC2 resource (route-table scenario) over the IP resource');
     await kr(['create', 'ec2', '--tag', 'ec2-vip', '--opt', 'scenario=route-table', '--opt', 'ipResource=vip']);
   } else {
-    say(`not running as root (or no "ip netns"): no network namespaces, so no IP resource; the EC2 resource protects ${ids.overlayCidr} through its destinations option instead (a stand-in)`);
+    say(
+      `not running as root (or no "ip netns"): no network namespaces, so no IP resource; the EC2 resource protects ${ids.overlayCidr} through its destinations option instead (a stand-in)`,
+    );
     await kr(['create', 'ec2', '--tag', 'ec2-vip', '--opt', 'scenario=route-table', '--opt', `destinations=${ids.overlayCidr}`]);
   }
   await kr(['extend', 'ec2-vip', '--server', 'node-b', '--priority', '2']);
@@ -103,7 +107,11 @@ try {
   await kr(['action', 'ec2-vip', 'quickCheck', '--node', 'node-b'], 'node-b');
   await kr(['status', '--node', 'node-b'], 'node-b');
   const moved = [ids.routeTables.privateA, ids.routeTables.privateB].every(
-    (t) => emu.state.ec2(ids.region).routeTables.get(t).routes.find((r) => r.destinationCidrBlock === ids.overlayCidr).networkInterfaceId === ids.enis.node2,
+    (t) =>
+      emu.state
+        .ec2(ids.region)
+        .routeTables.get(t)
+        .routes.find((r) => r.destinationCidrBlock === ids.overlayCidr).networkInterfaceId === ids.enis.node2,
   );
   if (!moved) throw new Error('the routes did not move to node-b');
   say(`AWS calls made: ${JSON.stringify(emu.calls.byAction())}`);

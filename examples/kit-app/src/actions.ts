@@ -38,20 +38,29 @@ async function restore(ctx: Ctx): Promise<void> {
     return;
   }
   const r = await run(ctx, ctx.options.start);
-  if (r.exitCode !== 0) throw new ActionFailedError(`start command exited ${r.exitCode}: ${r.stderr.trim().slice(-300)}`, { fix: 'run the start command by hand to see why it fails' });
-  if (await waitUntil(() => healthy(ctx), { deadline: Date.now() + ctx.options.settleSeconds * 1000, initialDelayMs: 200, factor: 1, signal: ctx.signal })) return;
-  throw new ActionFailedError(`the service did not report healthy within ${ctx.options.settleSeconds} s of starting`, { fix: 'raise settleSeconds, or check the status command' });
+  if (r.exitCode !== 0)
+    throw new ActionFailedError(`start command exited ${r.exitCode}: ${r.stderr.trim().slice(-300)}`, {
+      fix: 'run the start command by hand to see why it fails',
+    });
+  if (await waitUntil(() => healthy(ctx), { deadline: Date.now() + ctx.options.settleSeconds * 1000, initialDelayMs: 200, factor: 1, signal: ctx.signal }))
+    return;
+  throw new ActionFailedError(`the service did not report healthy within ${ctx.options.settleSeconds} s of starting`, {
+    fix: 'raise settleSeconds, or check the status command',
+  });
 }
 
 async function remove(ctx: Ctx): Promise<void> {
   const r = await run(ctx, ctx.options.stop);
   if (r.exitCode !== 0) throw new ActionFailedError(`stop command exited ${r.exitCode}: ${r.stderr.trim().slice(-300)}`);
-  if (await healthy(ctx)) throw new ActionFailedError('the service still reports healthy after the stop command', { fix: 'check that the stop command really stops it' });
+  if (await healthy(ctx))
+    throw new ActionFailedError('the service still reports healthy after the stop command', { fix: 'check that the stop command really stops it' });
 }
 
 async function quickCheck(ctx: Ctx): Promise<QuickCheckResult> {
   const r = await run(ctx, ctx.options.status);
-  return r.exitCode === 0 ? { status: 'ok' } : { status: 'failed', reason: `status command exited ${r.exitCode}${r.stderr.trim() ? `: ${r.stderr.trim().slice(-200)}` : ''}` };
+  return r.exitCode === 0
+    ? { status: 'ok' }
+    : { status: 'failed', reason: `status command exited ${r.exitCode}${r.stderr.trim() ? `: ${r.stderr.trim().slice(-200)}` : ''}` };
 }
 
 export const actions = { create, restore, remove, quickCheck };

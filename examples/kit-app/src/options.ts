@@ -15,7 +15,12 @@ const command = (description: string) =>
         return (err as Error).message;
       }
       if (argv.length === 0) return 'is empty';
-      return argv[0]!.startsWith('/') ? undefined : { message: `${JSON.stringify(v)} does not start with an absolute path`, fix: 'give the full path of the program, e.g. /usr/bin/systemctl start myapp' };
+      return argv[0]!.startsWith('/')
+        ? undefined
+        : {
+            message: `${JSON.stringify(v)} does not start with an absolute path`,
+            fix: 'give the full path of the program, e.g. /usr/bin/systemctl start myapp',
+          };
     },
   });
 

@@ -49,7 +49,12 @@ process.on('exit', svc.cleanup);
 
 new KitTester(kit, { packageJson: fileURLToPath(new URL('../package.json', import.meta.url)) }).run({
   cases: [
-    { name: 'create refuses a program that does not exist', action: 'create', context: { options: { ...svc.options, start: '/nonexistent/start' } }, expect: /start: \/nonexistent\/start is not an executable file/ },
+    {
+      name: 'create refuses a program that does not exist',
+      action: 'create',
+      context: { options: { ...svc.options, start: '/nonexistent/start' } },
+      expect: /start: \/nonexistent\/start is not an executable file/,
+    },
     { name: 'quickCheck fails while the service is down', action: 'quickCheck', context: { options: svc.options }, expect: 'failed' },
   ],
   lifecycle: { context: { options: svc.options } },
@@ -57,8 +62,11 @@ new KitTester(kit, { packageJson: fileURLToPath(new URL('../package.json', impor
 
 describe('app kit', () => {
   it('rejects relative paths and unclosed quotes at create time', () => {
-    expect(kit.options.check({ ...svc.options, start: 'myapp start' })).toMatchObject({ ok: false, issues: [{ field: 'start', message: expect.stringMatching(/does not start with an absolute path/) }] });
-    expect(kit.options.check({ ...svc.options, stop: `'/bin/x stop` })).toMatchObject({ ok: false, issues: [{ field: 'stop', message: 'unclosed \' quote' }] });
+    expect(kit.options.check({ ...svc.options, start: 'myapp start' })).toMatchObject({
+      ok: false,
+      issues: [{ field: 'start', message: expect.stringMatching(/does not start with an absolute path/) }],
+    });
+    expect(kit.options.check({ ...svc.options, stop: `'/bin/x stop` })).toMatchObject({ ok: false, issues: [{ field: 'stop', message: "unclosed ' quote" }] });
   });
 
   it('splits commands like a person reads them, and nothing more', () => {

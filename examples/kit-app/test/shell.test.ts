@@ -21,7 +21,10 @@ describe('app kit: shell characters in the commands', () => {
   it('restore, quickCheck and remove pass them to the program as arguments; nothing else runs', async () => {
     // A program that records its arguments and keeps a state file, so status tells start from stop.
     const prog = join(dir, 'svc');
-    writeFileSync(prog, `#!/bin/sh\nprintf '%s\\n' "$@" > ${dir}/args-$1\ncase "$1" in start) : > ${dir}/up ;; stop) rm -f ${dir}/up ;; status) test -e ${dir}/up ;; esac\n`);
+    writeFileSync(
+      prog,
+      `#!/bin/sh\nprintf '%s\\n' "$@" > ${dir}/args-$1\ncase "$1" in start) : > ${dir}/up ;; stop) rm -f ${dir}/up ;; status) test -e ${dir}/up ;; esac\n`,
+    );
     chmodSync(prog, 0o755);
     const o = { start: `${prog} start ${evil('a')}`, stop: `${prog} stop ${evil('b')}`, status: `${prog} status ${evil('c')}`, settleSeconds: '2' };
     for (const action of ['create', 'restore', 'quickCheck', 'remove'] as const) {
@@ -36,11 +39,24 @@ describe('app kit: shell characters in the commands', () => {
     expect(markers()).toEqual([]);
     expect(existsSync(join(dir, 'up'))).toBe(false);
     const { readFileSync } = await import('node:fs');
-    expect(readFileSync(join(dir, 'args-start'), 'utf8').split('\n')).toEqual(['start', '$(touch', `${dir}/a1)`, '`touch', `${dir}/a2\``, `;touch`, `${dir}/a3`, '']);
+    expect(readFileSync(join(dir, 'args-start'), 'utf8').split('\n')).toEqual([
+      'start',
+      '$(touch',
+      `${dir}/a1)`,
+      '`touch',
+      `${dir}/a2\``,
+      `;touch`,
+      `${dir}/a3`,
+      '',
+    ]);
   });
 
   it('a program path holding them is not an executable file: create exits 6', async () => {
-    const ctx = createTestContext(kit, { tag: 'app', action: 'create', options: { start: `/bin/true;touch${dir}/d1`, stop: '/bin/true', status: '/bin/true' } });
+    const ctx = createTestContext(kit, {
+      tag: 'app',
+      action: 'create',
+      options: { start: `/bin/true;touch${dir}/d1`, stop: '/bin/true', status: '/bin/true' },
+    });
     let err: unknown;
     try {
       await kit.actions.create!(ctx);

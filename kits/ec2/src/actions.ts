@@ -131,7 +131,8 @@ async function checkRouteTable(ctx: Ctx): Promise<QuickCheckResult> {
   if (!vpcId) return { status: 'unknown', reason: `cannot tell the VPC of ${who.eni}` };
   const tables = await sharedRead<TableView[]>(`ec2:rtb:${who.region}:${vpcId}`, ttl, () => describeTables(ec2, { vpcId }, loadSignal()), ctx.signal);
   const { problems, good } = checkRoutes(tables, destinations, who.eni, ctx.options.routeTables);
-  if (ctx.options.disableSourceDestCheck && eniInfo.SourceDestCheck !== false) problems.push(`source/destination check is on for ${who.eni}: packets for the protected address are dropped`);
+  if (ctx.options.disableSourceDestCheck && eniInfo.SourceDestCheck !== false)
+    problems.push(`source/destination check is on for ${who.eni}: packets for the protected address are dropped`);
   if (problems.length) return { status: 'failed', reason: problems.join('; ') };
   return { status: 'ok', detail: `${plural(good, 'protected route')} (${destinations.join(', ')}) point at ${who.eni}` };
 }
@@ -177,7 +178,13 @@ async function removeEip(ctx: Ctx): Promise<void> {
   const who = await resolveIdentity(ctx, { eni: self });
   const target = self ? who.eni : (ctx.options.eni ?? (typeof ctx.info.eni === 'string' ? ctx.info.eni : undefined));
   let hostEni: string | undefined;
-  if (!target) hostEni = await imds().identity(ctx.signal).then((i) => i.eniId, () => undefined);
+  if (!target)
+    hostEni = await imds()
+      .identity(ctx.signal)
+      .then(
+        (i) => i.eniId,
+        () => undefined,
+      );
   const ec2 = await client(ctx, who.region!);
   let r;
   try {
@@ -221,20 +228,26 @@ async function checkServer(ctx: Ctx): Promise<Record<string, unknown>> {
     region: who.region,
     vpcId: eniInfo.VpcId,
     ...(who.instanceId ? { instanceId: who.instanceId } : eniInfo.Attachment?.InstanceId ? { instanceId: eniInfo.Attachment.InstanceId } : {}),
-    ...(who.availabilityZone ?? eniInfo.AvailabilityZone ? { availabilityZone: who.availabilityZone ?? eniInfo.AvailabilityZone } : {}),
+    ...((who.availabilityZone ?? eniInfo.AvailabilityZone) ? { availabilityZone: who.availabilityZone ?? eniInfo.AvailabilityZone } : {}),
   };
   if (ctx.options.scenario === 'route-table') {
     if (ctx.options.vpcId && eniInfo.VpcId !== ctx.options.vpcId) {
-      throw new ConfigError(`network interface ${who.eni} is in ${eniInfo.VpcId}, not in ${ctx.options.vpcId}`, { field: 'vpcId', fix: 'correct vpcId or eni' });
+      throw new ConfigError(`network interface ${who.eni} is in ${eniInfo.VpcId}, not in ${ctx.options.vpcId}`, {
+        field: 'vpcId',
+        fix: 'correct vpcId or eni',
+      });
     }
     if (ctx.options.routeTables.length) {
       const tables = await describeTables(ec2, { routeTableIds: ctx.options.routeTables }, ctx.signal);
       const foreign = tables.filter((t) => t.vpcId !== eniInfo.VpcId);
       if (foreign.length) {
-        throw new ConfigError(`route table ${foreign.map((t) => `${t.routeTableId} (${t.vpcId})`).join(', ')} is not in the VPC of ${who.eni} (${eniInfo.VpcId})`, {
-          field: 'routeTables',
-          fix: 'list route tables of the VPC the node is in',
-        });
+        throw new ConfigError(
+          `route table ${foreign.map((t) => `${t.routeTableId} (${t.vpcId})`).join(', ')} is not in the VPC of ${who.eni} (${eniInfo.VpcId})`,
+          {
+            field: 'routeTables',
+            fix: 'list route tables of the VPC the node is in',
+          },
+        );
       }
     }
   } else {
@@ -242,7 +255,10 @@ async function checkServer(ctx: Ctx): Promise<Record<string, unknown>> {
     if (ctx.options.privateIp) {
       const ips = (eniInfo.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress);
       if (!ips.includes(ctx.options.privateIp)) {
-        throw new ConfigError(`${ctx.options.privateIp} is not an address of ${who.eni} (${ips.join(', ')})`, { field: 'privateIp', fix: 'give one of the ENI\'s private addresses, or leave privateIp out' });
+        throw new ConfigError(`${ctx.options.privateIp} is not an address of ${who.eni} (${ips.join(', ')})`, {
+          field: 'privateIp',
+          fix: "give one of the ENI's private addresses, or leave privateIp out",
+        });
       }
     }
   }
@@ -275,7 +291,9 @@ export const actions: Kit<Ec2Options>['actions'] = {
     const info = await checkServer(ctx);
     const children = ctx.options.ipResource ? [{ kitType: 'ip', tag: ctx.options.ipResource, options: {}, existing: true }] : [];
     if (ctx.options.scenario === 'route-table' && !children.length && !ctx.options.destinations.length) {
-      ctx.logger.warn(`${ctx.tag} protects nothing yet: make an IP resource its child (kit-runner dep add ${ctx.tag} <ip-tag>) or give destinations before restoring it`);
+      ctx.logger.warn(
+        `${ctx.tag} protects nothing yet: make an IP resource its child (kit-runner dep add ${ctx.tag} <ip-tag>) or give destinations before restoring it`,
+      );
     }
     return { info, children };
   },
@@ -290,7 +308,9 @@ export const actions: Kit<Ec2Options>['actions'] = {
     if (ctx.options.scenario === 'route-table') {
       // Nothing to undo in AWS: the routes keep pointing here until the next restore points them
       // elsewhere (see README, "Why remove changes nothing"). No AWS or IMDS call, so remove never fails.
-      ctx.logger.info(`route tables left as they are: ${protectedDestinations(ctx).join(', ') || '(no destination)'} keep pointing at ${ctx.server} until another server restores ${ctx.tag}`);
+      ctx.logger.info(
+        `route tables left as they are: ${protectedDestinations(ctx).join(', ') || '(no destination)'} keep pointing at ${ctx.server} until another server restores ${ctx.tag}`,
+      );
       return;
     }
     await removeEip(ctx);

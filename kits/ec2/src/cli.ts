@@ -34,7 +34,8 @@ function list(flags: Flags, name: string): string[] {
 async function region(ctx: KitCliContext, flags: Flags): Promise<string> {
   const given = flags.region;
   if (typeof given === 'string') {
-    if (!REGION.test(given)) throw new ConfigError(`--region: ${JSON.stringify(given)} is not an AWS region name`, { field: '--region', fix: 'for example --region us-east-1' });
+    if (!REGION.test(given))
+      throw new ConfigError(`--region: ${JSON.stringify(given)} is not an AWS region name`, { field: '--region', fix: 'for example --region us-east-1' });
     return given;
   }
   // The SDK's order: AWS_REGION, the profile's region, then this instance's (IMDS).
@@ -46,19 +47,23 @@ async function region(ctx: KitCliContext, flags: Flags): Promise<string> {
 
 const client = (ctx: KitCliContext, r: string) => ec2For(ctx.tunables, r);
 const verifyMs = (ctx: KitCliContext) => ctx.tunables.int('EC2_VERIFY_TIMEOUT', 30) * 1000;
-const REGION_FLAG = { type: 'string' as const, description: 'AWS region (default: AWS_REGION, else the AWS profile\'s region, else this instance\'s region from IMDSv2).' };
+const REGION_FLAG = {
+  type: 'string' as const,
+  description: "AWS region (default: AWS_REGION, else the AWS profile's region, else this instance's region from IMDSv2).",
+};
 
 export const cli: Record<string, KitCliCommand> = {
   'replace-route': {
     description: 'Point the routes for CIDR at ENI, in every route table of a VPC or in the listed tables (clpaws_vipctl --replace-route).',
-    usage: '(--vpc VPC_ID | --route-table RTB_ID...) --cidr CIDR [--cidr CIDR...] --eni ENI_ID [--create-missing] [--disable-source-dest-check] [--region REGION] [--json]',
+    usage:
+      '(--vpc VPC_ID | --route-table RTB_ID...) --cidr CIDR [--cidr CIDR...] --eni ENI_ID [--create-missing] [--disable-source-dest-check] [--region REGION] [--json]',
     timeoutTunable: 'EC2_RESTORE_TIMEOUT',
     flags: {
       vpc: { type: 'string', description: 'Every route table of this VPC that has a route for CIDR.' },
       'route-table': { type: 'string', multiple: true, description: 'Only these route tables (repeat the flag or separate with commas).' },
       cidr: { type: 'string', multiple: true, required: true, description: 'Destination, e.g. 10.1.0.10/32 (a bare address means /32 or /128).' },
       eni: { type: 'string', required: true, description: 'The ENI the routes must point at (eni-...).' },
-      'create-missing': { type: 'boolean', description: 'Create the route in a listed table (or the VPC\'s main table) where it is missing.' },
+      'create-missing': { type: 'boolean', description: "Create the route in a listed table (or the VPC's main table) where it is missing." },
       'disable-source-dest-check': { type: 'boolean', description: 'Also turn off source/destination checking on the ENI.' },
       region: REGION_FLAG,
     },
@@ -69,7 +74,11 @@ export const cli: Record<string, KitCliCommand> = {
         const problem = checkAwsId('rtb', t);
         if (problem) throw new ConfigError(`--route-table: ${problem}`, { field: '--route-table', fix: 'for example --route-table rtb-0123456789abcdef0' });
       }
-      if (!vpc === !tables.length) throw new UsageError(vpc ? 'give either --vpc or --route-table, not both' : 'give --vpc VPC_ID or --route-table RTB_ID', { field: '--vpc', fix: 'usage: kit-runner ec2 replace-route (--vpc VPC_ID | --route-table RTB_ID...) --cidr CIDR --eni ENI_ID' });
+      if (!vpc === !tables.length)
+        throw new UsageError(vpc ? 'give either --vpc or --route-table, not both' : 'give --vpc VPC_ID or --route-table RTB_ID', {
+          field: '--vpc',
+          fix: 'usage: kit-runner ec2 replace-route (--vpc VPC_ID | --route-table RTB_ID...) --cidr CIDR --eni ENI_ID',
+        });
       const cidrs = list(flags, 'cidr').map((c) => {
         const problem = checkCidr(c);
         if (problem) throw new ConfigError(`--cidr: ${problem}`, { field: '--cidr', fix: 'for example --cidr 10.1.0.10/32' });
@@ -79,7 +88,8 @@ export const cli: Record<string, KitCliCommand> = {
       const r = await region(ctx, flags);
       const ec2 = await client(ctx, r);
       const eniInfo = await describeEni(ec2, eni, ctx.signal, '--eni');
-      if (vpc && eniInfo.VpcId && eniInfo.VpcId !== vpc) throw new ConfigError(`${eni} is in ${eniInfo.VpcId}, not in ${vpc}`, { field: '--vpc', fix: 'routes can only point at an ENI of the same VPC' });
+      if (vpc && eniInfo.VpcId && eniInfo.VpcId !== vpc)
+        throw new ConfigError(`${eni} is in ${eniInfo.VpcId}, not in ${vpc}`, { field: '--vpc', fix: 'routes can only point at an ENI of the same VPC' });
       const current = await describeTables(ec2, tables.length ? { routeTableIds: tables } : { vpcId: vpc }, ctx.signal);
       const sdc = flags['disable-source-dest-check'] === true && eniInfo.SourceDestCheck !== false;
       const [report] = await Promise.all([
@@ -121,8 +131,20 @@ export const cli: Record<string, KitCliCommand> = {
       const privateIp = typeof flags['private-ip'] === 'string' ? flags['private-ip'] : undefined;
       if (privateIp !== undefined && checkAddress(privateIp)) throw new ConfigError(`--private-ip: ${checkAddress(privateIp)}`, { field: '--private-ip' });
       const r = await region(ctx, flags);
-      const rep = await associate({ ec2: await client(ctx, r), allocationId, eni, privateIp, privateIpField: '--private-ip', disassociateOthers: flags['disassociate-others'] === true, verifyMs: verifyMs(ctx), signal: ctx.signal, logger: ctx.logger });
-      const summary = rep.associated ? `${rep.publicIp} (${allocationId}) associated with ${eni}${rep.previous ? ` (was on ${rep.previous})` : ''}` : `${rep.publicIp} (${allocationId}) was already associated with ${eni}`;
+      const rep = await associate({
+        ec2: await client(ctx, r),
+        allocationId,
+        eni,
+        privateIp,
+        privateIpField: '--private-ip',
+        disassociateOthers: flags['disassociate-others'] === true,
+        verifyMs: verifyMs(ctx),
+        signal: ctx.signal,
+        logger: ctx.logger,
+      });
+      const summary = rep.associated
+        ? `${rep.publicIp} (${allocationId}) associated with ${eni}${rep.previous ? ` (was on ${rep.previous})` : ''}`
+        : `${rep.publicIp} (${allocationId}) was already associated with ${eni}`;
       return { summary, region: r, ...rep };
     },
   },
@@ -138,8 +160,17 @@ export const cli: Record<string, KitCliCommand> = {
     async run(ctx, flags) {
       const allocationId = awsId(flags, 'allocation-id', 'eipalloc')!;
       const r = await region(ctx, flags);
-      const rep = await disassociate({ ec2: await client(ctx, r), allocationId, owned: () => true, verifyMs: verifyMs(ctx), signal: ctx.signal, logger: ctx.logger });
-      const summary = rep.disassociated ? `${rep.publicIp} (${allocationId}) disassociated from ${rep.from}` : `${rep.publicIp} (${allocationId}) was not associated`;
+      const rep = await disassociate({
+        ec2: await client(ctx, r),
+        allocationId,
+        owned: () => true,
+        verifyMs: verifyMs(ctx),
+        signal: ctx.signal,
+        logger: ctx.logger,
+      });
+      const summary = rep.disassociated
+        ? `${rep.publicIp} (${allocationId}) disassociated from ${rep.from}`
+        : `${rep.publicIp} (${allocationId}) was not associated`;
       return { summary, region: r, ...rep };
     },
   },
@@ -154,14 +185,16 @@ export const cli: Record<string, KitCliCommand> = {
     },
     async run(ctx, flags) {
       const az = String(flags.az);
-      if (!/^[a-z]{2}(-[a-z0-9]+)+[a-z]$/.test(az)) throw new ConfigError(`--az: ${JSON.stringify(az)} is not an availability zone name`, { field: '--az', fix: 'for example --az us-east-1a' });
+      if (!/^[a-z]{2}(-[a-z0-9]+)+[a-z]$/.test(az))
+        throw new ConfigError(`--az: ${JSON.stringify(az)} is not an availability zone name`, { field: '--az', fix: 'for example --az us-east-1a' });
       const r = typeof flags.region === 'string' ? await region(ctx, flags) : (/^([a-z]{2}-[a-z]+-\d+)[a-z]$/.exec(az)?.[1] ?? (await region(ctx, flags)));
       const [ec2, { DescribeAvailabilityZonesCommand }] = await Promise.all([client(ctx, r), sdk()]);
       const out = await awsCall({ service: 'ec2', action: 'DescribeAvailabilityZones', subject: az, field: '--az' }, ctx.signal, (abortSignal) =>
         ec2.send(new DescribeAvailabilityZonesCommand({ ZoneNames: [az], AllAvailabilityZones: true }), { abortSignal }),
       );
       const zone = out.AvailabilityZones?.find((z) => z.ZoneName === az);
-      if (!zone) throw new ConfigError(`availability zone ${az} does not exist in ${r}`, { field: '--az', fix: 'aws ec2 describe-availability-zones lists them' });
+      if (!zone)
+        throw new ConfigError(`availability zone ${az} does not exist in ${r}`, { field: '--az', fix: 'aws ec2 describe-availability-zones lists them' });
       const messages = (zone.Messages ?? []).map((m) => m.Message).filter(Boolean);
       if (zone.State !== 'available') {
         throw new ActionFailedError(`availability zone ${az} is ${zone.State}${messages.length ? `: ${messages.join('; ')}` : ''}`, {

@@ -16,14 +16,17 @@ export async function describeAllocation(ec2: EC2Client, allocationId: string, s
     ec2.send(new DescribeAddressesCommand({ AllocationIds: [allocationId] }), { abortSignal }),
   );
   const a = out.Addresses?.find((x) => x.AllocationId === allocationId);
-  if (!a) throw new ConfigError(`Elastic IP allocation ${allocationId} does not exist`, { field, fix: 'check the allocation id (eipalloc-...) and the region' });
+  if (!a)
+    throw new ConfigError(`Elastic IP allocation ${allocationId} does not exist`, { field, fix: 'check the allocation id (eipalloc-...) and the region' });
   return a;
 }
 
 /** Every Elastic IP of the region (one call: the monitor shares it between resources). */
 export async function describeAllAddresses(ec2: EC2Client, signal: AbortSignal | undefined): Promise<Address[]> {
   const { DescribeAddressesCommand } = await sdk();
-  const out = await awsCall({ service: 'ec2', action: 'DescribeAddresses', subject: 'all addresses of the region' }, signal, (abortSignal) => ec2.send(new DescribeAddressesCommand({}), { abortSignal }));
+  const out = await awsCall({ service: 'ec2', action: 'DescribeAddresses', subject: 'all addresses of the region' }, signal, (abortSignal) =>
+    ec2.send(new DescribeAddressesCommand({}), { abortSignal }),
+  );
   return out.Addresses ?? [];
 }
 
@@ -38,11 +41,17 @@ async function addressesOn(ec2: EC2Client, eni: string, signal: AbortSignal | un
 /** A ConfigError (exit 6) when `privateIp` is not one of the ENI's private addresses. */
 async function checkPrivateIp(ec2: EC2Client, eni: string, privateIp: string, field: string, signal: AbortSignal | undefined): Promise<void> {
   const { DescribeNetworkInterfacesCommand } = await sdk();
-  const out = await awsCall({ service: 'ec2', action: 'DescribeNetworkInterfaces', subject: `network interface ${eni}`, field: field.startsWith('--') ? '--eni' : 'eni' }, signal, (abortSignal) =>
-    ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni] }), { abortSignal }),
+  const out = await awsCall(
+    { service: 'ec2', action: 'DescribeNetworkInterfaces', subject: `network interface ${eni}`, field: field.startsWith('--') ? '--eni' : 'eni' },
+    signal,
+    (abortSignal) => ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni] }), { abortSignal }),
   );
   const found = out.NetworkInterfaces?.find((n) => n.NetworkInterfaceId === eni);
-  if (!found) throw new ConfigError(`network interface ${eni} does not exist`, { field: field.startsWith('--') ? '--eni' : 'eni', fix: 'check the ENI id and the region' });
+  if (!found)
+    throw new ConfigError(`network interface ${eni} does not exist`, {
+      field: field.startsWith('--') ? '--eni' : 'eni',
+      fix: 'check the ENI id and the region',
+    });
   const ips = (found.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress).filter((x): x is string => !!x);
   if (!ips.includes(privateIp)) {
     throw new ConfigError(`${privateIp} is not a private address of ${eni} (${ips.join(', ') || 'none'}); nothing was changed`, {
@@ -53,7 +62,9 @@ async function checkPrivateIp(ec2: EC2Client, eni: string, privateIp: string, fi
 }
 
 export const describeAssociation = (a: Address) =>
-  a.AssociationId ? `${a.PublicIp ?? a.AllocationId} is associated with ${a.NetworkInterfaceId ?? a.InstanceId ?? '(unknown)'}${a.PrivateIpAddress ? ` (${a.PrivateIpAddress})` : ''}` : `${a.PublicIp ?? a.AllocationId} is not associated`;
+  a.AssociationId
+    ? `${a.PublicIp ?? a.AllocationId} is associated with ${a.NetworkInterfaceId ?? a.InstanceId ?? '(unknown)'}${a.PrivateIpAddress ? ` (${a.PrivateIpAddress})` : ''}`
+    : `${a.PublicIp ?? a.AllocationId} is not associated`;
 
 export function isAssociatedWith(a: Address, eni: string, privateIp?: string): boolean {
   return !!a.AssociationId && a.NetworkInterfaceId === eni && (privateIp === undefined || a.PrivateIpAddress === privateIp);
@@ -95,7 +106,12 @@ export async function associate(o: AssociateOptions): Promise<AssociateReport> {
   if (!isAssociatedWith(current, o.eni, o.privateIp)) {
     const out = await awsCall({ service: 'ec2', action: 'AssociateAddress', subject: `${o.allocationId} to ${o.eni}`, field: 'eni' }, o.signal, (abortSignal) =>
       o.ec2.send(
-        new AssociateAddressCommand({ AllocationId: o.allocationId, NetworkInterfaceId: o.eni, AllowReassociation: true, ...(o.privateIp ? { PrivateIpAddress: o.privateIp } : {}) }),
+        new AssociateAddressCommand({
+          AllocationId: o.allocationId,
+          NetworkInterfaceId: o.eni,
+          AllowReassociation: true,
+          ...(o.privateIp ? { PrivateIpAddress: o.privateIp } : {}),
+        }),
         { abortSignal },
       ),
     );
@@ -107,8 +123,10 @@ export async function associate(o: AssociateOptions): Promise<AssociateReport> {
   await Promise.all(
     others.map(async (a) => {
       o.logger.info(`taking Elastic IP ${a.PublicIp} (${a.AllocationId}) off ${o.eni}: one ENI carries only the protected Elastic IP (disassociateOthers)`);
-      await awsCall({ service: 'ec2', action: 'DisassociateAddress', subject: `${a.AllocationId} from ${o.eni}`, notFound: 'failed' }, o.signal, (abortSignal) =>
-        o.ec2.send(new DisassociateAddressCommand({ AssociationId: a.AssociationId! }), { abortSignal }),
+      await awsCall(
+        { service: 'ec2', action: 'DisassociateAddress', subject: `${a.AllocationId} from ${o.eni}`, notFound: 'failed' },
+        o.signal,
+        (abortSignal) => o.ec2.send(new DisassociateAddressCommand({ AssociationId: a.AssociationId! }), { abortSignal }),
       ).catch((err: { details?: Record<string, unknown> }) => {
         if (err.details?.awsCode === 'InvalidAssociationID.NotFound') return; // gone meanwhile
         throw err;
@@ -149,12 +167,21 @@ export interface DisassociateReport {
  * Disassociates the address when `owned(address)` says the association is ours; confirms it.
  * Idempotent: an address that is not associated (or with someone else) is left alone.
  */
-export async function disassociate(o: { ec2: EC2Client; allocationId: string; owned: (a: Address) => boolean; verifyMs: number; signal: AbortSignal | undefined; logger: Logger }): Promise<DisassociateReport> {
+export async function disassociate(o: {
+  ec2: EC2Client;
+  allocationId: string;
+  owned: (a: Address) => boolean;
+  verifyMs: number;
+  signal: AbortSignal | undefined;
+  logger: Logger;
+}): Promise<DisassociateReport> {
   const { DisassociateAddressCommand } = await sdk();
   const a = await describeAllocation(o.ec2, o.allocationId, o.signal);
   if (!a.AssociationId || !o.owned(a)) return { allocationId: o.allocationId, publicIp: a.PublicIp, disassociated: false, from: a.NetworkInterfaceId };
-  await awsCall({ service: 'ec2', action: 'DisassociateAddress', subject: `${o.allocationId} from ${a.NetworkInterfaceId}`, notFound: 'failed' }, o.signal, (abortSignal) =>
-    o.ec2.send(new DisassociateAddressCommand({ AssociationId: a.AssociationId! }), { abortSignal }),
+  await awsCall(
+    { service: 'ec2', action: 'DisassociateAddress', subject: `${o.allocationId} from ${a.NetworkInterfaceId}`, notFound: 'failed' },
+    o.signal,
+    (abortSignal) => o.ec2.send(new DisassociateAddressCommand({ AssociationId: a.AssociationId! }), { abortSignal }),
   ).catch((err: { details?: Record<string, unknown> }) => {
     if (err.details?.awsCode !== 'InvalidAssociationID.NotFound') throw err; // already gone
   });
@@ -163,7 +190,10 @@ export async function disassociate(o: { ec2: EC2Client; allocationId: string; ow
     const now = await describeAllocation(o.ec2, o.allocationId, o.signal);
     if (now.AssociationId !== a.AssociationId) break;
     if (Date.now() >= deadline || o.signal?.aborted) {
-      throw new ActionFailedError(`DisassociateAddress succeeded, but ${describeAssociation(now)} still`, { code: 'EIP_VERIFY_FAILED', fix: 'check the address in the console and run remove again' });
+      throw new ActionFailedError(`DisassociateAddress succeeded, but ${describeAssociation(now)} still`, {
+        code: 'EIP_VERIFY_FAILED',
+        fix: 'check the address in the console and run remove again',
+      });
     }
     await sleep(Math.min(2000, 200 * 2 ** attempt), o.signal).catch(() => undefined); // aborted: the next round reports it
   }

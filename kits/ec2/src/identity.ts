@@ -60,7 +60,12 @@ async function deviceMac(ctx: IdentityInput): Promise<string | undefined> {
 }
 
 /** This instance's ENI for the action: the IP child's device's, else the primary (device index 0). */
-async function instanceEni(ctx: IdentityInput, region: string, instanceId: string, sharedTtlMs: number | undefined): Promise<{ eni: NetworkInterface; device: boolean }> {
+async function instanceEni(
+  ctx: IdentityInput,
+  region: string,
+  instanceId: string,
+  sharedTtlMs: number | undefined,
+): Promise<{ eni: NetworkInterface; device: boolean }> {
   const list = (signal: AbortSignal) => ec2For(ctx.tunables, region).then((ec2) => enisOfInstance(ec2, instanceId, signal));
   const enis =
     sharedTtlMs === undefined
@@ -70,7 +75,13 @@ async function instanceEni(ctx: IdentityInput, region: string, instanceId: strin
   return pickEni(ctx, all, mac, region, instanceId);
 }
 
-function pickEni(ctx: IdentityInput, enis: NetworkInterface[], mac: string | undefined, region: string, instanceId: string): { eni: NetworkInterface; device: boolean } {
+function pickEni(
+  ctx: IdentityInput,
+  enis: NetworkInterface[],
+  mac: string | undefined,
+  region: string,
+  instanceId: string,
+): { eni: NetworkInterface; device: boolean } {
   const primary = enis.find((e) => e.Attachment?.DeviceIndex === 0) ?? enis[0];
   const byDevice = mac ? enis.find((e) => e.MacAddress?.toLowerCase() === mac) : undefined;
   const eni = byDevice ?? primary;
@@ -87,11 +98,30 @@ function pickEni(ctx: IdentityInput, enis: NetworkInterface[], mac: string | und
  * `sharedTtlMs` (quickCheck): share EC2's list of this instance's interfaces between the checks of
  * one monitor round, like the other Describe calls; actions (undefined) read it fresh.
  */
-export async function resolveIdentity(ctx: IdentityInput, need: { eni?: boolean; vpcId?: boolean } = { eni: true }, sharedTtlMs?: number): Promise<NodeIdentity> {
+export async function resolveIdentity(
+  ctx: IdentityInput,
+  need: { eni?: boolean; vpcId?: boolean } = { eni: true },
+  sharedTtlMs?: number,
+): Promise<NodeIdentity> {
   const self = ctx.local;
   const o = ctx.options;
-  const recorded = { eni: str(ctx.info.eni), region: str(ctx.info.region), vpcId: str(ctx.info.vpcId), instanceId: str(ctx.info.instanceId), availabilityZone: str(ctx.info.availabilityZone) };
-  const out: NodeIdentity = { eni: o.eni, region: o.region, vpcId: o.vpcId, instanceId: undefined, availabilityZone: undefined, self, source: o.eni ? 'options' : 'none', regionSource: o.region ? 'option' : undefined };
+  const recorded = {
+    eni: str(ctx.info.eni),
+    region: str(ctx.info.region),
+    vpcId: str(ctx.info.vpcId),
+    instanceId: str(ctx.info.instanceId),
+    availabilityZone: str(ctx.info.availabilityZone),
+  };
+  const out: NodeIdentity = {
+    eni: o.eni,
+    region: o.region,
+    vpcId: o.vpcId,
+    instanceId: undefined,
+    availabilityZone: undefined,
+    self,
+    source: o.eni ? 'options' : 'none',
+    regionSource: o.region ? 'option' : undefined,
+  };
   // Region: the option; for another server what create/extend recorded for it (this machine's
   // environment describes this machine); then AWS_REGION and the profile's region, as the SDK
   // resolves it; then (this node) the instance identity document; then what was recorded.
@@ -118,7 +148,9 @@ export async function resolveIdentity(ctx: IdentityInput, need: { eni?: boolean;
       }
     } catch (err) {
       if (!recorded.eni && !recorded.region) throw err;
-      ctx.logger.warn(`this instance's identity is unavailable (${isKitError(err) ? err.message : String(err)}); using what create/extend recorded for ${ctx.server}`);
+      ctx.logger.warn(
+        `this instance's identity is unavailable (${isKitError(err) ? err.message : String(err)}); using what create/extend recorded for ${ctx.server}`,
+      );
     }
   }
   if (!out.eni && need.eni !== false && recorded.eni) {

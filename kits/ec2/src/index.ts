@@ -11,7 +11,12 @@ import { options, type Ec2Options } from './options.ts';
 import { timeouts, tunables } from './tunables.ts';
 
 export default defineKit<Ec2Options>({
-  meta: { name: pkg.name, version: pkg.version, kitType: pkg.recoveryKit.kitType, description: 'Route tables and Elastic IPs follow the active node (LifeKeeper Recovery Kit for EC2).' },
+  meta: {
+    name: pkg.name,
+    version: pkg.version,
+    kitType: pkg.recoveryKit.kitType,
+    description: 'Route tables and Elastic IPs follow the active node (LifeKeeper Recovery Kit for EC2).',
+  },
   options,
   tunables,
   timeouts,

@@ -67,17 +67,25 @@ export interface TableScope {
 /** Reads the route tables of a VPC (paged) or the listed tables, in one logical Describe. */
 export async function describeTables(ec2: EC2Client, scope: TableScope, signal: AbortSignal | undefined): Promise<TableView[]> {
   const ids = scope.routeTableIds?.length ? [...scope.routeTableIds] : undefined;
-  if (!ids && !scope.vpcId) throw new ConfigError('no VPC and no route tables to look at', { field: 'vpcId', fix: 'give vpcId or routeTables, or let the kit read the VPC from IMDS' });
+  if (!ids && !scope.vpcId)
+    throw new ConfigError('no VPC and no route tables to look at', { field: 'vpcId', fix: 'give vpcId or routeTables, or let the kit read the VPC from IMDS' });
   const { DescribeRouteTablesCommand } = await sdk();
   const out: TableView[] = [];
   let token: string | undefined;
   do {
     const page = await awsCall(
-      { service: 'ec2', action: 'DescribeRouteTables', subject: ids ? `route tables ${ids.join(', ')}` : `VPC ${scope.vpcId}`, field: ids ? 'routeTables' : 'vpcId' },
+      {
+        service: 'ec2',
+        action: 'DescribeRouteTables',
+        subject: ids ? `route tables ${ids.join(', ')}` : `VPC ${scope.vpcId}`,
+        field: ids ? 'routeTables' : 'vpcId',
+      },
       signal,
       (abortSignal) =>
         ec2.send(
-          new DescribeRouteTablesCommand(ids ? { RouteTableIds: ids } : { Filters: [{ Name: 'vpc-id', Values: [scope.vpcId!] }], MaxResults: 100, ...(token ? { NextToken: token } : {}) }),
+          new DescribeRouteTablesCommand(
+            ids ? { RouteTableIds: ids } : { Filters: [{ Name: 'vpc-id', Values: [scope.vpcId!] }], MaxResults: 100, ...(token ? { NextToken: token } : {}) },
+          ),
           { abortSignal },
         ),
     );
@@ -180,7 +188,12 @@ export function routeStates(tables: readonly TableView[], keys: ReadonlyArray<{ 
 }
 
 /** quickCheck: the problems with the protected routes (empty when every one points at `eni`). */
-export function checkRoutes(tables: readonly TableView[], destinations: readonly string[], eni: string, routeTableIds?: readonly string[]): { problems: string[]; good: number } {
+export function checkRoutes(
+  tables: readonly TableView[],
+  destinations: readonly string[],
+  eni: string,
+  routeTableIds?: readonly string[],
+): { problems: string[]; good: number } {
   const p = planSwitch(tables, destinations, eni, { routeTableIds, createMissing: false });
   const problems = [...p.missing];
   for (const i of p.items) {
@@ -228,8 +241,15 @@ export async function switchRoutes(o: SwitchOptions): Promise<SwitchReport> {
   const write = async (i: PlanItem, op: 'replace' | 'create'): Promise<void> => {
     const dest = isV6Cidr(i.destination) ? { DestinationIpv6CidrBlock: i.destination } : { DestinationCidrBlock: i.destination };
     const input = { RouteTableId: i.routeTableId, NetworkInterfaceId: o.eni, ...dest };
-    const info = { service: 'ec2' as const, action: op === 'replace' ? 'ReplaceRoute' : 'CreateRoute', subject: `${i.routeTableId} ${i.destination}`, notFound: 'failed' as const };
-    await awsCall(info, o.signal, (abortSignal) => o.ec2.send(op === 'replace' ? new ReplaceRouteCommand(input) : new CreateRouteCommand(input), { abortSignal }));
+    const info = {
+      service: 'ec2' as const,
+      action: op === 'replace' ? 'ReplaceRoute' : 'CreateRoute',
+      subject: `${i.routeTableId} ${i.destination}`,
+      notFound: 'failed' as const,
+    };
+    await awsCall(info, o.signal, (abortSignal) =>
+      o.ec2.send(op === 'replace' ? new ReplaceRouteCommand(input) : new CreateRouteCommand(input), { abortSignal }),
+    );
   };
   const errors = new Map<string, KitError>();
   await pool(todo, o.concurrency, async (i) => {
@@ -259,7 +279,9 @@ export async function switchRoutes(o: SwitchOptions): Promise<SwitchReport> {
     } catch (err) {
       verifyError = err as KitError;
     }
-    const pending = after ? planSwitch(after, o.destinations, o.eni, { routeTableIds: touched }).items.filter((i) => i.op !== 'ok' && touched.includes(i.routeTableId)) : undefined;
+    const pending = after
+      ? planSwitch(after, o.destinations, o.eni, { routeTableIds: touched }).items.filter((i) => i.op !== 'ok' && touched.includes(i.routeTableId))
+      : undefined;
     if (pending && pending.length === 0) break;
     if (errors.size > 0 && after) break; // some writes failed for good: report now
     if (Date.now() >= deadline || o.signal?.aborted) break;
@@ -296,7 +318,11 @@ export async function switchRoutes(o: SwitchOptions): Promise<SwitchReport> {
   }
   const details = {
     eni: o.eni,
-    routes: (states ?? keys.map((k) => ({ ...k, target: 'unknown' }))).map((s) => ({ ...s, switched: s.target === o.eni, ...(errors.get(`${s.routeTableId} ${s.destination}`) ? { error: errors.get(`${s.routeTableId} ${s.destination}`)!.message } : {}) })),
+    routes: (states ?? keys.map((k) => ({ ...k, target: 'unknown' }))).map((s) => ({
+      ...s,
+      switched: s.target === o.eni,
+      ...(errors.get(`${s.routeTableId} ${s.destination}`) ? { error: errors.get(`${s.routeTableId} ${s.destination}`)!.message } : {}),
+    })),
   };
   const all = [...errors.values(), ...(verifyError ? [verifyError] : [])];
   if (all.length && all.every((e) => e.exitCode === 4)) throw new PermissionError(message, { details, fix: all[0]!.fix });

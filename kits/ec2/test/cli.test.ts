@@ -45,73 +45,89 @@ async function ok(args: string[], node: 'node-a' | 'node-b' = 'node-a', env?: Re
   expect(r.exitCode, show(r, args)).toBe(0);
   return r;
 }
-const stateOf = (tag: string, node: string) => (JSON.parse(sb.storeBytes()) as { resources: Record<string, { servers: Record<string, { state: string }> }> }).resources[tag]!.servers[node]!.state;
+const stateOf = (tag: string, node: string) =>
+  (JSON.parse(sb.storeBytes()) as { resources: Record<string, { servers: Record<string, { state: string }> }> }).resources[tag]!.servers[node]!.state;
 const printTables = (title: string) => {
   const m = routeMap(emu);
-  console.log(`${title}\n${Object.entries(m).map(([t, r]) => `  ${t}: ${Object.entries(r).map(([d, x]) => `${d} -> ${x}`).join(', ')}`).join('\n')}`);
+  console.log(
+    `${title}\n${Object.entries(m)
+      .map(
+        ([t, r]) =>
+          `  ${t}: ${Object.entries(r)
+            .map(([d, x]) => `${d} -> ${x}`)
+            .join(', ')}`,
+      )
+      .join('\n')}`,
+  );
 };
 
-describe.skipIf(!canRunNetns)(`route-table scenario with a real IP child in network namespaces (needs root${canRunNetns ? '' : `: skipped, ${netnsSkipReason}`})`, () => {
-  let topo: Topology;
-  beforeEach(() => {
-    topo = createTopology();
-  });
-  afterEach(() => topo?.destroy());
+describe.skipIf(!canRunNetns)(
+  `route-table scenario with a real IP child in network namespaces (needs root${canRunNetns ? '' : `: skipped, ${netnsSkipReason}`})`,
+  () => {
+    let topo: Topology;
+    beforeEach(() => {
+      topo = createTopology();
+    });
+    afterEach(() => topo?.destroy());
 
-  it('switchover node-a -> node-b moves the address and re-points every VPC route for it; nothing else changes; idempotent', async () => {
-    await ok(['create', 'ip', '--tag', 'vip', '--opt', `address=${ids.overlayCidr}`, '--opt', 'device=va', '--opt', `netns=${topo.a}`]);
-    await ok(['extend', 'vip', '--server', 'node-b', '--priority', '2', '--opt', 'device=vb', '--opt', `netns=${topo.b}`]);
-    await ok(['create', 'ec2', '--tag', 'ec2-vip', '--opt', 'scenario=route-table', '--opt', 'ipResource=vip']);
-    await ok(['extend', 'ec2-vip', '--server', 'node-b', '--priority', '2']);
-    await ok(['action', 'ec2-vip', 'restore']);
-    expect(topo.addrs(topo.a)).toContain(ids.overlayIp);
-    await ok(['action', 'ec2-vip', 'quickCheck']);
-    const before = routeMap(emu);
-    printTables('route tables before the switchover');
+    it('switchover node-a -> node-b moves the address and re-points every VPC route for it; nothing else changes; idempotent', async () => {
+      await ok(['create', 'ip', '--tag', 'vip', '--opt', `address=${ids.overlayCidr}`, '--opt', 'device=va', '--opt', `netns=${topo.a}`]);
+      await ok(['extend', 'vip', '--server', 'node-b', '--priority', '2', '--opt', 'device=vb', '--opt', `netns=${topo.b}`]);
+      await ok(['create', 'ec2', '--tag', 'ec2-vip', '--opt', 'scenario=route-table', '--opt', 'ipResource=vip']);
+      await ok(['extend', 'ec2-vip', '--server', 'node-b', '--priority', '2']);
+      await ok(['action', 'ec2-vip', 'restore']);
+      expect(topo.addrs(topo.a)).toContain(ids.overlayIp);
+      await ok(['action', 'ec2-vip', 'quickCheck']);
+      const before = routeMap(emu);
+      printTables('route tables before the switchover');
 
-    const sw = await ok(['action', 'ec2-vip', 'restore', '--node', 'node-b'], 'node-b');
-    printTables('route tables after the switchover');
-    const after = routeMap(emu);
-    for (const t of [ids.routeTables.privateA, ids.routeTables.privateB]) {
-      expect(after[t]![ids.overlayCidr]).toBe(ids.enis.node2);
-      expect({ ...after[t], [ids.overlayCidr]: 'x' }).toEqual({ ...before[t], [ids.overlayCidr]: 'x' });
-    }
-    expect(after[ids.routeTables.public]).toEqual(before[ids.routeTables.public]);
-    expect(eniOf(emu, ids.enis.node2).sourceDestCheck).toBe(false);
-    expect(topo.addrs(topo.a)).not.toContain(ids.overlayIp);
-    expect(topo.addrs(topo.b)).toContain(ids.overlayIp);
-    expect(stateOf('ec2-vip', 'node-b')).toBe('ISP');
-    expect(stateOf('ec2-vip', 'node-a')).toBe('OSU');
-    expect(sw.stderr).not.toMatch(/NodeVersionSupportWarning|MaxListeners/);
-    await ok(['action', 'ec2-vip', 'quickCheck', '--node', 'node-b'], 'node-b');
-    const mon = await ok(['monitor', '--once', '--json', '--node', 'node-b'], 'node-b');
-    expect((mon.json as { outcomes: Array<{ tag: string; result: string }> }).outcomes.map((o) => o.result)).toEqual(['ok', 'ok']);
+      const sw = await ok(['action', 'ec2-vip', 'restore', '--node', 'node-b'], 'node-b');
+      printTables('route tables after the switchover');
+      const after = routeMap(emu);
+      for (const t of [ids.routeTables.privateA, ids.routeTables.privateB]) {
+        expect(after[t]![ids.overlayCidr]).toBe(ids.enis.node2);
+        expect({ ...after[t], [ids.overlayCidr]: 'x' }).toEqual({ ...before[t], [ids.overlayCidr]: 'x' });
+      }
+      expect(after[ids.routeTables.public]).toEqual(before[ids.routeTables.public]);
+      expect(eniOf(emu, ids.enis.node2).sourceDestCheck).toBe(false);
+      expect(topo.addrs(topo.a)).not.toContain(ids.overlayIp);
+      expect(topo.addrs(topo.b)).toContain(ids.overlayIp);
+      expect(stateOf('ec2-vip', 'node-b')).toBe('ISP');
+      expect(stateOf('ec2-vip', 'node-a')).toBe('OSU');
+      expect(sw.stderr).not.toMatch(/NodeVersionSupportWarning|MaxListeners/);
+      await ok(['action', 'ec2-vip', 'quickCheck', '--node', 'node-b'], 'node-b');
+      const mon = await ok(['monitor', '--once', '--json', '--node', 'node-b'], 'node-b');
+      expect((mon.json as { outcomes: Array<{ tag: string; result: string }> }).outcomes.map((o) => o.result)).toEqual(['ok', 'ok']);
 
-    // Idempotency through the runner: restore again (already in service), remove twice.
-    emu.calls.reset();
-    await ok(['action', 'ec2-vip', 'restore', '--node', 'node-b'], 'node-b');
-    await ok(['action', 'ec2-vip', 'remove', '--node', 'node-b'], 'node-b');
-    await ok(['action', 'ec2-vip', 'remove', '--node', 'node-b', '--force'], 'node-b');
-    expect(emu.calls.count('ReplaceRoute')).toBe(0);
-    expect(routeMap(emu)[ids.routeTables.privateA]![ids.overlayCidr]).toBe(ids.enis.node2); // remove changes nothing in AWS
-    // Back to node-a.
-    await ok(['action', 'ec2-vip', 'restore'], 'node-a');
-    expect(routeMap(emu)[ids.routeTables.privateB]![ids.overlayCidr]).toBe(ids.enis.node1);
-  });
+      // Idempotency through the runner: restore again (already in service), remove twice.
+      emu.calls.reset();
+      await ok(['action', 'ec2-vip', 'restore', '--node', 'node-b'], 'node-b');
+      await ok(['action', 'ec2-vip', 'remove', '--node', 'node-b'], 'node-b');
+      await ok(['action', 'ec2-vip', 'remove', '--node', 'node-b', '--force'], 'node-b');
+      expect(emu.calls.count('ReplaceRoute')).toBe(0);
+      expect(routeMap(emu)[ids.routeTables.privateA]![ids.overlayCidr]).toBe(ids.enis.node2); // remove changes nothing in AWS
+      // Back to node-a.
+      await ok(['action', 'ec2-vip', 'restore'], 'node-a');
+      expect(routeMap(emu)[ids.routeTables.privateB]![ids.overlayCidr]).toBe(ids.enis.node1);
+    });
 
-  it('recover after someone re-pointed a route: quickCheck exit 7, recover fixes only that route', async () => {
-    await ok(['create', 'ip', '--tag', 'vip', '--opt', `address=${ids.overlayCidr}`, '--opt', 'device=va', '--opt', `netns=${topo.a}`]);
-    await ok(['create', 'ec2', '--tag', 'ec2-vip', '--opt', 'scenario=route-table', '--opt', 'ipResource=vip', '--restore']);
-    emu.state.ec2(ids.region).routeTables.get(ids.routeTables.privateB)!.routes.find((r) => r.destinationCidrBlock === ids.overlayCidr)!.networkInterfaceId = ids.enis.node2;
-    const qc = await rk(['action', 'ec2-vip', 'quickCheck']);
-    expect(qc.exitCode, show(qc, ['quickCheck'])).toBe(7);
-    expect(qc.stdout + qc.stderr).toContain(`${ids.routeTables.privateB}: ${ids.overlayCidr} -> ${ids.enis.node2}`);
-    emu.calls.reset();
-    await ok(['monitor', '--once']);
-    expect(emu.calls.count('ReplaceRoute')).toBe(1);
-    expect(routeMap(emu)[ids.routeTables.privateB]![ids.overlayCidr]).toBe(ids.enis.node1);
-  });
-});
+    it('recover after someone re-pointed a route: quickCheck exit 7, recover fixes only that route', async () => {
+      await ok(['create', 'ip', '--tag', 'vip', '--opt', `address=${ids.overlayCidr}`, '--opt', 'device=va', '--opt', `netns=${topo.a}`]);
+      await ok(['create', 'ec2', '--tag', 'ec2-vip', '--opt', 'scenario=route-table', '--opt', 'ipResource=vip', '--restore']);
+      emu.state
+        .ec2(ids.region)
+        .routeTables.get(ids.routeTables.privateB)!
+        .routes.find((r) => r.destinationCidrBlock === ids.overlayCidr)!.networkInterfaceId = ids.enis.node2;
+      const qc = await rk(['action', 'ec2-vip', 'quickCheck']);
+      expect(qc.exitCode, show(qc, ['quickCheck'])).toBe(7);
+      expect(qc.stdout + qc.stderr).toContain(`${ids.routeTables.privateB}: ${ids.overlayCidr} -> ${ids.enis.node2}`);
+      emu.calls.reset();
+      await ok(['monitor', '--once']);
+      expect(emu.calls.count('ReplaceRoute')).toBe(1);
+      expect(routeMap(emu)[ids.routeTables.privateB]![ids.overlayCidr]).toBe(ids.enis.node1);
+    });
+  },
+);
 
 describe('through kit-runner (no root needed)', () => {
   it('elastic-ip: switchover moves the EIP to node-b; the peer remove disassociates from node-a; quickCheck; remove twice', async () => {
@@ -130,7 +146,18 @@ describe('through kit-runner (no root needed)', () => {
   });
 
   it('route-table with destinations (the cross-region VPN case), extended with per-server options', async () => {
-    await ok(['create', 'ec2', '--tag', 'vpn-routes', '--opt', 'scenario=route-table', '--opt', `destinations=${ids.overlayCidr},10.2.0.0/16`, '--opt', 'createMissing=true']);
+    await ok([
+      'create',
+      'ec2',
+      '--tag',
+      'vpn-routes',
+      '--opt',
+      'scenario=route-table',
+      '--opt',
+      `destinations=${ids.overlayCidr},10.2.0.0/16`,
+      '--opt',
+      'createMissing=true',
+    ]);
     await ok(['extend', 'vpn-routes', '--server', 'node-b', '--priority', '2', '--opt', `eni=${ids.enis.node2}`, '--opt', `region=${ids.region}`]);
     await ok(['action', 'vpn-routes', 'restore', '--node', 'node-b'], 'node-b');
     expect(routeMap(emu)[ids.routeTables.privateA]![ids.overlayCidr]).toBe(ids.enis.node2);
@@ -163,7 +190,18 @@ describe('through kit-runner (no root needed)', () => {
     expect(j.ok).toBe(true);
     expect(j.changed).toHaveLength(2);
     expect(j.routes.every((x) => x.target === ids.enis.node2)).toBe(true);
-    const again = await ok(['ec2', 'replace-route', '--route-table', ids.routeTables.privateA, '--route-table', ids.routeTables.privateB, '--cidr', ids.overlayCidr, '--eni', ids.enis.node2]);
+    const again = await ok([
+      'ec2',
+      'replace-route',
+      '--route-table',
+      ids.routeTables.privateA,
+      '--route-table',
+      ids.routeTables.privateB,
+      '--cidr',
+      ids.overlayCidr,
+      '--eni',
+      ids.enis.node2,
+    ]);
     expect(again.stdout).toMatch(/0 routes changed, 2 already pointed/);
     expect((await rk(['ec2', 'replace-route', '--route-table', ids.routeTables.public, '--cidr', ids.overlayCidr, '--eni', ids.enis.node1])).exitCode).toBe(1); // no such route
     expect((await rk(['ec2', 'replace-route', '--vpc', ids.vpcId, '--cidr', '10.1.0.10/33', '--eni', ids.enis.node1])).exitCode).toBe(6);
@@ -205,7 +243,17 @@ describe('through kit-runner (no root needed)', () => {
     // One read of the allocation per try: no verification loop.
     expect(emu.calls.count('DescribeAddresses')).toBeLessThanOrEqual(3);
     // An address that is on the ENI still works.
-    const good = await ok(['ec2', 'associate-eip', '--allocation-id', ids.allocationId, '--eni', ids.enis.node2, '--private-ip', ids.privateIps.node2, '--json']);
+    const good = await ok([
+      'ec2',
+      'associate-eip',
+      '--allocation-id',
+      ids.allocationId,
+      '--eni',
+      ids.enis.node2,
+      '--private-ip',
+      ids.privateIps.node2,
+      '--json',
+    ]);
     expect(good.json).toMatchObject({ ok: true, associated: true });
     expect(addressOf(emu, ids.allocationId)).toMatchObject({ networkInterfaceId: ids.enis.node2, privateIpAddress: ids.privateIps.node2 });
   });

@@ -14,15 +14,33 @@ export function onInstance(emu: Emulator, instanceId: string): void {
 /** An IP child as the runner shows it to the EC2 kit. */
 export function ipChild(address: string, extra: Record<string, unknown> = {}): DependencyView {
   const [a, p] = address.split('/');
-  return { tag: 'vip', kitType: 'ip', options: { address, netns: 'test' }, info: { address: a, prefix: Number(p ?? 32), family: a!.includes(':') ? 6 : 4, device: 'va', netns: 'test', ...extra }, state: 'ISP' };
+  return {
+    tag: 'vip',
+    kitType: 'ip',
+    options: { address, netns: 'test' },
+    info: { address: a, prefix: Number(p ?? 32), family: a!.includes(':') ? 6 : 4, device: 'va', netns: 'test', ...extra },
+    state: 'ISP',
+  };
 }
 
 /**
  * The EC2 kit manual's local recovery example (seed 004): IP resource 10.1.0.10, active node's ENI
  * eni-01234567, Route Table A and B pointing at eni-89abcdef, B also holding 10.1.0.20/32.
  */
-export function seed004(): { seed: SeedDocument; ids: { region: string; vpc: string; active: string; other: string; activeInstance: string; otherInstance: string; a: string; b: string } } {
-  const ids = { region: 'us-east-1', vpc: 'vpc-00000004', active: 'eni-01234567', other: 'eni-89abcdef', activeInstance: 'i-0000000a', otherInstance: 'i-0000000b', a: 'rtb-0000000a', b: 'rtb-0000000b' };
+export function seed004(): {
+  seed: SeedDocument;
+  ids: { region: string; vpc: string; active: string; other: string; activeInstance: string; otherInstance: string; a: string; b: string };
+} {
+  const ids = {
+    region: 'us-east-1',
+    vpc: 'vpc-00000004',
+    active: 'eni-01234567',
+    other: 'eni-89abcdef',
+    activeInstance: 'i-0000000a',
+    otherInstance: 'i-0000000b',
+    a: 'rtb-0000000a',
+    b: 'rtb-0000000b',
+  };
   const seed: SeedDocument = {
     regions: {
       [ids.region]: {
@@ -32,11 +50,29 @@ export function seed004(): { seed: SeedDocument; ids: { region: string; vpc: str
           { subnetId: 'subnet-0000000b', vpcId: ids.vpc, cidrBlock: '10.0.4.0/24', availabilityZone: 'us-east-1b' },
         ],
         instances: [
-          { instanceId: ids.activeInstance, subnetId: 'subnet-0000000a', privateIpAddress: '10.0.2.10', networkInterfaceId: ids.active, macAddress: '02:00:00:00:04:0a' },
-          { instanceId: ids.otherInstance, subnetId: 'subnet-0000000b', privateIpAddress: '10.0.4.10', networkInterfaceId: ids.other, macAddress: '02:00:00:00:04:0b' },
+          {
+            instanceId: ids.activeInstance,
+            subnetId: 'subnet-0000000a',
+            privateIpAddress: '10.0.2.10',
+            networkInterfaceId: ids.active,
+            macAddress: '02:00:00:00:04:0a',
+          },
+          {
+            instanceId: ids.otherInstance,
+            subnetId: 'subnet-0000000b',
+            privateIpAddress: '10.0.4.10',
+            networkInterfaceId: ids.other,
+            macAddress: '02:00:00:00:04:0b',
+          },
         ],
         routeTables: [
-          { routeTableId: ids.a, vpcId: ids.vpc, main: true, subnetIds: ['subnet-0000000a'], routes: [{ destinationCidrBlock: '10.1.0.10/32', networkInterfaceId: ids.other }] },
+          {
+            routeTableId: ids.a,
+            vpcId: ids.vpc,
+            main: true,
+            subnetIds: ['subnet-0000000a'],
+            routes: [{ destinationCidrBlock: '10.1.0.10/32', networkInterfaceId: ids.other }],
+          },
           {
             routeTableId: ids.b,
             vpcId: ids.vpc,
@@ -76,14 +112,29 @@ export function manyTables(n: number, opts: { overlays?: string[]; region?: stri
           { subnetId: `subnet-${hex(0x502)}`, vpcId: ids.vpc, cidrBlock: '10.0.4.0/24', availabilityZone: ids.node2.az },
         ],
         instances: [
-          { instanceId: ids.node1.instance, subnetId: `subnet-${hex(0x501)}`, privateIpAddress: '10.0.2.10', networkInterfaceId: ids.node1.eni, macAddress: '02:00:00:00:00:01' },
-          { instanceId: ids.node2.instance, subnetId: `subnet-${hex(0x502)}`, privateIpAddress: '10.0.4.10', networkInterfaceId: ids.node2.eni, macAddress: '02:00:00:00:00:02' },
+          {
+            instanceId: ids.node1.instance,
+            subnetId: `subnet-${hex(0x501)}`,
+            privateIpAddress: '10.0.2.10',
+            networkInterfaceId: ids.node1.eni,
+            macAddress: '02:00:00:00:00:01',
+          },
+          {
+            instanceId: ids.node2.instance,
+            subnetId: `subnet-${hex(0x502)}`,
+            privateIpAddress: '10.0.4.10',
+            networkInterfaceId: ids.node2.eni,
+            macAddress: '02:00:00:00:00:02',
+          },
         ],
         routeTables: ids.tables.map((t, i) => ({
           routeTableId: t,
           vpcId: ids.vpc,
           main: i === 0,
-          routes: [...overlays.map((o) => ({ destinationCidrBlock: o, networkInterfaceId: ids.node1.eni })), { destinationCidrBlock: '0.0.0.0/0', gatewayId: `igw-${hex(0x601)}` }],
+          routes: [
+            ...overlays.map((o) => ({ destinationCidrBlock: o, networkInterfaceId: ids.node1.eni })),
+            { destinationCidrBlock: '0.0.0.0/0', gatewayId: `igw-${hex(0x601)}` },
+          ],
         })),
         addresses: [
           { allocationId: ids.allocation, publicIp: '203.0.113.10', networkInterfaceId: ids.node1.eni },
@@ -101,7 +152,10 @@ export function routeMap(emu: Emulator, region = 'us-east-1'): Record<string, Re
   const r = emu.state.ec2(region);
   for (const t of r.routeTables.values()) {
     out[t.routeTableId] = Object.fromEntries(
-      t.routes.map((x) => [x.destinationCidrBlock ?? x.destinationIpv6CidrBlock ?? '?', x.networkInterfaceId ?? x.gatewayId ?? x.natGatewayId ?? x.instanceId ?? '?']),
+      t.routes.map((x) => [
+        x.destinationCidrBlock ?? x.destinationIpv6CidrBlock ?? '?',
+        x.networkInterfaceId ?? x.gatewayId ?? x.natGatewayId ?? x.instanceId ?? '?',
+      ]),
     );
   }
   return out;

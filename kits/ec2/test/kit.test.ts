@@ -33,7 +33,10 @@ async function reseed(doc: Parameters<Emulator['seed']>[0]) {
 }
 
 /** Runs an action; `hostNode` plays a process on another node acting for `server` (a switchover's remove of the peer). */
-async function run<R = void>(action: 'create' | 'extend' | 'restore' | 'remove' | 'quickCheck' | 'recover', o: TestContextOptions & { hostNode?: string }): Promise<R> {
+async function run<R = void>(
+  action: 'create' | 'extend' | 'restore' | 'remove' | 'quickCheck' | 'recover',
+  o: TestContextOptions & { hostNode?: string },
+): Promise<R> {
   const ctx = createTestContext(kit, { action, ...o, tunables: { EC2_VERIFY_TIMEOUT: 2, EC2_MAX_RETRY: 3, ...(o.tunables ?? {}) } });
   try {
     const c = o.hostNode ? { ...ctx, local: o.hostNode === ctx.server, host: { ...ctx.host, node: o.hostNode } } : ctx;
@@ -58,7 +61,9 @@ describe('seed 004: local recovery re-points only the protected routes', () => {
     expect(before[s4.ids.b]).toEqual({ '10.1.0.10/32': s4.ids.other, '10.1.0.20/32': s4.ids.other, '10.0.0.0/16': 'local' });
     const qc = await run<QuickCheckResult>('quickCheck', ctx());
     expect(qc.status).toBe('failed');
-    expect(qc.status === 'failed' && qc.reason).toMatch(new RegExp(`${s4.ids.a}: 10.1.0.10/32 -> ${s4.ids.other}.*${s4.ids.b}: 10.1.0.10/32 -> ${s4.ids.other}`));
+    expect(qc.status === 'failed' && qc.reason).toMatch(
+      new RegExp(`${s4.ids.a}: 10.1.0.10/32 -> ${s4.ids.other}.*${s4.ids.b}: 10.1.0.10/32 -> ${s4.ids.other}`),
+    );
     expect(eniOf(emu, s4.ids.active).sourceDestCheck).toBe(true);
     emu.calls.reset();
     await run('recover', ctx());
@@ -74,7 +79,14 @@ describe('seed 004: local recovery re-points only the protected routes', () => {
 
   it('the same example as a pure plan (no AWS)', () => {
     const tables = [
-      toTableView({ RouteTableId: s4.ids.a, VpcId: s4.ids.vpc, Routes: [{ DestinationCidrBlock: '10.1.0.10/32', NetworkInterfaceId: s4.ids.other }, { DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local' }] }),
+      toTableView({
+        RouteTableId: s4.ids.a,
+        VpcId: s4.ids.vpc,
+        Routes: [
+          { DestinationCidrBlock: '10.1.0.10/32', NetworkInterfaceId: s4.ids.other },
+          { DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local' },
+        ],
+      }),
       toTableView({
         RouteTableId: s4.ids.b,
         VpcId: s4.ids.vpc,
@@ -86,9 +98,14 @@ describe('seed 004: local recovery re-points only the protected routes', () => {
       }),
     ];
     const plan = planSwitch(tables, ['10.1.0.10/32'], s4.ids.active);
-    expect(plan.items.map((i) => `${i.op} ${i.routeTableId} ${i.destination}`)).toEqual([`replace ${s4.ids.a} 10.1.0.10/32`, `replace ${s4.ids.b} 10.1.0.10/32`]);
+    expect(plan.items.map((i) => `${i.op} ${i.routeTableId} ${i.destination}`)).toEqual([
+      `replace ${s4.ids.a} 10.1.0.10/32`,
+      `replace ${s4.ids.b} 10.1.0.10/32`,
+    ]);
     expect(checkRoutes(tables, ['10.1.0.10/32'], s4.ids.active).problems).toHaveLength(2);
-    expect(protectedDestinations({ children: [ipChild('10.1.0.10/24')], options: { destinations: ['10.2.0.0/16', '10.2.0.0/16'] } as unknown as Ec2Options })).toEqual(['10.1.0.10/32', '10.2.0.0/16']);
+    expect(
+      protectedDestinations({ children: [ipChild('10.1.0.10/24')], options: { destinations: ['10.2.0.0/16', '10.2.0.0/16'] } as unknown as Ec2Options }),
+    ).toEqual(['10.1.0.10/32', '10.2.0.0/16']);
   });
 });
 
@@ -98,11 +115,20 @@ describe('route-table scenario against the emulator', () => {
     await reseed(many.seed);
     onInstance(emu, ids.node2.instance);
   });
-  const rt = (extra: Record<string, string | boolean> = {}): TestContextOptions => ({ options: { scenario: 'route-table', destinations: '10.2.0.0/16', ...extra }, children: [ipChild('10.1.0.10/32')] });
+  const rt = (extra: Record<string, string | boolean> = {}): TestContextOptions => ({
+    options: { scenario: 'route-table', destinations: '10.2.0.0/16', ...extra },
+    children: [ipChild('10.1.0.10/32')],
+  });
 
   it('restore points the IP route and the remote-region destinations of every table at this node; twice is a no-op; remove twice changes nothing', async () => {
     await run('restore', rt());
-    for (const t of ids.tables) expect(routeMap(emu)[t]).toEqual({ '10.1.0.10/32': ids.node2.eni, '10.2.0.0/16': ids.node2.eni, '0.0.0.0/0': 'igw-00000000000000601', '10.0.0.0/16': 'local' });
+    for (const t of ids.tables)
+      expect(routeMap(emu)[t]).toEqual({
+        '10.1.0.10/32': ids.node2.eni,
+        '10.2.0.0/16': ids.node2.eni,
+        '0.0.0.0/0': 'igw-00000000000000601',
+        '10.0.0.0/16': 'local',
+      });
     expect(emu.calls.count('ReplaceRoute')).toBe(10);
     emu.calls.reset();
     await run('restore', rt());
@@ -177,7 +203,10 @@ describe('route-table scenario against the emulator', () => {
     await run('restore', rt());
     clearSharedReads();
     expect((await run<QuickCheckResult>('quickCheck', rt())).status).toBe('ok');
-    emu.state.ec2('us-east-1').routeTables.get(ids.tables[3]!)!.routes.find((r) => r.destinationCidrBlock === '10.2.0.0/16')!.networkInterfaceId = ids.node1.eni;
+    emu.state
+      .ec2('us-east-1')
+      .routeTables.get(ids.tables[3]!)!
+      .routes.find((r) => r.destinationCidrBlock === '10.2.0.0/16')!.networkInterfaceId = ids.node1.eni;
     clearSharedReads();
     const qc = await run<QuickCheckResult>('quickCheck', rt());
     expect(qc).toMatchObject({ status: 'failed' });
@@ -198,7 +227,15 @@ describe('route-table scenario against the emulator', () => {
     await run('restore', rt());
     clearSharedReads();
     emu.calls.reset();
-    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => run<QuickCheckResult>('quickCheck', { options: { scenario: 'route-table', destinations: '10.2.0.0/16' }, children: [ipChild('10.1.0.10/32')], tag: `r${i}` })));
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        run<QuickCheckResult>('quickCheck', {
+          options: { scenario: 'route-table', destinations: '10.2.0.0/16' },
+          children: [ipChild('10.1.0.10/32')],
+          tag: `r${i}`,
+        }),
+      ),
+    );
     expect(results.every((r) => r.status === 'ok')).toBe(true);
     expect(emu.calls.count('DescribeRouteTables')).toBe(1);
     expect(emu.calls.count('DescribeNetworkInterfaces')).toBe(1);
@@ -235,9 +272,16 @@ describe('elastic-ip scenario against the emulator', () => {
     onInstance(emu, ids.node2.instance);
     // Another Elastic IP sits on node2's ENI: the manual says it is taken off.
     const other = addressOf(emu, ids.otherAllocation);
-    Object.assign(other, { associationId: 'eipassoc-00000000000000009', networkInterfaceId: ids.node2.eni, privateIpAddress: '10.0.4.10', instanceId: ids.node2.instance });
+    Object.assign(other, {
+      associationId: 'eipassoc-00000000000000009',
+      networkInterfaceId: ids.node2.eni,
+      privateIpAddress: '10.0.4.10',
+      instanceId: ids.node2.instance,
+    });
   });
-  const eip = (extra: Record<string, string | boolean> = {}): TestContextOptions => ({ options: { scenario: 'elastic-ip', allocationId: ids.allocation, ...extra } });
+  const eip = (extra: Record<string, string | boolean> = {}): TestContextOptions => ({
+    options: { scenario: 'elastic-ip', allocationId: ids.allocation, ...extra },
+  });
 
   it('restore moves the EIP to this node and takes other EIPs off its ENI; quickCheck; remove disassociates; both twice', async () => {
     await run('restore', eip());
@@ -255,13 +299,18 @@ describe('elastic-ip scenario against the emulator', () => {
     expect((await run<QuickCheckResult>('quickCheck', eip())).status).toBe('failed');
   });
 
-  it('remove leaves an EIP that is on another node alone; a peer\'s remove (switchover run here) disassociates it from the peer', async () => {
+  it("remove leaves an EIP that is on another node alone; a peer's remove (switchover run here) disassociates it from the peer", async () => {
     await run('remove', eip());
     expect(addressOf(emu, ids.allocation).networkInterfaceId).toBe(ids.node1.eni);
     await run('remove', { ...eip(), server: 'node-a', hostNode: 'node-b', info: { eni: ids.node1.eni } });
     expect(addressOf(emu, ids.allocation).associationId).toBeUndefined();
     // Unknown peer ENI: an association anywhere but on this host (node2) is the peer's.
-    await run('restore', { ...eip(), server: 'node-a', hostNode: 'node-b', options: { scenario: 'elastic-ip', allocationId: ids.allocation, eni: ids.node1.eni } });
+    await run('restore', {
+      ...eip(),
+      server: 'node-a',
+      hostNode: 'node-b',
+      options: { scenario: 'elastic-ip', allocationId: ids.allocation, eni: ids.node1.eni },
+    });
     expect(addressOf(emu, ids.allocation).networkInterfaceId).toBe(ids.node1.eni);
     await run('remove', { ...eip(), server: 'node-a', hostNode: 'node-b' });
     expect(addressOf(emu, ids.allocation).associationId).toBeUndefined();

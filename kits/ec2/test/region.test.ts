@@ -50,18 +50,22 @@ function awsConfig(text: string, file = join(home, '.aws', 'config')): void {
 const show = (r: RunResult) => `exit ${r.exitCode}\n${r.stdout}\n${r.stderr}`;
 const imdsCalls = () => emu.calls.list({ service: 'imds' }).length;
 
-describe('AWS region in the SDK\'s order', () => {
+describe("AWS region in the SDK's order", () => {
   it('takes the region of the AWS_PROFILE profile from the config file (no AWS_REGION, no IMDS)', async () => {
     // With AWS_PROFILE set the SDK takes the credentials from that profile too (not from AWS_ACCESS_KEY_ID).
-    awsConfig(`[default]\nregion = eu-west-3\n\n[profile ops]\nregion = ${ids.region}\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = emulator-secret\n`);
-    const r = await sb.run(['ec2', 'associate-eip', '--allocation-id', ids.allocationId, '--eni', ids.enis.node2, '--json'], { env: env({ AWS_PROFILE: 'ops' }) });
+    awsConfig(
+      `[default]\nregion = eu-west-3\n\n[profile ops]\nregion = ${ids.region}\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = emulator-secret\n`,
+    );
+    const r = await sb.run(['ec2', 'associate-eip', '--allocation-id', ids.allocationId, '--eni', ids.enis.node2, '--json'], {
+      env: env({ AWS_PROFILE: 'ops' }),
+    });
     expect(r.exitCode, show(r)).toBe(0);
     expect((r.json as { region: string }).region).toBe(ids.region);
     expect(addressOf(emu, ids.allocationId).networkInterfaceId).toBe(ids.enis.node2);
     expect(imdsCalls()).toBe(0);
   });
 
-  it('takes the default profile\'s region from ~/.aws/config under HOME when no AWS_CONFIG_FILE is set', async () => {
+  it("takes the default profile's region from ~/.aws/config under HOME when no AWS_CONFIG_FILE is set", async () => {
     awsConfig(`[default]\nregion = ${ids.region}\n`);
     // AWS_CONFIG_FILE empty: the SDK's loader falls back to $HOME/.aws/config.
     const r = await sb.run(['ec2', 'disassociate-eip', '--allocation-id', ids.allocationId, '--json'], { env: env({ AWS_CONFIG_FILE: '' }) });
@@ -74,7 +78,9 @@ describe('AWS region in the SDK\'s order', () => {
     const r = await sb.run(['ec2', 'disassociate-eip', '--allocation-id', ids.allocationId, '--json'], { env: env({ AWS_REGION: ids.region }) });
     expect(r.exitCode, show(r)).toBe(0);
     expect((r.json as { region: string }).region).toBe(ids.region);
-    const f = await sb.run(['ec2', 'disassociate-eip', '--allocation-id', ids.allocationId, '--region', ids.region, '--json'], { env: env({ AWS_REGION: 'eu-west-3' }) });
+    const f = await sb.run(['ec2', 'disassociate-eip', '--allocation-id', ids.allocationId, '--region', ids.region, '--json'], {
+      env: env({ AWS_REGION: 'eu-west-3' }),
+    });
     expect(f.exitCode, show(f)).toBe(0);
     expect((f.json as { region: string }).region).toBe(ids.region);
   });
@@ -88,7 +94,10 @@ describe('AWS region in the SDK\'s order', () => {
     expect(r.stderr).toMatch(/AWS_REGION/);
     expect(r.stderr).toMatch(/AWS_PROFILE|~\/\.aws\/config/);
     expect(JSON.stringify(emu.dump())).toBe(before);
-    const c = await sb.run(['create', 'ec2', '--tag', 'eip', '--opt', 'scenario=elastic-ip', '--opt', `allocationId=${ids.allocationId}`, '--opt', `eni=${ids.enis.node1}`], { env: env(), node: 'node-a' });
+    const c = await sb.run(
+      ['create', 'ec2', '--tag', 'eip', '--opt', 'scenario=elastic-ip', '--opt', `allocationId=${ids.allocationId}`, '--opt', `eni=${ids.enis.node1}`],
+      { env: env(), node: 'node-a' },
+    );
     expect(c.exitCode, show(c)).toBe(6);
     expect(c.stderr).toMatch(/region/);
     expect(sb.storeBytes()).not.toMatch(/"eip"/);
@@ -96,7 +105,22 @@ describe('AWS region in the SDK\'s order', () => {
 
   it('with AWS_REGION and the eni option given, create and restore never ask IMDS (disabled here)', async () => {
     const e = env({ AWS_REGION: ids.region });
-    const c = await sb.run(['create', 'ec2', '--tag', 'eip', '--opt', 'scenario=elastic-ip', '--opt', `allocationId=${ids.allocationId}`, '--opt', `eni=${ids.enis.node2}`, '--restore'], { env: e, node: 'node-a' });
+    const c = await sb.run(
+      [
+        'create',
+        'ec2',
+        '--tag',
+        'eip',
+        '--opt',
+        'scenario=elastic-ip',
+        '--opt',
+        `allocationId=${ids.allocationId}`,
+        '--opt',
+        `eni=${ids.enis.node2}`,
+        '--restore',
+      ],
+      { env: e, node: 'node-a' },
+    );
     expect(c.exitCode, show(c)).toBe(0);
     expect(addressOf(emu, ids.allocationId).networkInterfaceId).toBe(ids.enis.node2);
     expect(imdsCalls()).toBe(0);

@@ -24,7 +24,15 @@ const where = (server: string, netns: string | undefined) => `${server}${netns ?
 
 /** The info recorded per server: what the EC2 and Route53 kits read. */
 function infoOf(vip: Vip, device: string | undefined, netns: string | undefined, label?: string): Record<string, unknown> {
-  return { address: vip.address, prefix: vip.prefix, family: vip.family, cidr: cidrText(vip), ...(device ? { device } : {}), ...(netns ? { netns } : {}), ...(label ? { label } : {}) };
+  return {
+    address: vip.address,
+    prefix: vip.prefix,
+    family: vip.family,
+    cidr: cidrText(vip),
+    ...(device ? { device } : {}),
+    ...(netns ? { netns } : {}),
+    ...(label ? { label } : {}),
+  };
 }
 
 /** Checks a server's device (given or found) at create/extend. Throws ConfigError (exit 6). */
@@ -50,7 +58,10 @@ async function checkServer(ctx: Ctx): Promise<{ vip: Vip; device: string }> {
     }
   }
   if (ctx.options.label !== undefined && !ctx.options.label.startsWith(device)) {
-    throw new ConfigError(`label ${ctx.options.label} does not start with the device name ${device}`, { field: 'label', fix: `use a label such as ${device}:vip` });
+    throw new ConfigError(`label ${ctx.options.label} does not start with the device name ${device}`, {
+      field: 'label',
+      fix: `use a label such as ${device}:vip`,
+    });
   }
   return { vip, device };
 }
@@ -65,10 +76,13 @@ async function resolve(ctx: Ctx): Promise<{ net: Net; vip: Vip; device: string |
 
 function needDevice(ctx: Ctx, vip: Vip, device: string | undefined): string {
   if (device) return device;
-  throw new ActionFailedError(`cannot tell which device ${cidrText(vip)} belongs on, on ${where(ctx.server, ctx.options.netns)}: no directly connected route covers it`, {
-    code: 'NO_DEVICE',
-    fix: `set the device: kit-runner extend/create ... --opt device=<interface>`,
-  });
+  throw new ActionFailedError(
+    `cannot tell which device ${cidrText(vip)} belongs on, on ${where(ctx.server, ctx.options.netns)}: no directly connected route covers it`,
+    {
+      code: 'NO_DEVICE',
+      fix: `set the device: kit-runner extend/create ... --opt device=<interface>`,
+    },
+  );
 }
 
 /** The reachability part of quickCheck: ping list, else broadcast ping (unless NOBCASTPING=1). */
@@ -98,7 +112,10 @@ async function quickCheck(ctx: Ctx): Promise<QuickCheckResult> {
   const found = await findVip(net, vip);
   const mine = found.find((a) => a.dev === device);
   if (!mine) {
-    return { status: 'failed', reason: found.length ? `${vip.address} is on ${found.map((a) => a.dev).join(', ')}, not on ${device}` : `${cidrText(vip)} is not configured on ${device}` };
+    return {
+      status: 'failed',
+      reason: found.length ? `${vip.address} is on ${found.map((a) => a.dev).join(', ')}, not on ${device}` : `${cidrText(vip)} is not configured on ${device}`,
+    };
   }
   if (mine.dadfailed) return { status: 'failed', reason: `${vip.address} on ${device} failed duplicate address detection (dadfailed)` };
   if (!ctx.tunables.bool('IP_NOLINKCHECK')) {
@@ -154,7 +171,11 @@ export const actions = {
 
   async remove(ctx: Ctx) {
     // Taking it out of service must not depend on the routing table: without a device, delete it wherever it is.
-    const { net, vip, device } = await resolve(ctx).catch(() => ({ net: netOf(ctx, ctx.options.netns), vip: toVip(ctx.options.address, { requirePrefix: true })!, device: undefined }));
+    const { net, vip, device } = await resolve(ctx).catch(() => ({
+      net: netOf(ctx, ctx.options.netns),
+      vip: toVip(ctx.options.address, { requirePrefix: true })!,
+      device: undefined,
+    }));
     const r = await bringDown(net, vip, device, true);
     ctx.logger.info(r.steps.join('; '), { changed: r.changed });
   },
@@ -167,6 +188,10 @@ export const actions = {
     const r = await bringUp(net, vip, dev, ctx.tunables, ctx.options.label, true);
     ctx.logger.info(`recover: ${r.steps.join('; ')}`, { changed: r.changed });
     const check = await quickCheck(ctx);
-    if (check.status === 'failed') throw new ActionFailedError(`${vip.address} is back on ${dev} but still not healthy: ${check.reason}`, { code: 'RECOVER_FAILED', fix: 'check the link and the ping list; the resource fails over' });
+    if (check.status === 'failed')
+      throw new ActionFailedError(`${vip.address} is back on ${dev} but still not healthy: ${check.reason}`, {
+        code: 'RECOVER_FAILED',
+        fix: 'check the link and the ping list; the resource fails over',
+      });
   },
 };

@@ -1,6 +1,17 @@
 /** Address checks for the IP kit; the arithmetic itself is @recovery-kit/sdk/util's IP module. */
 import { checkCidr } from '@recovery-kit/sdk';
-import { broadcastAddress, canonicalIp, cidrText as text, isLinkLocal as linkLocal, isMulticast, isUnspecified, networkAddress, parseCidr, parseIpv4, type Cidr } from '@recovery-kit/sdk/util';
+import {
+  broadcastAddress,
+  canonicalIp,
+  cidrText as text,
+  isLinkLocal as linkLocal,
+  isMulticast,
+  isUnspecified,
+  networkAddress,
+  parseCidr,
+  parseIpv4,
+  type Cidr,
+} from '@recovery-kit/sdk/util';
 
 /** A virtual address: canonical text, prefix length, family. */
 export type Vip = Cidr;

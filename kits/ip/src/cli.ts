@@ -7,7 +7,8 @@ import { bringDown, bringUp } from './vip.ts';
 
 function cliNet(ctx: KitCliContext, flags: Readonly<Record<string, unknown>>): Net {
   const netns = flags.netns;
-  if (netns !== undefined && (typeof netns !== 'string' || !NETNS.test(netns))) throw new UsageError(`--netns ${JSON.stringify(netns)} is not a valid network namespace name`, { field: '--netns' });
+  if (netns !== undefined && (typeof netns !== 'string' || !NETNS.test(netns)))
+    throw new UsageError(`--netns ${JSON.stringify(netns)} is not a valid network namespace name`, { field: '--netns' });
   return netOf(ctx, netns as string | undefined);
 }
 
@@ -23,15 +24,25 @@ function cliDevice(value: unknown): { device: string; label: string | undefined 
 function cliVip(value: unknown): Vip {
   const text = String(value);
   const problem = checkVipText(/\//.test(text) ? text : `${text}/${text.includes(':') ? 128 : 32}`);
-  if (problem) throw new UsageError(`-i: ${typeof problem === 'string' ? problem : problem.message}`, { field: '-i', fix: 'give an address, optionally with /PREFIX (default /32 or /128), e.g. -i 10.1.0.20/32' });
+  if (problem)
+    throw new UsageError(`-i: ${typeof problem === 'string' ? problem : problem.message}`, {
+      field: '-i',
+      fix: 'give an address, optionally with /PREFIX (default /32 or /128), e.g. -i 10.1.0.20/32',
+    });
   return toVip(text)!;
 }
 
 const bringup: KitCliCommand = {
-  description: "Adds a virtual address to a device and announces it (ExpressCluster's clpaws_vipctl --bringup): sets the link up if it is down, refuses an address another host answers for (unless NOIPUNIQUE=1), adds it, sends gratuitous ARP / unsolicited NA. Nothing to do when it is already there.",
+  description:
+    "Adds a virtual address to a device and announces it (ExpressCluster's clpaws_vipctl --bringup): sets the link up if it is down, refuses an address another host answers for (unless NOIPUNIQUE=1), adds it, sends gratuitous ARP / unsolicited NA. Nothing to do when it is already there.",
   usage: '-d DEV[:ALIAS] -i IP[/PREFIX] [--netns NS] [--json]',
   flags: {
-    dev: { type: 'string', short: 'd', required: true, description: 'Device to add the address to; DEV:ALIAS (e.g. lo:0) also labels an IPv4 address with ALIAS, so bringdown -d DEV:ALIAS finds it.' },
+    dev: {
+      type: 'string',
+      short: 'd',
+      required: true,
+      description: 'Device to add the address to; DEV:ALIAS (e.g. lo:0) also labels an IPv4 address with ALIAS, so bringdown -d DEV:ALIAS finds it.',
+    },
     ip: { type: 'string', short: 'i', required: true, description: 'The address, with /PREFIX (default /32 for IPv4, /128 for IPv6).' },
     netns: { type: 'string', description: 'Network namespace holding the device (ip -n NS).' },
   },
@@ -41,9 +52,18 @@ const bringup: KitCliCommand = {
     const vip = cliVip(flags.ip);
     if (label && vip.family === 6) throw new UsageError('IPv6 addresses have no labels: give -d DEV without :ALIAS', { field: '-d' });
     await checkNetns(net);
-    if (!(await link(net, device))) throw new ConfigError(`device ${device} does not exist${net.netns ? ` in network namespace ${net.netns}` : ''}`, { field: '-d', fix: '"ip link" lists the interfaces' });
+    if (!(await link(net, device)))
+      throw new ConfigError(`device ${device} does not exist${net.netns ? ` in network namespace ${net.netns}` : ''}`, {
+        field: '-d',
+        fix: '"ip link" lists the interfaces',
+      });
     const r = await bringUp(net, vip, device, ctx.tunables, label);
-    return { summary: r.changed ? `added ${cidrText(vip)} to ${device}${label ? ` (label ${label})` : ''}` : `${cidrText(vip)} is already on ${device}: nothing changed`, ...r };
+    return {
+      summary: r.changed
+        ? `added ${cidrText(vip)} to ${device}${label ? ` (label ${label})` : ''}`
+        : `${cidrText(vip)} is already on ${device}: nothing changed`,
+      ...r,
+    };
   },
 };
 
@@ -78,7 +98,9 @@ const bringdown: KitCliCommand = {
       removed.push({ address: a.local, prefix: a.prefixlen, device });
     }
     return {
-      summary: removed.length ? `deleted ${removed.map((r) => `${r.address}/${r.prefix}`).join(', ')} (label ${label}) from ${device}` : `no address labelled ${label} on ${device}: nothing changed`,
+      summary: removed.length
+        ? `deleted ${removed.map((r) => `${r.address}/${r.prefix}`).join(', ')} (label ${label}) from ${device}`
+        : `no address labelled ${label} on ${device}: nothing changed`,
       changed: removed.length > 0,
       device,
       label,

@@ -7,7 +7,12 @@ import { options } from './options.ts';
 import { timeouts, tunables } from './tunables.ts';
 
 export default defineKit({
-  meta: { name: pkg.name, version: pkg.version, kitType: pkg.recoveryKit.kitType, description: 'Virtual IP address (IPv4/IPv6): DAD, gratuitous ARP / unsolicited NA, link check' },
+  meta: {
+    name: pkg.name,
+    version: pkg.version,
+    kitType: pkg.recoveryKit.kitType,
+    description: 'Virtual IP address (IPv4/IPv6): DAD, gratuitous ARP / unsolicited NA, link check',
+  },
   options,
   actions,
   cli,

@@ -75,7 +75,9 @@ export async function link(net: Net, dev: string): Promise<LinkInfo | undefined>
   const r = await ip(net, ['-j', 'link', 'show', 'dev', dev], false);
   if (r.exitCode !== 0) {
     if (/does not exist|Cannot find device/i.test(r.stderr)) return undefined;
-    throw new ActionFailedError(`cannot read link ${dev}${where(net)}: ${r.stderr.trim()}`, { fix: 'check that kit-runner runs as root and that iproute2 is installed' });
+    throw new ActionFailedError(`cannot read link ${dev}${where(net)}: ${r.stderr.trim()}`, {
+      fix: 'check that kit-runner runs as root and that iproute2 is installed',
+    });
   }
   const [l] = json<Array<{ ifname: string; flags?: string[]; operstate?: string; address?: string }>>(r.stdout);
   if (!l) return undefined;
@@ -100,7 +102,9 @@ export async function addresses(net: Net, dev?: string): Promise<AddrInfo[]> {
   const r = await ip(net, ['-j', 'addr', 'show', ...(dev ? ['dev', dev] : [])], false);
   if (r.exitCode !== 0) {
     if (dev && /does not exist/i.test(r.stderr)) return [];
-    throw new ActionFailedError(`cannot list addresses${where(net)}: ${r.stderr.trim()}`, { fix: 'check that kit-runner runs as root and that iproute2 is installed' });
+    throw new ActionFailedError(`cannot list addresses${where(net)}: ${r.stderr.trim()}`, {
+      fix: 'check that kit-runner runs as root and that iproute2 is installed',
+    });
   }
   const out: AddrInfo[] = [];
   for (const l of json<Array<{ ifname: string; addr_info?: Array<Record<string, unknown>> }>>(r.stdout)) {
@@ -193,10 +197,13 @@ export async function arpDuplicate(net: Net, dev: string, address: string, probe
   const mac = /reply from \S+ \[([0-9A-Fa-f:]+)\]/.exec(r.stdout)?.[1];
   if (mac) return mac.toLowerCase();
   if (r.exitCode === 0 || (r.timedOut && !net.signal.aborted)) return undefined;
-  throw new ActionFailedError(`duplicate address detection for ${address} on ${dev} could not run: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`, {
-    code: 'DAD_FAILED',
-    fix: 'install arping (Debian: iputils-arping) and run kit-runner as root, or set NOIPUNIQUE=1 to skip the check',
-  });
+  throw new ActionFailedError(
+    `duplicate address detection for ${address} on ${dev} could not run: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`,
+    {
+      code: 'DAD_FAILED',
+      fix: 'install arping (Debian: iputils-arping) and run kit-runner as root, or set NOIPUNIQUE=1 to skip the check',
+    },
+  );
 }
 
 /** Waits for the kernel's IPv6 DAD: tentative -> ok, or dadfailed. */
@@ -224,7 +231,8 @@ export async function enableNdiscNotify(net: Net, dev: string): Promise<boolean>
   const r = await inNs(net, 'sysctl', ['-n', key]);
   if (r.exitCode === 0 && r.stdout.trim() === '1') return false;
   const w = await inNs(net, 'sysctl', ['-q', '-w', `${key}=1`]);
-  if (w.exitCode !== 0) net.logger.warn(`cannot enable ndisc_notify on ${dev}: ${w.stderr.trim()}; neighbours learn the new location through unreachability detection`);
+  if (w.exitCode !== 0)
+    net.logger.warn(`cannot enable ndisc_notify on ${dev}: ${w.stderr.trim()}; neighbours learn the new location through unreachability detection`);
   return w.exitCode === 0;
 }
 
@@ -240,7 +248,8 @@ export async function announceArp(net: Net, dev: string, address: string, count:
   if (count <= 0) return false;
   const args = ['-U', '-c', String(count), '-w', String(Math.max(1, count - 1)), '-I', dev, '-s', address, address];
   const warn = (r: ExecResult) => {
-    if (r.exitCode !== 0 && r.signal === undefined) net.logger.warn(`gratuitous ARP for ${address} on ${dev} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`);
+    if (r.exitCode !== 0 && r.signal === undefined)
+      net.logger.warn(`gratuitous ARP for ${address} on ${dev} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`);
   };
   const r = await inNs(net, 'arping', args, false, { background: true });
   if (r.completion) {
@@ -277,7 +286,19 @@ export async function pingTarget(net: Net, source: string, target: string, tries
 export async function broadcastPing(net: Net, dev: string, vip: Vip, tries: number, seconds: number): Promise<string[] | undefined> {
   const target = vip.family === 4 ? broadcastOf(vip) : 'ff02::1';
   if (!target || (await link(net, dev))?.flags.includes('LOOPBACK')) return undefined;
-  const args = ['-n', ...(vip.family === 4 ? ['-b'] : []), '-c', String(Math.max(1, tries)), '-i', '0.2', '-W', String(Math.max(1, seconds)), '-I', dev, target];
+  const args = [
+    '-n',
+    ...(vip.family === 4 ? ['-b'] : []),
+    '-c',
+    String(Math.max(1, tries)),
+    '-i',
+    '0.2',
+    '-W',
+    String(Math.max(1, seconds)),
+    '-I',
+    dev,
+    target,
+  ];
   const r = await inNs(net, 'ping', args);
   const own = new Set((await addresses(net)).map((a) => a.local));
   return responders(r.stdout).filter((a) => !own.has(a));

@@ -77,20 +77,31 @@ export const addedByKit = (net: Net, device: string, address: string): boolean =
  */
 export async function bringUp(net: Net, vip: Vip, device: string, tunables: Tunables, label?: string, record = false): Promise<UpResult> {
   const steps: string[] = [];
-  const base = { address: vip.address, prefix: vip.prefix, family: vip.family, device, ...(label ? { label } : {}), ...(net.netns ? { netns: net.netns } : {}) };
+  const base = {
+    address: vip.address,
+    prefix: vip.prefix,
+    family: vip.family,
+    device,
+    ...(label ? { label } : {}),
+    ...(net.netns ? { netns: net.netns } : {}),
+  };
   const present = await findVip(net, vip);
   const elsewhere = present.filter((a) => a.dev !== device);
   if (elsewhere.length) {
-    throw new ActionFailedError(`${vip.address} is already configured on ${elsewhere.map((a) => `${a.dev} (/${a.prefixlen})`).join(', ')}${where(net)}, not on ${device}`, {
-      code: 'ADDRESS_ON_OTHER_DEVICE',
-      fix: `remove it there first (ip addr del ${vip.address}/${elsewhere[0]!.prefixlen} dev ${elsewhere[0]!.dev}), or set the device option to ${elsewhere[0]!.dev}`,
-    });
+    throw new ActionFailedError(
+      `${vip.address} is already configured on ${elsewhere.map((a) => `${a.dev} (/${a.prefixlen})`).join(', ')}${where(net)}, not on ${device}`,
+      {
+        code: 'ADDRESS_ON_OTHER_DEVICE',
+        fix: `remove it there first (ip addr del ${vip.address}/${elsewhere[0]!.prefixlen} dev ${elsewhere[0]!.dev}), or set the device option to ${elsewhere[0]!.dev}`,
+      },
+    );
   }
   const mine = present.find((a) => a.dev === device);
   if (mine && !mine.dadfailed) {
     const linkSteps = await ensureLink(net, device, tunables);
     steps.push(...linkSteps);
-    if (mine.prefixlen !== vip.prefix) net.logger.warn(`${vip.address} is on ${device} with prefix /${mine.prefixlen}, configured /${vip.prefix}: left as it is`);
+    if (mine.prefixlen !== vip.prefix)
+      net.logger.warn(`${vip.address} is on ${device} with prefix /${mine.prefixlen}, configured /${vip.prefix}: left as it is`);
     if (vip.family === 6 && mine.tentative) {
       const dad = await waitIpv6Dad(net, device, vip, tunables.int('IP6_DAD_WAIT'));
       if (dad === 'dadfailed') return failDad(net, vip, device);
@@ -116,11 +127,14 @@ export async function bringUp(net: Net, vip: Vip, device: string, tunables: Tuna
   if (arp && unique) {
     const owner = await arpDuplicate(net, device, vip.address, tunables.int('IP_DAD_PROBES'), tunables.int('IP_DAD_WAIT_MS'));
     if (owner) {
-      throw new ActionFailedError(`${vip.address} is already in use on the link of ${device}: host ${owner} answered duplicate address detection (arping -D)${where(net)}`, {
-        code: 'DUPLICATE_ADDRESS',
-        fix: `find the host with MAC ${owner} and take the address off it (or out of service there); set NOIPUNIQUE=1 only if the answer is expected`,
-        details: { address: vip.address, device, owner },
-      });
+      throw new ActionFailedError(
+        `${vip.address} is already in use on the link of ${device}: host ${owner} answered duplicate address detection (arping -D)${where(net)}`,
+        {
+          code: 'DUPLICATE_ADDRESS',
+          fix: `find the host with MAC ${owner} and take the address off it (or out of service there); set NOIPUNIQUE=1 only if the answer is expected`,
+          details: { address: vip.address, device, owner },
+        },
+      );
     }
     steps.push(`no other host answers for ${vip.address} (arping -D)`);
   }
@@ -153,7 +167,11 @@ export async function bringUp(net: Net, vip: Vip, device: string, tunables: Tuna
   }
   const now = (await addresses(net, device)).find((a) => a.family === vip.family && a.local === vip.address);
   if (!now) unmark(net, device, vip.address);
-  if (!now) throw new ActionFailedError(`${cidrText(vip)} is not on ${device} after adding it${where(net)}`, { code: 'ADD_FAILED', fix: 'check the kernel log (dmesg) and the device' });
+  if (!now)
+    throw new ActionFailedError(`${cidrText(vip)} is not on ${device} after adding it${where(net)}`, {
+      code: 'ADD_FAILED',
+      fix: 'check the kernel log (dmesg) and the device',
+    });
   if (arp) {
     const sent = await announceArp(net, device, vip.address, tunables.int('IP_ARP_COUNT'));
     if (sent === 'background') steps.push(`sending gratuitous ARP for ${vip.address} (arping -U, in the background)`);
@@ -191,14 +209,18 @@ export async function bringDown(net: Net, vip: Vip, device?: string, onlyAdded =
     }
     const r = await ip(net, ['addr', 'del', `${a.local}/${a.prefixlen}`, 'dev', a.dev], false);
     if (r.exitCode !== 0 && !/Cannot assign requested address/i.test(r.stderr)) {
-      throw new ActionFailedError(`cannot delete ${a.local}/${a.prefixlen} from ${a.dev}${where(net)}: ${r.stderr.trim()}`, { code: 'DELETE_FAILED', fix: 'check that kit-runner runs as root (CAP_NET_ADMIN)' });
+      throw new ActionFailedError(`cannot delete ${a.local}/${a.prefixlen} from ${a.dev}${where(net)}: ${r.stderr.trim()}`, {
+        code: 'DELETE_FAILED',
+        fix: 'check that kit-runner runs as root (CAP_NET_ADMIN)',
+      });
     }
     unmark(net, a.dev, a.local);
     removed.push({ address: a.local, prefix: a.prefixlen, device: a.dev });
     steps.push(`deleted ${a.local}/${a.prefixlen} from ${a.dev}`);
   }
   const left = (await findVip(net, vip)).filter((a) => (device === undefined || a.dev === device) && !kept.has(a.dev));
-  if (left.length) throw new ActionFailedError(`${vip.address} is still on ${left.map((a) => a.dev).join(', ')} after deleting it${where(net)}`, { code: 'DELETE_FAILED' });
+  if (left.length)
+    throw new ActionFailedError(`${vip.address} is still on ${left.map((a) => a.dev).join(', ')} after deleting it${where(net)}`, { code: 'DELETE_FAILED' });
   if (!found.length) steps.push(`${vip.address} is not configured${device ? ` on ${device}` : ''}: nothing to do`);
   return { changed: removed.length > 0, removed, steps };
 }

@@ -142,7 +142,12 @@ describe.skipIf(!canRunNetns)(`ip kit through kit-runner in network namespaces (
     topo.ip(topo.b, 'addr', 'add', '203.0.113.1/24', 'dev', 'vb');
     await ok(['create', 'ip', '--tag', 'vip', '--opt', 'address=198.51.100.10/32', '--opt', 'device=va', '--opt', `netns=${topo.a}`]);
     await ok(['extend', 'vip', '--server', 'node-b', '--priority', '2', '--opt', 'address=203.0.113.10/32', '--opt', 'device=vb', '--opt', `netns=${topo.b}`]);
-    const data = JSON.parse(sb.storeBytes()) as { resources: Record<string, { options: Record<string, unknown>; servers: Record<string, { overrides: Record<string, unknown>; info: Record<string, unknown> }> }> };
+    const data = JSON.parse(sb.storeBytes()) as {
+      resources: Record<
+        string,
+        { options: Record<string, unknown>; servers: Record<string, { overrides: Record<string, unknown>; info: Record<string, unknown> }> }
+      >;
+    };
     const r = data.resources.vip!;
     expect(r.options.address).toBe('198.51.100.10/32');
     expect(r.servers['node-a']!.info).toMatchObject({ address: '198.51.100.10', prefix: 32, family: 4, device: 'va' });
@@ -158,7 +163,9 @@ describe.skipIf(!canRunNetns)(`ip kit through kit-runner in network namespaces (
 
   it('device found from the routing table (findif) per server, recorded in info', async () => {
     await setup('192.0.2.100/24');
-    const data = JSON.parse(sb.storeBytes()) as { resources: Record<string, { options: Record<string, unknown>; servers: Record<string, { info: Record<string, unknown> }> }> };
+    const data = JSON.parse(sb.storeBytes()) as {
+      resources: Record<string, { options: Record<string, unknown>; servers: Record<string, { info: Record<string, unknown> }> }>;
+    };
     expect(data.resources.vip!.options.device).toBeUndefined();
     expect(data.resources.vip!.servers['node-a']!.info.device).toBe('va');
     expect(data.resources.vip!.servers['node-b']!.info.device).toBe('vb');

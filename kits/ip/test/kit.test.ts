@@ -34,7 +34,8 @@ describe('address arithmetic and the option schema', () => {
   });
 
   it('accepts host addresses with a prefix, rejects the rest with a reason', () => {
-    for (const good of ['10.1.0.10/32', '192.0.2.10/24', '192.0.2.1/31', 'fd00::10/64', 'fe80::10/64', '2001:db8::1/128']) expect(checkVipText(good), good).toBeUndefined();
+    for (const good of ['10.1.0.10/32', '192.0.2.10/24', '192.0.2.1/31', 'fd00::10/64', 'fe80::10/64', '2001:db8::1/128'])
+      expect(checkVipText(good), good).toBeUndefined();
     const bad: Array<[string, RegExp]> = [
       ['10.1.0.10', /no prefix length/],
       ['10.1.0.10/33', /out of range/],
@@ -54,7 +55,12 @@ describe('address arithmetic and the option schema', () => {
 
   it('schema: per-server fields, defaults, cross-field checks', () => {
     const f = kit.options.fields;
-    expect(Object.entries(f).filter(([, x]) => x.perServer).map(([k]) => k).sort()).toEqual(['address', 'device', 'netns']);
+    expect(
+      Object.entries(f)
+        .filter(([, x]) => x.perServer)
+        .map(([k]) => k)
+        .sort(),
+    ).toEqual(['address', 'device', 'netns']);
     expect(kit.options.parse({ address: '10.1.0.10/32' })).toEqual({ address: '10.1.0.10/32', pingList: [] });
     expect(kit.options.parse({ address: '10.1.0.10/32', pingList: '10.1.0.1, 10.1.0.2' }).pingList).toEqual(['10.1.0.1', '10.1.0.2']);
     const issues = (raw: Record<string, string>) => {
@@ -68,13 +74,20 @@ describe('address arithmetic and the option schema', () => {
   });
 
   it('parses ping responders, without zone ids', () => {
-    const out = '64 bytes from 192.0.2.3: icmp_seq=1 ttl=64 time=0.1 ms\n64 bytes from fe80::3CCD:80ff:fe75:5be4%vb: icmp_seq=1 ttl=64\n64 bytes from 192.0.2.3: icmp_seq=2 (DUP!)\n';
+    const out =
+      '64 bytes from 192.0.2.3: icmp_seq=1 ttl=64 time=0.1 ms\n64 bytes from fe80::3CCD:80ff:fe75:5be4%vb: icmp_seq=1 ttl=64\n64 bytes from 192.0.2.3: icmp_seq=2 (DUP!)\n';
     expect(responders(out)).toEqual(['192.0.2.3', 'fe80::3ccd:80ff:fe75:5be4']);
   });
 
   it('declares LifeKeeper tunables with their defaults', () => {
     const t = kit.tunables!;
-    expect(Object.fromEntries(['IP_PINGTRIES', 'IP_PINGTIME', 'IP_QUICKCHECK_TIMEOUT', 'NOIPUNIQUE', 'NOBCASTPING', 'IP_NOLINKCHECK', 'IP_MAX_LINKCHK', 'IP_WAIT_LINKDOWN'].map((k) => [k, t[k]!.default]))).toEqual({
+    expect(
+      Object.fromEntries(
+        ['IP_PINGTRIES', 'IP_PINGTIME', 'IP_QUICKCHECK_TIMEOUT', 'NOIPUNIQUE', 'NOBCASTPING', 'IP_NOLINKCHECK', 'IP_MAX_LINKCHK', 'IP_WAIT_LINKDOWN'].map(
+          (k) => [k, t[k]!.default],
+        ),
+      ),
+    ).toEqual({
       IP_PINGTRIES: 3,
       IP_PINGTIME: 1,
       IP_QUICKCHECK_TIMEOUT: 12,
@@ -121,14 +134,21 @@ describe.skipIf(!canRunNetns)('actions called directly, in network namespaces (n
   afterAll(() => t?.destroy());
   afterEach(() => {
     // Leave no virtual address behind between tests.
-    for (const [ns, dev] of [[t.a, 'va'], [t.b, 'vb']] as const) {
+    for (const [ns, dev] of [
+      [t.a, 'va'],
+      [t.b, 'vb'],
+    ] as const) {
       for (const a of ['192.0.2.100/24', 'fd00:db8:1::100/64']) t.run(ns, 'ip', 'addr', 'del', a, 'dev', dev);
     }
     t.run(t.c, 'sysctl', '-qw', 'net.ipv4.icmp_echo_ignore_broadcasts=1');
     rmSync(join(markers, 'ip'), { recursive: true, force: true });
   });
 
-  const call = async (action: 'restore' | 'remove' | 'quickCheck' | 'recover', options: Record<string, string>, tunables: Record<string, string | number> = {}) => {
+  const call = async (
+    action: 'restore' | 'remove' | 'quickCheck' | 'recover',
+    options: Record<string, string>,
+    tunables: Record<string, string | number> = {},
+  ) => {
     const ctx = createTestContext(kit, { tag: 'vip', action, server: 'node-b', options, tunables });
     try {
       const fn = kit.actions[action] as (c: typeof ctx) => Promise<QuickCheckResult | void>;
@@ -191,7 +211,9 @@ describe.skipIf(!canRunNetns)('actions called directly, in network namespaces (n
     const o = { address: '192.0.2.100/24', netns: t.b, device: 'vb' };
     t.ip(t.b, 'addr', 'add', '192.0.2.100/24', 'dev', 'vb');
     const up = await call('restore', o, { NOBCASTPING: 1 });
-    expect(up.logs.map((l) => l.message).join('\n')).toMatch(/192\.0\.2\.100\/24 was on vb .*before this restore, not added by the kit: remove will leave it in place/);
+    expect(up.logs.map((l) => l.message).join('\n')).toMatch(
+      /192\.0\.2\.100\/24 was on vb .*before this restore, not added by the kit: remove will leave it in place/,
+    );
     expect(((await call('quickCheck', o, { NOBCASTPING: 1 })).result as QuickCheckResult).status).toBe('ok');
     const down = await call('remove', o);
     expect(down.logs.map((l) => l.message).join('\n')).toMatch(/192\.0\.2\.100\/24 on vb .*was not added by the kit .*left in place/);
@@ -215,7 +237,9 @@ describe.skipIf(!canRunNetns)('actions called directly, in network namespaces (n
   it('IP_DAD_WAIT_MS shortens the IPv4 duplicate address probe and it still finds the owner', async () => {
     t.ip(t.a, 'addr', 'add', '192.0.2.100/24', 'dev', 'va');
     try {
-      await expect(call('restore', { address: '192.0.2.100/24', netns: t.b }, { IP_DAD_WAIT_MS: 200 })).rejects.toThrow(/192\.0\.2\.100 is already in use on the link of vb: host [0-9a-f:]+ answered/);
+      await expect(call('restore', { address: '192.0.2.100/24', netns: t.b }, { IP_DAD_WAIT_MS: 200 })).rejects.toThrow(
+        /192\.0\.2\.100 is already in use on the link of vb: host [0-9a-f:]+ answered/,
+      );
       expect(t.addrs(t.b)).not.toContain('192.0.2.100');
     } finally {
       t.ip(t.a, 'addr', 'del', '192.0.2.100/24', 'dev', 'va');
@@ -225,7 +249,13 @@ describe.skipIf(!canRunNetns)('actions called directly, in network namespaces (n
   });
 
   it('with a runner that honours background exec, restore does not wait for arping -U, which still runs to its end', async () => {
-    const ctx = createTestContext(kit, { tag: 'vip', action: 'restore', server: 'node-b', options: { address: '192.0.2.100/24', netns: t.b }, tunables: { NOIPUNIQUE: 1, IP_ARP_COUNT: 2 } });
+    const ctx = createTestContext(kit, {
+      tag: 'vip',
+      action: 'restore',
+      server: 'node-b',
+      options: { address: '192.0.2.100/24', netns: t.b },
+      tunables: { NOIPUNIQUE: 1, IP_ARP_COUNT: 2 },
+    });
     const finished: Array<Promise<unknown>> = [];
     let settled = false;
     const real = ctx.exec;
@@ -236,7 +266,16 @@ describe.skipIf(!canRunNetns)('actions called directly, in network namespaces (n
       const completion = real(file, args, rest);
       finished.push(completion);
       void completion.then(() => (settled = true));
-      return { command: [file, ...(args ?? [])].join(' '), exitCode: undefined, signal: undefined, timedOut: false, stdout: '', stderr: '', durationMs: 0, completion };
+      return {
+        command: [file, ...(args ?? [])].join(' '),
+        exitCode: undefined,
+        signal: undefined,
+        timedOut: false,
+        stdout: '',
+        stderr: '',
+        durationMs: 0,
+        completion,
+      };
     };
     try {
       await kit.actions.restore({ ...ctx, exec });

@@ -79,7 +79,11 @@ export function createTopology(): Topology {
     ip(c, 'link', 'set', 'br0', 'up');
     ip(a, 'link', 'set', 'va', 'up');
     ip(b, 'link', 'set', 'vb', 'up');
-    for (const [ns, dev, n] of [[a, 'va', 1], [b, 'vb', 2], [c, 'br0', 3]] as const) {
+    for (const [ns, dev, n] of [
+      [a, 'va', 1],
+      [b, 'vb', 2],
+      [c, 'br0', 3],
+    ] as const) {
       ip(ns, 'addr', 'add', `192.0.2.${n}/24`, 'dev', dev);
       ip(ns, 'addr', 'add', `fd00:db8:1::${n}/64`, 'dev', dev, 'nodad');
     }

@@ -25,7 +25,11 @@ async function restore(ctx: Ctx): Promise<void> {
   }
   const r = await lsnrctl(ctx, 'start', ctx.tunables.int('LSNR_START_TIME'));
   const errs = tnsErrors(r.text);
-  if (r.timedOut) throw new ActionFailedError(`lsnrctl start ${name} did not finish within ${ctx.tunables.int('LSNR_START_TIME')} s`, { code: 'LISTENER_START_TIMEOUT', field: 'LSNR_START_TIME' });
+  if (r.timedOut)
+    throw new ActionFailedError(`lsnrctl start ${name} did not finish within ${ctx.tunables.int('LSNR_START_TIME')} s`, {
+      code: 'LISTENER_START_TIMEOUT',
+      field: 'LSNR_START_TIME',
+    });
   if (!completed(r.text) && !errs.some((e) => e.startsWith('TNS-01106'))) {
     throw new ActionFailedError(`lsnrctl start ${name} failed: ${errs.join(' | ') || r.text.trim().split('\n').slice(-2).join(' | ')}`, {
       code: 'LISTENER_START_FAILED',
@@ -37,7 +41,10 @@ async function restore(ctx: Ctx): Promise<void> {
     });
   }
   if (!(await waitUntil(() => up(ctx), { deadline: Date.now() + 5000, initialDelayMs: 250, factor: 1 }))) {
-    throw new ActionFailedError(`listener ${name} was started but does not answer lsnrctl status`, { code: 'LISTENER_NOT_ANSWERING', fix: 'read the listener log (lsnrctl status shows where it is)' });
+    throw new ActionFailedError(`listener ${name} was started but does not answer lsnrctl status`, {
+      code: 'LISTENER_NOT_ANSWERING',
+      fix: 'read the listener log (lsnrctl status shows where it is)',
+    });
   }
 }
 
@@ -52,7 +59,9 @@ async function remove(ctx: Ctx): Promise<void> {
   await waitUntil(() => listenerPids(name).length === 0, { deadline: Date.now() + 3000, initialDelayMs: 100, factor: 1 });
   const pids = listenerPids(name);
   if (pids.length) {
-    const why = r.timedOut ? `lsnrctl stop did not finish within ${ctx.tunables.int('LSNR_STOP_TIME')} s` : tnsErrors(r.text).join(' | ') || 'lsnrctl stop left it running';
+    const why = r.timedOut
+      ? `lsnrctl stop did not finish within ${ctx.tunables.int('LSNR_STOP_TIME')} s`
+      : tnsErrors(r.text).join(' | ') || 'lsnrctl stop left it running';
     ctx.logger.warn(`listener ${name} did not stop (${why}); sending SIGTERM to tnslsnr ${pids.join(', ')}`);
     await stopProcesses(pids, {
       graceMs: ctx.tunables.int('LSNR_KILLPID_TIME') * 1000,
@@ -62,7 +71,11 @@ async function remove(ctx: Ctx): Promise<void> {
     });
   }
   const left = listenerPids(name);
-  if (left.length) throw new ActionFailedError(`listener ${name} (tnslsnr ${left.join(', ')}) is still running after lsnrctl stop, SIGTERM and SIGKILL`, { code: 'LISTENER_STOP_FAILED', fix: 'check the process state (ps -o pid,stat,wchan); the node may need a reboot' });
+  if (left.length)
+    throw new ActionFailedError(`listener ${name} (tnslsnr ${left.join(', ')}) is still running after lsnrctl stop, SIGTERM and SIGKILL`, {
+      code: 'LISTENER_STOP_FAILED',
+      fix: 'check the process state (ps -o pid,stat,wchan); the node may need a reboot',
+    });
 }
 
 async function quickCheck(ctx: Ctx): Promise<QuickCheckResult> {

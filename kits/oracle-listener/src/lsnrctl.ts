@@ -39,7 +39,8 @@ export async function userOf(ctx: Ctx): Promise<string> {
   const uid = statSync(ctx.options.home).uid;
   const r = await ctx.exec('getent', ['passwd', String(uid)], { reject: false, timeoutMs: 5000 });
   const name = r.exitCode === 0 ? r.stdout.split(':')[0] : undefined;
-  if (!name) throw new ConfigError(`cannot tell the owner of ${ctx.options.home} (uid ${uid})`, { field: 'user', fix: 'set user= to the Oracle software owner' });
+  if (!name)
+    throw new ConfigError(`cannot tell the owner of ${ctx.options.home} (uid ${uid})`, { field: 'user', fix: 'set user= to the Oracle software owner' });
   return name;
 }
 
@@ -61,7 +62,10 @@ export function checkBinary(ctx: Ctx): void {
   try {
     statSync(file);
   } catch {
-    throw new ConfigError(`lsnrctl not found: ${file} does not exist on ${ctx.server}`, { field: 'home', fix: 'correct home= (ORACLE_HOME), or mount the file system holding it first' });
+    throw new ConfigError(`lsnrctl not found: ${file} does not exist on ${ctx.server}`, {
+      field: 'home',
+      fix: 'correct home= (ORACLE_HOME), or mount the file system holding it first',
+    });
   }
 }
 

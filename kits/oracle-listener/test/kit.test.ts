@@ -17,8 +17,14 @@ new KitTester(kit, { packageJson: new URL('../package.json', import.meta.url) })
 
 describe('oracle-listener: lsnrctl output', () => {
   it('reads TNS errors and success', () => {
-    const text = 'Connecting to (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=h)(PORT=1521)))\nTNS-12541: TNS:no listener\n TNS-12560: TNS:protocol adapter error\n  TNS-00511: No listener\n   Linux Error: 111: Connection refused\n';
-    expect(tnsErrors(text)).toEqual(['TNS-12541: TNS:no listener', 'TNS-12560: TNS:protocol adapter error', 'TNS-00511: No listener', 'Linux Error: 111: Connection refused']);
+    const text =
+      'Connecting to (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=h)(PORT=1521)))\nTNS-12541: TNS:no listener\n TNS-12560: TNS:protocol adapter error\n  TNS-00511: No listener\n   Linux Error: 111: Connection refused\n';
+    expect(tnsErrors(text)).toEqual([
+      'TNS-12541: TNS:no listener',
+      'TNS-12560: TNS:protocol adapter error',
+      'TNS-00511: No listener',
+      'Linux Error: 111: Connection refused',
+    ]);
     expect(completed(text)).toBe(false);
     expect(completed('The command completed successfully\n')).toBe(true);
   });

@@ -17,13 +17,30 @@
  */
 import { ActionFailedError, type QuickCheckResult } from '@recovery-kit/sdk';
 import type { Ctx } from './options.ts';
-import { has, home, instanceStatus, left, monitorConnect, openModeProblem, owner, pmonGone, pmonPids, sqlplus, sqlplusPath, type SqlResult } from './sqlplus.ts';
+import {
+  has,
+  home,
+  instanceStatus,
+  left,
+  monitorConnect,
+  openModeProblem,
+  owner,
+  pmonGone,
+  pmonPids,
+  sqlplus,
+  sqlplusPath,
+  type SqlResult,
+} from './sqlplus.ts';
 
 async function restore(ctx: Ctx): Promise<void> {
   const sid = ctx.options.sid;
   const startS = Math.max(1, Math.min(ctx.tunables.int('ORACLE_STARTUP_TIME'), Math.floor(left(ctx, 5000) / 1000)));
   let s = await instanceStatus(ctx);
-  if (s.status === 'UNKNOWN') throw new ActionFailedError(`cannot read the state of instance ${sid}: ${s.r.timedOut ? 'sqlplus did not answer' : s.r.errors.join(' | ') || s.r.text.trim().slice(-200)}`, { code: 'STATUS_UNKNOWN', fix: 'run sqlplus / as sysdba as the Oracle owner to see why' });
+  if (s.status === 'UNKNOWN')
+    throw new ActionFailedError(
+      `cannot read the state of instance ${sid}: ${s.r.timedOut ? 'sqlplus did not answer' : s.r.errors.join(' | ') || s.r.text.trim().slice(-200)}`,
+      { code: 'STATUS_UNKNOWN', fix: 'run sqlplus / as sysdba as the Oracle owner to see why' },
+    );
   let startedHere = false;
   let step: SqlResult | undefined;
   if (s.status === 'OPEN') ctx.logger.info(`instance ${sid} already open`);
@@ -39,7 +56,11 @@ async function restore(ctx: Ctx): Promise<void> {
     step = await sqlplus(ctx, 'CONNECT / AS SYSDBA', ['ALTER DATABASE OPEN;'], startS * 1000);
   }
   if (step?.timedOut) {
-    throw new ActionFailedError(`starting instance ${sid} did not finish within ${startS} s`, { code: 'STARTUP_TIMEOUT', field: 'ORACLE_STARTUP_TIME', fix: 'raise ORACLE_STARTUP_TIME (and RESTORE_TIMEOUT), and read the alert log' });
+    throw new ActionFailedError(`starting instance ${sid} did not finish within ${startS} s`, {
+      code: 'STARTUP_TIMEOUT',
+      field: 'ORACLE_STARTUP_TIME',
+      fix: 'raise ORACLE_STARTUP_TIME (and RESTORE_TIMEOUT), and read the alert log',
+    });
   }
   s = await instanceStatus(ctx);
   const problem = s.status !== 'OPEN' ? `instance ${sid} is ${s.status === 'DOWN' ? 'down' : s.status} after startup` : openModeProblem(ctx, s.openMode);
@@ -79,15 +100,20 @@ async function remove(ctx: Ctx): Promise<void> {
     down = pmonPids(sid).length === 0 && !imm.timedOut;
   }
   if (!down) {
-    ctx.logger.warn(`SHUTDOWN IMMEDIATE of ${sid} ${imm.timedOut ? `did not finish within ${escS} s` : `did not stop it (${imm.errors.join(' | ') || 'no error shown'})`}; escalating to SHUTDOWN ABORT`);
+    ctx.logger.warn(
+      `SHUTDOWN IMMEDIATE of ${sid} ${imm.timedOut ? `did not finish within ${escS} s` : `did not stop it (${imm.errors.join(' | ') || 'no error shown'})`}; escalating to SHUTDOWN ABORT`,
+    );
     const ab = await sqlplus(ctx, 'CONNECT / AS SYSDBA', ['SHUTDOWN ABORT'], Math.max(1000, left(ctx, 1000)));
     await pmonGone(sid, 5000);
     const pids = pmonPids(sid);
     if (pids.length) {
-      throw new ActionFailedError(`instance ${sid} is still running (pmon ${pids.join(', ')}) after SHUTDOWN IMMEDIATE and SHUTDOWN ABORT${ab.errors.length ? `: ${ab.errors.join(' | ')}` : ''}`, {
-        code: 'SHUTDOWN_FAILED',
-        fix: 'look at the instance processes (ps -ef | grep _' + sid + ') and the alert log',
-      });
+      throw new ActionFailedError(
+        `instance ${sid} is still running (pmon ${pids.join(', ')}) after SHUTDOWN IMMEDIATE and SHUTDOWN ABORT${ab.errors.length ? `: ${ab.errors.join(' | ')}` : ''}`,
+        {
+          code: 'SHUTDOWN_FAILED',
+          fix: 'look at the instance processes (ps -ef | grep _' + sid + ') and the alert log',
+        },
+      );
     }
   }
 }
@@ -100,7 +126,8 @@ async function quickCheck(ctx: Ctx): Promise<QuickCheckResult> {
   if (s.r.timedOut) return { status: 'failed', reason: `instance ${sid} did not answer a status query within ${t} s (ORACLE_SQL_TIMEOUT)` };
   if (s.auth) return { status: 'unknown', reason: `the ${ctx.options.connect} login is refused (${s.auth}); fix the monitor account (see the kit README)` };
   if (s.status === 'DOWN') return { status: 'failed', reason: `instance ${sid} is not available (${s.r.errors.slice(0, 2).join(' | ')})` };
-  if (s.status === 'UNKNOWN') return { status: 'failed', reason: `cannot read the state of ${sid}: ${s.r.errors.join(' | ') || `sqlplus exit ${s.r.exitCode}`}` };
+  if (s.status === 'UNKNOWN')
+    return { status: 'failed', reason: `cannot read the state of ${sid}: ${s.r.errors.join(' | ') || `sqlplus exit ${s.r.exitCode}`}` };
   if (s.status !== 'OPEN') return { status: 'failed', reason: `instance ${sid} is ${s.status}, not OPEN` };
   const problem = openModeProblem(ctx, s.openMode);
   if (problem) return { status: 'failed', reason: problem };

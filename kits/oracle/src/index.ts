@@ -6,7 +6,12 @@ import { options } from './options.ts';
 import { tunables } from './tunables.ts';
 
 export default defineKit({
-  meta: { name: pkg.name, version: pkg.version, kitType: pkg.recoveryKit.kitType, description: 'Oracle Database instance: sqlplus startup/shutdown, V$INSTANCE health; listener as a child' },
+  meta: {
+    name: pkg.name,
+    version: pkg.version,
+    kitType: pkg.recoveryKit.kitType,
+    description: 'Oracle Database instance: sqlplus startup/shutdown, V$INSTANCE health; listener as a child',
+  },
   options,
   actions,
   tunables,

@@ -73,7 +73,11 @@ export function home(ctx: Ctx): string {
     /* below */
   }
   const h = homeFromOratab(text, ctx.options.sid);
-  if (!h) throw new ConfigError(`ORACLE_HOME of ${ctx.options.sid} is not given and ${ctx.options.oratab} has no entry for it`, { field: 'home', fix: `give home=<ORACLE_HOME>, or add "${ctx.options.sid}:<ORACLE_HOME>:N" to ${ctx.options.oratab}` });
+  if (!h)
+    throw new ConfigError(`ORACLE_HOME of ${ctx.options.sid} is not given and ${ctx.options.oratab} has no entry for it`, {
+      field: 'home',
+      fix: `give home=<ORACLE_HOME>, or add "${ctx.options.sid}:<ORACLE_HOME>:N" to ${ctx.options.oratab}`,
+    });
   return h;
 }
 
@@ -91,7 +95,10 @@ export function sqlplusPath(ctx: Ctx, oracleHome: string): string {
   try {
     statSync(file);
   } catch {
-    throw new ConfigError(`sqlplus not found: ${file} does not exist on ${ctx.server}`, { field: 'home', fix: 'correct home= (ORACLE_HOME), or mount the file system holding the Oracle software first' });
+    throw new ConfigError(`sqlplus not found: ${file} does not exist on ${ctx.server}`, {
+      field: 'home',
+      fix: 'correct home= (ORACLE_HOME), or mount the file system holding the Oracle software first',
+    });
   }
   return file;
 }
@@ -104,14 +111,24 @@ export function monitorConnect(ctx: Ctx): string {
     let pw: string;
     try {
       const st = statSync(o.passwordFile!);
-      if ((st.mode & 0o077) !== 0) throw new ConfigError(`password file ${o.passwordFile} has group or world access (mode ${(st.mode & 0o777).toString(8)})`, { field: 'passwordFile', fix: `chmod 600 ${o.passwordFile}` });
+      if ((st.mode & 0o077) !== 0)
+        throw new ConfigError(`password file ${o.passwordFile} has group or world access (mode ${(st.mode & 0o777).toString(8)})`, {
+          field: 'passwordFile',
+          fix: `chmod 600 ${o.passwordFile}`,
+        });
       pw = readFileSync(o.passwordFile!, 'utf8').split('\n')[0]!.replace(/\r$/, '');
     } catch (err) {
       if (isKitError(err)) throw err;
-      throw new ConfigError(`cannot read the password file ${o.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { field: 'passwordFile', fix: 'create it (first line: the password, mode 0600) or correct passwordFile' });
+      throw new ConfigError(`cannot read the password file ${o.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+        field: 'passwordFile',
+        fix: 'create it (first line: the password, mode 0600) or correct passwordFile',
+      });
     }
     if (!pw) throw new ConfigError(`password file ${o.passwordFile} is empty`, { field: 'passwordFile' });
-    if (pw.includes('"')) throw new ConfigError(`the password in ${o.passwordFile} contains a double quote, which SQL*Plus cannot take in a quoted password`, { field: 'passwordFile' });
+    if (pw.includes('"'))
+      throw new ConfigError(`the password in ${o.passwordFile} contains a double quote, which SQL*Plus cannot take in a quoted password`, {
+        field: 'passwordFile',
+      });
     return `CONNECT "${o.monitorUser}"/"${pw}"`;
   }
   return 'CONNECT / AS SYSDBA';
@@ -122,7 +139,15 @@ export async function sqlplus(ctx: Ctx, connectLine: string, body: string[], tim
   const oracleHome = home(ctx);
   const file = sqlplusPath(ctx, oracleHome);
   const user = await owner(ctx, oracleHome);
-  const script = ['WHENEVER SQLERROR EXIT SQL.SQLCODE', 'WHENEVER OSERROR EXIT FAILURE', 'SET HEADING OFF FEEDBACK OFF PAGESIZE 0 LINESIZE 300 TRIMOUT ON VERIFY OFF ECHO OFF TAB OFF', connectLine, ...body, 'EXIT', ''].join('\n');
+  const script = [
+    'WHENEVER SQLERROR EXIT SQL.SQLCODE',
+    'WHENEVER OSERROR EXIT FAILURE',
+    'SET HEADING OFF FEEDBACK OFF PAGESIZE 0 LINESIZE 300 TRIMOUT ON VERIFY OFF ECHO OFF TAB OFF',
+    connectLine,
+    ...body,
+    'EXIT',
+    '',
+  ].join('\n');
   const env = {
     ORACLE_HOME: oracleHome,
     ORACLE_SID: ctx.options.sid,
@@ -147,7 +172,10 @@ export async function sqlplus(ctx: Ctx, connectLine: string, body: string[], tim
   }
   const result = { exitCode, text, timedOut, errors: oraErrors(text) };
   if (result.errors.some((l) => l.startsWith('SP2-0667') || l.startsWith('SP2-0750'))) {
-    throw new ConfigError(`sqlplus cannot initialize (${result.errors.join(' | ')})`, { field: 'home', fix: 'check ORACLE_HOME (home=) and that the Oracle owner can read it' });
+    throw new ConfigError(`sqlplus cannot initialize (${result.errors.join(' | ')})`, {
+      field: 'home',
+      fix: 'check ORACLE_HOME (home=) and that the Oracle owner can read it',
+    });
   }
   return result;
 }

@@ -28,7 +28,10 @@ describe('oracle: parsing sqlplus output', () => {
     const nomount = 'RK_STATUS=STARTED\nERROR at line 1:\nORA-01507: database not mounted\n';
     expect(parseStatus({ exitCode: 227, timedOut: false, text: nomount, errors: oraErrors(nomount) })).toEqual({ status: 'STARTED' });
     const denied = 'ERROR:\nORA-01017: invalid username/password; logon denied\n\nSP2-0640: Not connected\n';
-    expect(parseStatus({ exitCode: 249, timedOut: false, text: denied, errors: oraErrors(denied) })).toMatchObject({ status: 'UNKNOWN', auth: expect.stringMatching(/^ORA-01017/) });
+    expect(parseStatus({ exitCode: 249, timedOut: false, text: denied, errors: oraErrors(denied) })).toMatchObject({
+      status: 'UNKNOWN',
+      auth: expect.stringMatching(/^ORA-01017/),
+    });
     expect(oraErrors('ORA-01078: failure\nLRM-00109: could not open\nfoo\n')).toEqual(['ORA-01078: failure', 'LRM-00109: could not open']);
   });
 
@@ -67,14 +70,18 @@ describe('oracle + oracle-listener through kit-runner (fake sqlplus/lsnrctl)', (
 
   beforeAll(() => {
     fh = fakeHome();
-    sb = createSandbox({ kitsDirs: [join(repo, 'kits')], tunables: { ORACLE_SHUTDOWN_ESCALATE: 3, ORACLE_SQL_TIMEOUT: 5, LSNR_KILLPID_TIME: 1, LSNR_STATUS_TIME: 3 } });
+    sb = createSandbox({
+      kitsDirs: [join(repo, 'kits')],
+      tunables: { ORACLE_SHUTDOWN_ESCALATE: 3, ORACLE_SQL_TIMEOUT: 5, LSNR_KILLPID_TIME: 1, LSNR_STATUS_TIME: 3 },
+    });
   });
   afterAll(() => {
     fh?.cleanup();
     sb?.cleanup();
   });
   afterEach(() => {
-    for (const n of ['startup-fail', 'startup-mount-only', 'shutdown-hang', 'query-hang', 'lsnr-stop-refuse', 'lsnr-ignore-term', 'lsnr-start-fail']) fh.clear(n);
+    for (const n of ['startup-fail', 'startup-mount-only', 'shutdown-hang', 'query-hang', 'lsnr-stop-refuse', 'lsnr-ignore-term', 'lsnr-start-fail'])
+      fh.clear(n);
   });
 
   it('create builds the hierarchy: the database over its listener', async () => {
@@ -150,7 +157,10 @@ describe('oracle + oracle-listener through kit-runner (fake sqlplus/lsnrctl)', (
   });
 
   it('startup failing (no parameter file): restore exits 1 with the ORA- errors and a fix; nothing left running', async () => {
-    fh.inject('startup-fail', `ORA-01078: failure in processing system parameters\nLRM-00109: could not open parameter file '${fh.home}/dbs/init${fh.sid}.ora'\n`);
+    fh.inject(
+      'startup-fail',
+      `ORA-01078: failure in processing system parameters\nLRM-00109: could not open parameter file '${fh.home}/dbs/init${fh.sid}.ora'\n`,
+    );
     const r = await run('action', 'orcl', 'restore');
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/instance .* is down after startup: ORA-01078: failure in processing system parameters \| LRM-00109/);
@@ -204,7 +214,24 @@ describe('oracle + oracle-listener through kit-runner (fake sqlplus/lsnrctl)', (
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     it('quickCheck logs in as monitorUser; the password appears in no output, log, argument or store', async () => {
-      const c = await run('create', 'oracle', '--tag', 'orcl-pw', '--opt', `sid=${fh.sid}`, '--opt', `home=${fh.home}`, '--opt', `listener=${fh.listener}`, '--opt', 'connect=password', '--opt', 'monitorUser=RKMON', '--opt', `passwordFile=${join(dir, 'pw')}`);
+      const c = await run(
+        'create',
+        'oracle',
+        '--tag',
+        'orcl-pw',
+        '--opt',
+        `sid=${fh.sid}`,
+        '--opt',
+        `home=${fh.home}`,
+        '--opt',
+        `listener=${fh.listener}`,
+        '--opt',
+        'connect=password',
+        '--opt',
+        'monitorUser=RKMON',
+        '--opt',
+        `passwordFile=${join(dir, 'pw')}`,
+      );
       expect(c.exitCode, c.stderr).toBe(0);
       const up = await run('action', 'orcl-pw', 'restore', '-v');
       expect(up.exitCode, up.stderr).toBe(0);
@@ -225,7 +252,24 @@ describe('oracle + oracle-listener through kit-runner (fake sqlplus/lsnrctl)', (
 
     it('a password file readable by others is refused', async () => {
       chmodSync(join(dir, 'pw'), 0o644);
-      const r = await run('create', 'oracle', '--tag', 'orcl-pw2', '--opt', `sid=${fh.sid}`, '--opt', `home=${fh.home}`, '--opt', 'protectListener=false', '--opt', 'connect=password', '--opt', 'monitorUser=RKMON', '--opt', `passwordFile=${join(dir, 'pw')}`);
+      const r = await run(
+        'create',
+        'oracle',
+        '--tag',
+        'orcl-pw2',
+        '--opt',
+        `sid=${fh.sid}`,
+        '--opt',
+        `home=${fh.home}`,
+        '--opt',
+        'protectListener=false',
+        '--opt',
+        'connect=password',
+        '--opt',
+        'monitorUser=RKMON',
+        '--opt',
+        `passwordFile=${join(dir, 'pw')}`,
+      );
       expect(r.exitCode).toBe(6);
       expect(r.stderr).toMatch(/has group or world access/);
       chmodSync(join(dir, 'pw'), 0o600);
@@ -241,7 +285,18 @@ describe('oracle + oracle-listener through kit-runner (fake sqlplus/lsnrctl)', (
 
     it('home from oratab', async () => {
       writeFileSync(join(fh.home, 'oratab'), `# oratab\n${fh.sid}:${fh.home}:N\n`);
-      const r = await json('create', 'oracle', '--tag', 'orcl-tab', '--opt', `sid=${fh.sid}`, '--opt', `oratab=${join(fh.home, 'oratab')}`, '--opt', 'protectListener=false');
+      const r = await json(
+        'create',
+        'oracle',
+        '--tag',
+        'orcl-tab',
+        '--opt',
+        `sid=${fh.sid}`,
+        '--opt',
+        `oratab=${join(fh.home, 'oratab')}`,
+        '--opt',
+        'protectListener=false',
+      );
       expect(r.exitCode, r.stderr).toBe(0);
       expect(JSON.parse(sb.storeBytes()).resources['orcl-tab'].options.home).toBe(fh.home);
     });

@@ -37,7 +37,10 @@ async function restore(ctx: Ctx): Promise<void> {
     try {
       extra = pgctlArgs(o.pgctlOptions);
     } catch (err) {
-      throw new ConfigError(`pgctlOptions: ${(err as Error).message}`, { field: 'pgctlOptions', fix: 'put server settings after -o; give paths without " $ ` or \\ (kit-runner edit ... --opt pgctlOptions=...)' });
+      throw new ConfigError(`pgctlOptions: ${(err as Error).message}`, {
+        field: 'pgctlOptions',
+        fix: 'put server settings after -o; give paths without " $ ` or \\ (kit-runner edit ... --opt pgctlOptions=...)',
+      });
     }
     // pg_ctl starts the server through /bin/sh with -D and -l between double quotes. So the data
     // (or configuration) directory goes in PGDATA, which no shell reads, and the default log file
@@ -50,10 +53,23 @@ async function restore(ctx: Ctx): Promise<void> {
     if (r.exitCode !== 0) throw startFailure(ctx, `${r.stdout}\n${r.stderr}`);
   }
   const c = await connect(ctx);
-  if (c.kind === 'refused') throw new ConfigError(`PostgreSQL runs but refuses the kit's connection as role ${dbUser(ctx)}: ${c.message} (${c.code})`, { field: 'dbUser', fix: authFix(ctx) });
-  if (c.kind === 'down') throw new ActionFailedError(`PostgreSQL does not accept connections after start: ${c.message} (${c.code})`, { code: 'NOT_ACCEPTING', fix: `read ${logFileOf(ctx)} and the server log` });
+  if (c.kind === 'refused')
+    throw new ConfigError(`PostgreSQL runs but refuses the kit's connection as role ${dbUser(ctx)}: ${c.message} (${c.code})`, {
+      field: 'dbUser',
+      fix: authFix(ctx),
+    });
+  if (c.kind === 'down')
+    throw new ActionFailedError(`PostgreSQL does not accept connections after start: ${c.message} (${c.code})`, {
+      code: 'NOT_ACCEPTING',
+      fix: `read ${logFileOf(ctx)} and the server log`,
+    });
   const problem = roleProblem(ctx, c.inRecovery);
-  if (problem) throw new ActionFailedError(problem, { code: 'WRONG_ROLE', field: 'expectedRole', fix: 'promote the server (pg_ctl promote) or remove standby.signal when this node should be primary; or set expectedRole' });
+  if (problem)
+    throw new ActionFailedError(problem, {
+      code: 'WRONG_ROLE',
+      field: 'expectedRole',
+      fix: 'promote the server (pg_ctl promote) or remove standby.signal when this node should be primary; or set expectedRole',
+    });
   ctx.logger.info(`PostgreSQL accepts connections (${c.inRecovery ? 'standby' : 'primary'})`);
 }
 
@@ -77,15 +93,20 @@ async function remove(ctx: Ctx): Promise<void> {
     return;
   }
   if (postmasterState(o.dataDir).running) {
-    ctx.logger.warn(`fast shutdown did not finish within ${fastS} s (${(fast.stderr || fast.stdout).trim().split('\n').pop() ?? ''}); escalating to immediate shutdown`);
+    ctx.logger.warn(
+      `fast shutdown did not finish within ${fastS} s (${(fast.stderr || fast.stdout).trim().split('\n').pop() ?? ''}); escalating to immediate shutdown`,
+    );
     const immS = Math.max(1, Math.floor(left(ctx, 1000) / 1000));
     const imm = await pgCtl(ctx, f.binDir, ['stop', '-D', o.dataDir, '-m', 'immediate', '-w', '-t', String(immS)], immS * 1000 + 2000);
     const after = postmasterState(o.dataDir);
     if (after.running) {
-      throw new ActionFailedError(`PostgreSQL (postmaster PID ${after.pid}) is still running after fast and immediate shutdown: ${(imm.stderr || imm.stdout).trim().slice(-300)}`, {
-        code: 'STOP_FAILED',
-        fix: 'look at the server processes (ps -o pid,stat,wchan,cmd -u ' + o.user + '); raise REMOVE_TIMEOUT if the node is slow',
-      });
+      throw new ActionFailedError(
+        `PostgreSQL (postmaster PID ${after.pid}) is still running after fast and immediate shutdown: ${(imm.stderr || imm.stdout).trim().slice(-300)}`,
+        {
+          code: 'STOP_FAILED',
+          fix: 'look at the server processes (ps -o pid,stat,wchan,cmd -u ' + o.user + '); raise REMOVE_TIMEOUT if the node is slow',
+        },
+      );
     }
   }
   await clearOrphans(ctx, 'wait-then-kill');
@@ -96,7 +117,11 @@ async function quickCheck(ctx: Ctx): Promise<QuickCheckResult> {
   const state = postmasterState(o.dataDir);
   if (!state.running) return { status: 'failed', reason: `PostgreSQL is not running: ${state.why}` };
   const c = await connect(ctx);
-  if (c.kind === 'refused') return { status: 'unknown', reason: `the server answers but refuses the kit's connection as role ${dbUser(ctx)}: ${c.message} (${c.code}); fix the authentication (see the kit README)` };
+  if (c.kind === 'refused')
+    return {
+      status: 'unknown',
+      reason: `the server answers but refuses the kit's connection as role ${dbUser(ctx)}: ${c.message} (${c.code}); fix the authentication (see the kit README)`,
+    };
   if (c.kind === 'down') {
     if (c.code === '53300') return { status: 'ok', detail: 'the server answers but has no free connection slot (too_many_connections)' };
     if (!postmasterState(o.dataDir).running) return { status: 'failed', reason: 'PostgreSQL stopped while being checked' };
@@ -117,17 +142,27 @@ async function create(ctx: Ctx) {
     try {
       if (!statSync(o.socketDir).isDirectory()) throw new Error('not a directory');
     } catch {
-      throw new ConfigError(`socket directory ${o.socketDir} does not exist on ${ctx.server}`, { field: 'socketDir', fix: `create it (owned by ${o.user}), or correct socketDir` });
+      throw new ConfigError(`socket directory ${o.socketDir} does not exist on ${ctx.server}`, {
+        field: 'socketDir',
+        fix: `create it (owned by ${o.user}), or correct socketDir`,
+      });
     }
   }
   if (o.passwordFile) password(ctx, connTarget(ctx));
   const state = postmasterState(o.dataDir);
   if (state.running) {
     if (state.pidFile?.port !== undefined && state.pidFile.port !== o.port) {
-      throw new ConfigError(`the cluster in ${o.dataDir} runs on port ${state.pidFile.port}, not ${o.port}`, { field: 'port', fix: `set port=${state.pidFile.port}` });
+      throw new ConfigError(`the cluster in ${o.dataDir} runs on port ${state.pidFile.port}, not ${o.port}`, {
+        field: 'port',
+        fix: `set port=${state.pidFile.port}`,
+      });
     }
     const c = await connect(ctx, 1);
-    if (c.kind === 'refused') throw new ConfigError(`the running server refuses the kit's connection as role ${dbUser(ctx)}: ${c.message} (${c.code})`, { field: 'dbUser', fix: authFix(ctx) });
+    if (c.kind === 'refused')
+      throw new ConfigError(`the running server refuses the kit's connection as role ${dbUser(ctx)}: ${c.message} (${c.code})`, {
+        field: 'dbUser',
+        fix: authFix(ctx),
+      });
   }
   return { info: { pgVersion: f.version, binDir: f.binDir } };
 }

@@ -47,7 +47,11 @@ export interface BinDirSearch {
  * Returns the first directory holding pg_ctl and postgres for `version`. `versionOf` reads the
  * version of an unversioned directory's pg_ctl (by running it).
  */
-export async function findBinDir(version: string, versionOf: (pgCtl: string) => Promise<string | undefined>, roots?: { versioned?: string[]; unversioned?: string[] }): Promise<BinDirSearch> {
+export async function findBinDir(
+  version: string,
+  versionOf: (pgCtl: string) => Promise<string | undefined>,
+  roots?: { versioned?: string[]; unversioned?: string[] },
+): Promise<BinDirSearch> {
   const looked: string[] = [];
   for (const dir of roots?.versioned ?? versionedCandidates(version)) {
     looked.push(dir);

@@ -34,17 +34,26 @@ export function password(ctx: Ctx, target: Conn): string | undefined {
     st = statSync(file);
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read the password file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { field: 'passwordFile', fix: 'create it (mode 0600, readable by kit-runner) or correct passwordFile' });
+    throw new ConfigError(`cannot read the password file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      field: 'passwordFile',
+      fix: 'create it (mode 0600, readable by kit-runner) or correct passwordFile',
+    });
   }
   if ((st.mode & 0o077) !== 0) {
-    throw new ConfigError(`password file ${file} has group or world access (mode ${(st.mode & 0o777).toString(8)})`, { field: 'passwordFile', fix: `chmod 600 ${file}` });
+    throw new ConfigError(`password file ${file} has group or world access (mode ${(st.mode & 0o777).toString(8)})`, {
+      field: 'passwordFile',
+      fix: `chmod 600 ${file}`,
+    });
   }
   const pw = findPgpassPassword(text, { host: target.host, port: target.port, database: ctx.options.database, user: dbUser(ctx) });
   if (pw === undefined) {
-    throw new ConfigError(`password file ${file} has no line for ${target.host.startsWith('/') ? 'localhost' : target.host}:${target.port}:${ctx.options.database}:${dbUser(ctx)}`, {
-      field: 'passwordFile',
-      fix: 'add a line hostname:port:database:username:password (* matches anything; a unix socket matches localhost)',
-    });
+    throw new ConfigError(
+      `password file ${file} has no line for ${target.host.startsWith('/') ? 'localhost' : target.host}:${target.port}:${ctx.options.database}:${dbUser(ctx)}`,
+      {
+        field: 'passwordFile',
+        fix: 'add a line hostname:port:database:username:password (* matches anything; a unix socket matches localhost)',
+      },
+    );
   }
   return pw;
 }

@@ -6,7 +6,12 @@ import { options } from './options.ts';
 import { tunables } from './tunables.ts';
 
 export default defineKit({
-  meta: { name: pkg.name, version: pkg.version, kitType: pkg.recoveryKit.kitType, description: 'PostgreSQL cluster: pg_ctl start/stop, health through a real connection' },
+  meta: {
+    name: pkg.name,
+    version: pkg.version,
+    kitType: pkg.recoveryKit.kitType,
+    description: 'PostgreSQL cluster: pg_ctl start/stop, health through a real connection',
+  },
   options,
   actions,
   tunables,

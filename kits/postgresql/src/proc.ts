@@ -170,7 +170,11 @@ export function tcpPortHolders(port: number): { listening: boolean; holders: Por
 /** The PID in a unix socket lock file (`.s.PGSQL.<port>.lock`), when another server holds it. */
 export function socketLockHolder(socketDir: string, port: number): number | undefined {
   try {
-    const pid = Number(readFileSync(join(socketDir, `.s.PGSQL.${port}.lock`), 'utf8').split('\n')[0]?.trim());
+    const pid = Number(
+      readFileSync(join(socketDir, `.s.PGSQL.${port}.lock`), 'utf8')
+        .split('\n')[0]
+        ?.trim(),
+    );
     return Number.isInteger(pid) && pid > 0 && isPostgresProcess(pid) ? pid : undefined;
   } catch {
     return undefined;

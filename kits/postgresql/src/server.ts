@@ -36,7 +36,10 @@ async function userUid(ctx: Ctx, user: string): Promise<number> {
   const r = await ctx.exec('id', ['-u', user], { reject: false, timeoutMs: 5000 });
   const uid = Number(r.stdout.trim());
   if (r.exitCode !== 0 || !Number.isInteger(uid)) {
-    throw new ConfigError(`OS user ${user} does not exist on ${ctx.server}`, { field: 'user', fix: 'create the user, or set user= to the owner of the data directory' });
+    throw new ConfigError(`OS user ${user} does not exist on ${ctx.server}`, {
+      field: 'user',
+      fix: 'create the user, or set user= to the owner of the data directory',
+    });
   }
   return uid;
 }
@@ -63,16 +66,22 @@ export async function facts(ctx: Ctx): Promise<Facts> {
   const uid = await userUid(ctx, o.user);
   if (st.uid !== uid) {
     const owner = await ownerName(ctx, st.uid);
-    throw new ConfigError(`data directory ${o.dataDir} is owned by ${owner}, not by ${o.user} (uid ${uid}); PostgreSQL runs as the owner of its data directory`, {
-      field: 'user',
-      fix: `set user=${owner.startsWith('uid ') ? '<owner>' : owner}, or give the directory to ${o.user} (chown -R ${o.user}: ${o.dataDir})`,
-      details: { owner, expected: o.user },
-    });
+    throw new ConfigError(
+      `data directory ${o.dataDir} is owned by ${owner}, not by ${o.user} (uid ${uid}); PostgreSQL runs as the owner of its data directory`,
+      {
+        field: 'user',
+        fix: `set user=${owner.startsWith('uid ') ? '<owner>' : owner}, or give the directory to ${o.user} (chown -R ${o.user}: ${o.dataDir})`,
+        details: { owner, expected: o.user },
+      },
+    );
   }
   let binDir = o.binDir;
   if (binDir) {
     if (!isExecutable(join(binDir, 'pg_ctl'))) {
-      throw new ConfigError(`pg_ctl not found: ${join(binDir, 'pg_ctl')} is missing or not executable`, { field: 'binDir', fix: `install the PostgreSQL ${version} server package, or correct binDir` });
+      throw new ConfigError(`pg_ctl not found: ${join(binDir, 'pg_ctl')} is missing or not executable`, {
+        field: 'binDir',
+        fix: `install the PostgreSQL ${version} server package, or correct binDir`,
+      });
     }
   } else {
     const found = await findBinDir(version, async (pgCtl) => {
@@ -112,10 +121,13 @@ export async function clearOrphans(ctx: Ctx, mode: 'kill' | 'wait-then-kill' | '
     pids = dataDirProcesses(dataDir);
     if (pids.length === 0) return;
     if (mode === 'wait-only') {
-      throw new ActionFailedError(`leftover server processes of the dead postmaster still run in ${dataDir}: ${pids.map((p) => `${p} (${processCommand(p)})`).join(', ')}`, {
-        code: 'LEFTOVER_PROCESSES',
-        fix: 'terminate them, or set LKPGSQL_DISCONNECT_CLIENT=1 to let the kit do it',
-      });
+      throw new ActionFailedError(
+        `leftover server processes of the dead postmaster still run in ${dataDir}: ${pids.map((p) => `${p} (${processCommand(p)})`).join(', ')}`,
+        {
+          code: 'LEFTOVER_PROCESSES',
+          fix: 'terminate them, or set LKPGSQL_DISCONNECT_CLIENT=1 to let the kit do it',
+        },
+      );
     }
   }
   ctx.logger.warn(`terminating leftover server processes of the dead postmaster: ${pids.map((p) => `${p} (${processCommand(p)})`).join(', ')}`);
@@ -125,7 +137,11 @@ export async function clearOrphans(ctx: Ctx, mode: 'kill' | 'wait-then-kill' | '
     alive: () => dataDirProcesses(dataDir),
     onKill: (rest) => ctx.logger.warn(`server processes ${rest.join(', ')} survived SIGTERM for 3 s; sending SIGKILL`),
   });
-  if (still.length) throw new ActionFailedError(`server processes ${still.join(', ')} of ${dataDir} survive SIGKILL (stuck in the kernel?)`, { code: 'LEFTOVER_PROCESSES', fix: 'check the node (ps -o stat,wchan -p ...); a reboot may be needed' });
+  if (still.length)
+    throw new ActionFailedError(`server processes ${still.join(', ')} of ${dataDir} survive SIGKILL (stuck in the kernel?)`, {
+      code: 'LEFTOVER_PROCESSES',
+      fix: 'check the node (ps -o stat,wchan -p ...); a reboot may be needed',
+    });
 }
 
 /**
@@ -154,10 +170,16 @@ export function startFailure(ctx: Ctx, output: string): ActionFailedError {
   const log = tail(logFileOf(ctx), 12);
   const text = `${output}\n${log}`;
   const port = o.port;
-  if (/Address already in use|could not create any TCP\/IP sockets|could not bind/i.test(text) || /lock file ".*\.s\.PGSQL\.\d+\.lock" already exists/.test(text)) {
+  if (
+    /Address already in use|could not create any TCP\/IP sockets|could not bind/i.test(text) ||
+    /lock file ".*\.s\.PGSQL\.\d+\.lock" already exists/.test(text)
+  ) {
     const tcp = tcpPortHolders(port);
     const sockHolder = o.socketDir ? socketLockHolder(o.socketDir, port) : undefined;
-    const who = [...tcp.holders.map((h) => `PID ${h.pid} (${h.command})`), ...(sockHolder ? [`PostgreSQL PID ${sockHolder} (socket lock in ${o.socketDir})`] : [])];
+    const who = [
+      ...tcp.holders.map((h) => `PID ${h.pid} (${h.command})`),
+      ...(sockHolder ? [`PostgreSQL PID ${sockHolder} (socket lock in ${o.socketDir})`] : []),
+    ];
     return new ActionFailedError(`cannot start PostgreSQL: port ${port} is already in use${who.length ? ` by ${who.join(', ')}` : ''}`, {
       code: 'PORT_IN_USE',
       field: 'port',
@@ -165,14 +187,26 @@ export function startFailure(ctx: Ctx, output: string): ActionFailedError {
       details: { port, holders: who, log: log.split('\n').slice(-4) },
     });
   }
-  const lastLines = log.split('\n').filter((l) => /FATAL|PANIC|ERROR|could not|invalid|permission/i.test(l)).slice(-3);
-  return new ActionFailedError(`pg_ctl start failed: ${(lastLines.join(' | ') || output.trim().split('\n').slice(-3).join(' | ') || 'no output').slice(0, 800)}`, {
-    code: 'START_FAILED',
-    fix: `read ${logFileOf(ctx)} and the server log for the reason`,
-    details: { log: log.split('\n') },
-  });
+  const lastLines = log
+    .split('\n')
+    .filter((l) => /FATAL|PANIC|ERROR|could not|invalid|permission/i.test(l))
+    .slice(-3);
+  return new ActionFailedError(
+    `pg_ctl start failed: ${(lastLines.join(' | ') || output.trim().split('\n').slice(-3).join(' | ') || 'no output').slice(0, 800)}`,
+    {
+      code: 'START_FAILED',
+      fix: `read ${logFileOf(ctx)} and the server log for the reason`,
+      details: { log: log.split('\n') },
+    },
+  );
 }
 
 export async function pgCtl(ctx: Ctx, binDir: string, args: string[], timeoutMs: number, env: Record<string, string> = {}, cwd?: string) {
-  return ctx.exec(join(binDir, 'pg_ctl'), args, { user: ctx.options.user, reject: false, timeoutMs, env: { LC_ALL: 'C', LANG: 'C', PGDATA: undefined, ...env }, ...(cwd ? { cwd } : {}) });
+  return ctx.exec(join(binDir, 'pg_ctl'), args, {
+    user: ctx.options.user,
+    reject: false,
+    timeoutMs,
+    env: { LC_ALL: 'C', LANG: 'C', PGDATA: undefined, ...env },
+    ...(cwd ? { cwd } : {}),
+  });
 }

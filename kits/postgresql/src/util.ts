@@ -18,7 +18,9 @@ export const DOUBLE_QUOTE_SPECIAL = /["$`\\]/;
 
 /** Why `path` cannot go between pg_ctl's double quotes, or undefined when it can. */
 export function shellSafePathProblem(path: string): string | undefined {
-  return DOUBLE_QUOTE_SPECIAL.test(path) ? `${JSON.stringify(path)} holds one of " $ \` \\, which the shell pg_ctl starts the server with would interpret` : undefined;
+  return DOUBLE_QUOTE_SPECIAL.test(path)
+    ? `${JSON.stringify(path)} holds one of " $ \` \\, which the shell pg_ctl starts the server with would interpret`
+    : undefined;
 }
 
 /**
@@ -41,7 +43,9 @@ export function pgctlArgs(text: string): string[] {
     } else if (a.startsWith('--options=')) out.push(`--options=${quoteWords(a.slice('--options='.length))}`);
     else if (a.startsWith('-o')) out.push('-o', quoteWords(a.slice(2)));
     else if (DOUBLE_QUOTE_SPECIAL.test(a)) {
-      throw new Error(`${JSON.stringify(a)} holds one of " $ \` \\, which the shell pg_ctl starts the server with would interpret (only the server options after -o may hold them: they are quoted for it)`);
+      throw new Error(
+        `${JSON.stringify(a)} holds one of " $ \` \\, which the shell pg_ctl starts the server with would interpret (only the server options after -o may hold them: they are quoted for it)`,
+      );
     } else out.push(a);
   }
   return out;

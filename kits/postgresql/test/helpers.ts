@@ -5,7 +5,19 @@
  * setup the README documents. Needs root, the postgres user and the server binaries.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, appendFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  appendFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tcpPortHolders } from '../src/proc.ts';
@@ -28,7 +40,12 @@ export function realEnv(): RealEnv {
   for (const base of ['/usr/lib/postgresql']) {
     if (existsSync(base)) for (const v of readdirSync(base).sort((a, b) => Number(b) - Number(a))) dirs.push(join(base, v, 'bin'));
   }
-  if (existsSync('/usr')) for (const d of readdirSync('/usr').filter((d) => d.startsWith('pgsql-')).sort().reverse()) dirs.push(join('/usr', d, 'bin'));
+  if (existsSync('/usr'))
+    for (const d of readdirSync('/usr')
+      .filter((d) => d.startsWith('pgsql-'))
+      .sort()
+      .reverse())
+      dirs.push(join('/usr', d, 'bin'));
   dirs.push('/usr/bin');
   const binDir = dirs.find((d) => existsSync(join(d, 'initdb')) && existsSync(join(d, 'pg_ctl')));
   if (!binDir) return { ok: false, why: 'needs the PostgreSQL server binaries (apt-get install -y postgresql)' };

@@ -62,7 +62,10 @@ describe('postgresql: pure helpers', () => {
       const versioned = (v: string) => [join(root, `debian/${v}/bin`), join(root, `pgsql-${v}/bin`)];
       const hit = await findBinDir('16', async () => undefined, { versioned: versioned('16'), unversioned: [] });
       expect(hit.binDir).toBe(join(root, 'debian/16/bin'));
-      const viaVersion = await findBinDir('15', async (p) => (p.includes('usrbin') ? '15' : undefined), { versioned: versioned('15'), unversioned: [join(root, 'usrbin')] });
+      const viaVersion = await findBinDir('15', async (p) => (p.includes('usrbin') ? '15' : undefined), {
+        versioned: versioned('15'),
+        unversioned: [join(root, 'usrbin')],
+      });
       expect(viaVersion.binDir).toBe(join(root, 'usrbin'));
       const none = await findBinDir('14', async () => '15', { versioned: versioned('14'), unversioned: [join(root, 'usrbin')] });
       expect(none.binDir).toBeUndefined();
@@ -250,7 +253,20 @@ describe.skipIf(!env.ok)(`postgresql: a real server through kit-runner${SKIP}`, 
 
   it('hierarchy: the database over a file-system stand-in: restore children first, remove parents first', async () => {
     const flag = join(flagDir, 'mounted');
-    const c = await run('create', 'app', '--tag', 'pgfs', '--opt', `start=/usr/bin/touch ${flag}`, '--opt', `stop=/usr/bin/rm -f ${flag}`, '--opt', `status=/usr/bin/test -e ${flag}`, '--opt', 'settleSeconds=2');
+    const c = await run(
+      'create',
+      'app',
+      '--tag',
+      'pgfs',
+      '--opt',
+      `start=/usr/bin/touch ${flag}`,
+      '--opt',
+      `stop=/usr/bin/rm -f ${flag}`,
+      '--opt',
+      `status=/usr/bin/test -e ${flag}`,
+      '--opt',
+      'settleSeconds=2',
+    );
     expect(c.exitCode, c.stderr).toBe(0);
     expect((await run('dep', 'add', 'pg', 'pgfs')).exitCode).toBe(0);
     const up = await json('action', 'pg', 'restore');
@@ -294,7 +310,18 @@ describe.skipIf(!env.ok)(`postgresql: a real server through kit-runner${SKIP}`, 
       const server: Server = createServer();
       await new Promise<void>((ok) => server.listen(busy, '127.0.0.1', ok));
       try {
-        const c = await run('create', 'postgresql', '--tag', 'pg-busy', '--opt', `dataDir=${cluster.dataDir}`, '--opt', `socketDir=${cluster.socketDir}`, '--opt', `port=${busy}`);
+        const c = await run(
+          'create',
+          'postgresql',
+          '--tag',
+          'pg-busy',
+          '--opt',
+          `dataDir=${cluster.dataDir}`,
+          '--opt',
+          `socketDir=${cluster.socketDir}`,
+          '--opt',
+          `port=${busy}`,
+        );
         expect(c.exitCode, c.stderr).toBe(0);
         const r = await run('action', 'pg-busy', 'restore');
         expect(r.exitCode).toBe(1);

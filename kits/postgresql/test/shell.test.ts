@@ -20,7 +20,7 @@ const env = realEnv();
 /** `$(touch B/n1)`, backticks and `;` with their own markers: what a shell would run. */
 const evil = (base: string, n: string) => `$(touch ${base}/${n}1)\`touch ${base}/${n}2\`;touch ${base}/${n}3`;
 
-describe('postgresql: pgctlOptions are quoted for pg_ctl\'s shell (no server)', () => {
+describe("postgresql: pgctlOptions are quoted for pg_ctl's shell (no server)", () => {
   it('quotes each word after -o, keeps other arguments, refuses shell characters outside -o', () => {
     expect(pgctlArgs(`-o "-c shared_buffers=1GB" -t 5`)).toEqual(['-o', `'-c' 'shared_buffers=1GB'`, '-t', '5']);
     expect(pgctlArgs(`--options="-c 'cluster_name=a b'"`)).toEqual([`--options='-c' 'cluster_name=a b'`]);

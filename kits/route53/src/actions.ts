@@ -18,17 +18,20 @@
  *
  * See README.md for the options, tunables, IAM actions and failure modes.
  */
+import { ActionFailedError, ConfigError, ExitCode, KitError, editDistance, parseCidr, type DependencyView, type QuickCheckResult } from '@recovery-kit/sdk';
 import {
-  ActionFailedError,
-  ConfigError,
-  ExitCode,
-  KitError,
-  editDistance,
-  parseCidr,
-  type DependencyView,
-  type QuickCheckResult,
-} from '@recovery-kit/sdk';
-import { describeZone, listZones, readRecord, upsertRecord, waitInsync, type Io, type RecordValue, type RetryPolicy, type Route53Api, type WaitPolicy, type Zone } from './api.ts';
+  describeZone,
+  listZones,
+  readRecord,
+  upsertRecord,
+  waitInsync,
+  type Io,
+  type RecordValue,
+  type RetryPolicy,
+  type Route53Api,
+  type WaitPolicy,
+  type Zone,
+} from './api.ts';
 import { lazyRoute53 } from './aws.ts';
 import { bareZoneId, canonicalZone, fqdnOf, looksLikeZoneId } from './names.ts';
 import type { Ctx } from './options.ts';
@@ -66,14 +69,27 @@ export function targetOf(ctx: Pick<Ctx, 'tag' | 'server' | 'options' | 'children
   const child: DependencyView | undefined = ctx.children.find((c) => c.tag === ctx.options.ip);
   if (!child) {
     const others = ctx.children.filter((c) => c.kitType === 'ip').map((c) => c.tag);
-    throw new KitError(`${ctx.tag} has no IP child resource "${ctx.options.ip}" on ${ctx.server}: the record's value is the address of that IP resource`, { code: 'ROUTE53_NO_IP_CHILD', exitCode: ExitCode.INVALID_CONFIG, field: 'ip', fix: others.length
+    throw new KitError(`${ctx.tag} has no IP child resource "${ctx.options.ip}" on ${ctx.server}: the record's value is the address of that IP resource`, {
+      code: 'ROUTE53_NO_IP_CHILD',
+      exitCode: ExitCode.INVALID_CONFIG,
+      field: 'ip',
+      fix: others.length
         ? `its IP child is ${others.join(', ')}, but the ip option names ${ctx.options.ip}: make them agree (kit-runner dep add ${ctx.tag} ${ctx.options.ip})`
-        : `make the IP resource a child again: kit-runner dep add ${ctx.tag} ${ctx.options.ip} (extend ${ctx.options.ip} to every server of ${ctx.tag} first)` });
+        : `make the IP resource a child again: kit-runner dep add ${ctx.tag} ${ctx.options.ip} (extend ${ctx.options.ip} to every server of ${ctx.tag} first)`,
+    });
   }
   const text = str(child.options.address) ?? str(child.info.cidr) ?? str(child.info.address);
   const cidr = text ? parseCidr(text) : undefined;
   if (!cidr) {
-    throw new KitError(`the child ${child.tag} (kit ${child.kitType}) has no IP address on ${ctx.server}${text ? ` (${JSON.stringify(text)} is not one)` : ''}`, { code: 'ROUTE53_NO_ADDRESS', exitCode: ExitCode.INVALID_CONFIG, field: 'ip', fix: `the ip option must name an IP resource (kit ip) with an address on every server: kit-runner status ${child.tag}` });
+    throw new KitError(
+      `the child ${child.tag} (kit ${child.kitType}) has no IP address on ${ctx.server}${text ? ` (${JSON.stringify(text)} is not one)` : ''}`,
+      {
+        code: 'ROUTE53_NO_ADDRESS',
+        exitCode: ExitCode.INVALID_CONFIG,
+        field: 'ip',
+        fix: `the ip option must name an IP resource (kit ip) with an address on every server: kit-runner status ${child.tag}`,
+      },
+    );
   }
   return { child: child.tag, address: canonicalIp(cidr.address), family: cidr.family, type: cidr.family === 6 ? 'AAAA' : 'A' };
 }
@@ -119,10 +135,18 @@ export function findZone(zones: Zone[], zone: string, zoneId: string | undefined
   if (wantId) {
     const z = zones.find((x) => x.id === wantId);
     if (!z) {
-      throw new ConfigError(`hosted zone ${wantId} not found; the account's hosted zones: ${listing}`, { field: zoneId ? 'zoneId' : 'zone', fix: 'give one of the zones listed (by name, e.g. --opt zone=example.com, or by id)', details: { zones } });
+      throw new ConfigError(`hosted zone ${wantId} not found; the account's hosted zones: ${listing}`, {
+        field: zoneId ? 'zoneId' : 'zone',
+        fix: 'give one of the zones listed (by name, e.g. --opt zone=example.com, or by id)',
+        details: { zones },
+      });
     }
     if (!looksLikeZoneId(zone) && z.name !== canonicalZone(zone)) {
-      throw new ConfigError(`hosted zone ${wantId} is ${z.name}, not ${canonicalZone(zone)}`, { field: 'zoneId', fix: `give --opt zone=${z.name.replace(/\.$/, '')}, or the id of ${canonicalZone(zone)}`, details: { zones } });
+      throw new ConfigError(`hosted zone ${wantId} is ${z.name}, not ${canonicalZone(zone)}`, {
+        field: 'zoneId',
+        fix: `give --opt zone=${z.name.replace(/\.$/, '')}, or the id of ${canonicalZone(zone)}`,
+        details: { zones },
+      });
     }
     return z;
   }
@@ -136,7 +160,9 @@ export function findZone(zones: Zone[], zone: string, zoneId: string | undefined
       details: { zones: matches },
     });
   }
-  const near = zones.filter((z) => editDistance(z.name, name) <= 2 || z.name.endsWith(`.${name}`) || name.endsWith(`.${z.name}`)).map((z) => z.name.replace(/\.$/, ''));
+  const near = zones
+    .filter((z) => editDistance(z.name, name) <= 2 || z.name.endsWith(`.${name}`) || name.endsWith(`.${z.name}`))
+    .map((z) => z.name.replace(/\.$/, ''));
   throw new ConfigError(`hosted zone ${name} not found; the account's hosted zones: ${listing}`, {
     field: 'zone',
     fix: zones.length
@@ -145,7 +171,6 @@ export function findZone(zones: Zone[], zone: string, zoneId: string | undefined
     details: { zones },
   });
 }
-
 
 /** The zone for a runtime action: from the zoneId create recorded (no API call), else looked up. */
 async function zoneOf(ctx: Ctx, client: Route53Api, io: Io, p: Policies): Promise<{ id: string; name: string }> {
@@ -165,11 +190,25 @@ async function apply(ctx: Ctx): Promise<void> {
   const fqdn = fqdnOf(ctx.options.host, zone.name);
   const current = await readRecord(client, io, p.check, zone, fqdn, target.type);
   if (holds(current, target.address) && current!.ttl === p.ttl) {
-    ctx.logger.info(`${fqdn} ${target.type} already holds ${target.address} (TTL ${p.ttl}, the address of ${target.child} on ${ctx.server}): nothing to change`);
+    ctx.logger.info(
+      `${fqdn} ${target.type} already holds ${target.address} (TTL ${p.ttl}, the address of ${target.child} on ${ctx.server}): nothing to change`,
+    );
     return;
   }
-  ctx.logger.info(`${fqdn} ${target.type} is ${describeRecord(current)}; setting it to ${target.address} (TTL ${p.ttl}, the address of ${target.child} on ${ctx.server})`);
-  const { changeId } = await upsertRecord(client, io, p.record, zone, fqdn, target.type, p.ttl, target.address, `recovery-kit ${ctx.tag}: ${ctx.action} on ${ctx.server}`);
+  ctx.logger.info(
+    `${fqdn} ${target.type} is ${describeRecord(current)}; setting it to ${target.address} (TTL ${p.ttl}, the address of ${target.child} on ${ctx.server})`,
+  );
+  const { changeId } = await upsertRecord(
+    client,
+    io,
+    p.record,
+    zone,
+    fqdn,
+    target.type,
+    p.ttl,
+    target.address,
+    `recovery-kit ${ctx.tag}: ${ctx.action} on ${ctx.server}`,
+  );
   ctx.logger.info(`Route 53 accepted the change ${changeId}; waiting for INSYNC (up to ${p.wait.budgetMs / 1000} s)`);
   const w = await waitInsync(client, io, p.wait, changeId);
   if (w.status === 'PENDING') {
@@ -187,17 +226,26 @@ async function apply(ctx: Ctx): Promise<void> {
   }
   const after = await readRecord(client, io, p.check, zone, fqdn, target.type);
   if (!holds(after, target.address)) {
-    throw new ActionFailedError(`${fqdn} ${target.type} is ${describeRecord(after)} right after the change to ${target.address} became INSYNC: something else changed it at the same time`, {
-      code: 'ROUTE53_RECORD_CHANGED',
-      fix: `find the other writer of ${fqdn} (another cluster, a second route53 resource for the same name, a deployment tool) and stop it, then run the action again`,
-    });
+    throw new ActionFailedError(
+      `${fqdn} ${target.type} is ${describeRecord(after)} right after the change to ${target.address} became INSYNC: something else changed it at the same time`,
+      {
+        code: 'ROUTE53_RECORD_CHANGED',
+        fix: `find the other writer of ${fqdn} (another cluster, a second route53 resource for the same name, a deployment tool) and stop it, then run the action again`,
+      },
+    );
   }
-  ctx.logger.info(`${fqdn} ${target.type} ${target.address}: change ${changeId} INSYNC after ${(w.waitedMs / 1000).toFixed(1)} s (${w.polls} GetChange poll${w.polls === 1 ? '' : 's'})`);
+  ctx.logger.info(
+    `${fqdn} ${target.type} ${target.address}: change ${changeId} INSYNC after ${(w.waitedMs / 1000).toFixed(1)} s (${w.polls} GetChange poll${w.polls === 1 ? '' : 's'})`,
+  );
 }
 
 export const actions = {
   async create(ctx: Ctx) {
-    if (ctx.options.ip === ctx.tag) throw new ConfigError(`the ip option names this resource itself (${ctx.tag})`, { field: 'ip', fix: 'give the tag of the IP resource (kit-runner status lists the resources)' });
+    if (ctx.options.ip === ctx.tag)
+      throw new ConfigError(`the ip option names this resource itself (${ctx.tag})`, {
+        field: 'ip',
+        fix: 'give the tag of the IP resource (kit-runner status lists the resources)',
+      });
     const io = ioOf(ctx);
     const p = policies(ctx);
     const zones = await listZones(clientOf(ctx.tunables), io, p.check);
@@ -253,9 +301,16 @@ export const actions = {
       return { status: 'unknown', reason };
     }
     const fqdn = fqdnOf(ctx.options.host, zone.name);
-    if (!current) return { status: 'failed', reason: `there is no ${target.type} record ${fqdn} in zone ${zone.name} (${zone.id}); it should hold ${target.address} (${target.child} on ${ctx.server})` };
+    if (!current)
+      return {
+        status: 'failed',
+        reason: `there is no ${target.type} record ${fqdn} in zone ${zone.name} (${zone.id}); it should hold ${target.address} (${target.child} on ${ctx.server})`,
+      };
     if (!holds(current, target.address)) {
-      return { status: 'failed', reason: `${fqdn} ${target.type} is ${describeRecord(current)}, not ${target.address} (the address of ${target.child} on ${ctx.server})` };
+      return {
+        status: 'failed',
+        reason: `${fqdn} ${target.type} is ${describeRecord(current)}, not ${target.address} (the address of ${target.child} on ${ctx.server})`,
+      };
     }
     return { status: 'ok', detail: `${fqdn} ${target.type} ${target.address} (TTL ${current.ttl ?? '-'})` };
   },
@@ -271,7 +326,17 @@ const show = {
     const zone = await zoneOf(ctx, client, io, p);
     const fqdn = fqdnOf(ctx.options.host, zone.name);
     const r = await readRecord(client, io, p.check, zone, fqdn, target.type);
-    return { zone: zone.name, zoneId: zone.id, name: fqdn, type: target.type, record: r ?? null, expected: target.address, ip: target.child, server: ctx.server, inSync: holds(r, target.address) };
+    return {
+      zone: zone.name,
+      zoneId: zone.id,
+      name: fqdn,
+      type: target.type,
+      record: r ?? null,
+      expected: target.address,
+      ip: target.child,
+      server: ctx.server,
+      inSync: holds(r, target.address),
+    };
   },
 };
 

@@ -54,7 +54,7 @@ const tries = (n: number) => `${n} ${n === 1 ? 'try' : 'tries'}`;
  */
 function callSignal(io: Io): { signal: AbortSignal; expired: () => boolean; done: () => void } {
   const ctrl = new AbortController();
-  const timer = setTimeout(() => ctrl.abort(new Error('the kit\'s deadline passed')), Math.max(0, io.deadline - Date.now()));
+  const timer = setTimeout(() => ctrl.abort(new Error("the kit's deadline passed")), Math.max(0, io.deadline - Date.now()));
   const onAbort = () => ctrl.abort(io.signal.reason);
   if (io.signal.aborted) onAbort();
   else io.signal.addEventListener('abort', onAbort, { once: true });
@@ -98,8 +98,19 @@ export async function withRetries<T>(io: Io, action: Route53Action, subject: str
       const outOfTime = Date.now() + policy.intervalMs >= io.deadline;
       if (!e.retryable || attempt >= policy.tries || outOfTime) {
         if (attempt === 1 && !outOfTime) throw e;
-        const why = attempt >= policy.tries ? `gave up after ${tries(attempt)} ${policy.intervalMs / 1000} s apart` : `gave up after ${tries(attempt)}: the action's time is nearly out`;
-        throw new KitError(`${e.message} (${why})`, { code: e.code, exitCode: e.exitCode, field: e.field, fix: e.fix, cause: e, retryable: e.retryable, details: { ...e.details, tries: attempt } });
+        const why =
+          attempt >= policy.tries
+            ? `gave up after ${tries(attempt)} ${policy.intervalMs / 1000} s apart`
+            : `gave up after ${tries(attempt)}: the action's time is nearly out`;
+        throw new KitError(`${e.message} (${why})`, {
+          code: e.code,
+          exitCode: e.exitCode,
+          field: e.field,
+          fix: e.fix,
+          cause: e,
+          retryable: e.retryable,
+          details: { ...e.details, tries: attempt },
+        });
       }
       io.logger.warn(`${e.message}; trying again in ${policy.intervalMs / 1000} s (try ${attempt} of ${policy.tries})`);
       await sleep(policy.intervalMs, io.signal);
@@ -132,7 +143,14 @@ export const describeZone = (z: Zone) => `${z.name} (${z.id}, ${z.private ? 'pri
  * The simple (no SetIdentifier) record `fqdn`/`type`, or undefined when there is none.
  * Uses ListResourceRecordSets starting at the name and type (one short page).
  */
-export async function readRecord(client: Route53Api, io: Io, policy: RetryPolicy, zone: { id: string; name: string }, fqdn: string, type: 'A' | 'AAAA'): Promise<RecordValue | undefined> {
+export async function readRecord(
+  client: Route53Api,
+  io: Io,
+  policy: RetryPolicy,
+  zone: { id: string; name: string },
+  fqdn: string,
+  type: 'A' | 'AAAA',
+): Promise<RecordValue | undefined> {
   const { ListResourceRecordSetsCommand } = await sdk();
   const out = await withRetries(io, 'ListResourceRecordSets', `${fqdn} ${type} in zone ${zone.name}`, policy, (abortSignal) =>
     client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone.id, StartRecordName: fqdn, StartRecordType: type, MaxItems: 10 }), { abortSignal }),
@@ -167,7 +185,10 @@ export async function upsertRecord(
     client.send(
       new ChangeResourceRecordSetsCommand({
         HostedZoneId: zone.id,
-        ChangeBatch: { Comment: comment.slice(0, 256), Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: fqdn, Type: type, TTL: ttl, ResourceRecords: [{ Value: value }] } }] },
+        ChangeBatch: {
+          Comment: comment.slice(0, 256),
+          Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: fqdn, Type: type, TTL: ttl, ResourceRecords: [{ Value: value }] } }],
+        },
       }),
       { abortSignal },
     ),

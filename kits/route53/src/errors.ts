@@ -19,13 +19,25 @@ function awsCodeOf(e: KitError): string | undefined {
 }
 
 function withFix(e: KitError, fix: string, extra: Record<string, unknown> = {}, code = e.code): KitError {
-  return new KitError(e.message, { code: code, exitCode: e.exitCode, field: e.field, fix, cause: e.cause ?? e, retryable: e.retryable, details: { ...e.details, ...extra } });
+  return new KitError(e.message, {
+    code: code,
+    exitCode: e.exitCode,
+    field: e.field,
+    fix,
+    cause: e.cause ?? e,
+    retryable: e.retryable,
+    details: { ...e.details, ...extra },
+  });
 }
 
 /** Maps an error of one Route 53 call. `subject` names what it was about ("zone example.com."). */
 export function route53Error(err: unknown, action: Route53Action, subject: string | undefined, signal?: AbortSignal): KitError {
   if (isKitError(err)) return err;
-  const e = mapAwsError(err, { service: 'route53', action, subject, field: action === 'ChangeResourceRecordSets' || action === 'ListResourceRecordSets' ? 'zone' : undefined }, signal);
+  const e = mapAwsError(
+    err,
+    { service: 'route53', action, subject, field: action === 'ChangeResourceRecordSets' || action === 'ListResourceRecordSets' ? 'zone' : undefined },
+    signal,
+  );
   const code = awsCodeOf(e);
   const reads = action === 'ListResourceRecordSets' || action === 'ListHostedZones';
   if (code === 'PriorRequestNotComplete') {
@@ -45,7 +57,10 @@ export function route53Error(err: unknown, action: Route53Action, subject: strin
     );
   }
   if (e.code === 'AWS_UNAVAILABLE') {
-    return withFix(e, 'Route 53 did not answer usefully (5xx, timeout or network): check this server\'s HTTPS path to route53.amazonaws.com (proxy, NAT, VPC endpoint) and run the action again; ROUTE53_MAX_RETRY and ROUTE53_REQUEST_TIMEOUT tune the retries');
+    return withFix(
+      e,
+      "Route 53 did not answer usefully (5xx, timeout or network): check this server's HTTPS path to route53.amazonaws.com (proxy, NAT, VPC endpoint) and run the action again; ROUTE53_MAX_RETRY and ROUTE53_REQUEST_TIMEOUT tune the retries",
+    );
   }
   if (code === 'InvalidChangeBatch') {
     const messages = (err as { messages?: string[] }).messages;
@@ -54,13 +69,16 @@ export function route53Error(err: unknown, action: Route53Action, subject: strin
       e,
       /CNAME/i.test(text)
         ? 'a CNAME record already uses this name: delete it in Route 53 or choose another host name (a name cannot hold both a CNAME and an A/AAAA record)'
-        : 'Route 53 refused the record: read its message; check the host name, the zone and the IP resource\'s address',
+        : "Route 53 refused the record: read its message; check the host name, the zone and the IP resource's address",
       messages ? { messages } : {},
       'ROUTE53_INVALID_CHANGE_BATCH',
     );
   }
   if (code === 'NoSuchHostedZone') {
-    return withFix(e, 'the hosted zone does not exist (any more): recreate it in Route 53, or delete this resource and create it again with an existing zone ("kit-runner route53 zones" lists them)');
+    return withFix(
+      e,
+      'the hosted zone does not exist (any more): recreate it in Route 53, or delete this resource and create it again with an existing zone ("kit-runner route53 zones" lists them)',
+    );
   }
   if (e.exitCode === 4) {
     return withFix(e, `${e.fix ?? ''}${e.fix ? '; ' : ''}the kit needs ${IAM_ACTIONS.join(', ')}`);

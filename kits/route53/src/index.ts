@@ -11,7 +11,12 @@ import { options, type Route53Options } from './options.ts';
 import { tunables } from './tunables.ts';
 
 export default defineKit<Route53Options>({
-  meta: { name: pkg.name, version: pkg.version, kitType: pkg.recoveryKit.kitType, description: 'Route 53 A/AAAA record that follows the IP resource of the active server' },
+  meta: {
+    name: pkg.name,
+    version: pkg.version,
+    kitType: pkg.recoveryKit.kitType,
+    description: 'Route 53 A/AAAA record that follows the IP resource of the active server',
+  },
   options,
   tunables,
   actions,

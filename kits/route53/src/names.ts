@@ -16,7 +16,8 @@ export function checkHost(value: string): undefined | { message: string; fix: st
       fix: `use host=${first}${rest ? ` and zone=${rest}` : ''} (the zone option gives the domain)`,
     };
   }
-  if (v === '*' || v === '@') return { message: `${JSON.stringify(value)} is not a host name (wildcard and apex records are not managed)`, fix: 'give a host name such as www' };
+  if (v === '*' || v === '@')
+    return { message: `${JSON.stringify(value)} is not a host name (wildcard and apex records are not managed)`, fix: 'give a host name such as www' };
   if (!LABEL.test(v)) {
     return {
       message: `${JSON.stringify(value)} is not a valid host name`,
@@ -51,7 +52,10 @@ const ZONE_NAME = /^(?=.{1,254}$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_]
 export function checkZoneName(value: string): undefined | { message: string; fix: string } {
   if (looksLikeZoneId(value)) return undefined;
   if (!ZONE_NAME.test(value.trim())) {
-    return { message: `${JSON.stringify(value)} is not a valid DNS zone name or hosted zone id`, fix: 'give the hosted zone name, e.g. example.com (kit-runner create lists the zones of the account when it cannot find it)' };
+    return {
+      message: `${JSON.stringify(value)} is not a valid DNS zone name or hosted zone id`,
+      fix: 'give the hosted zone name, e.g. example.com (kit-runner create lists the zones of the account when it cannot find it)',
+    };
   }
   return undefined;
 }

@@ -32,7 +32,12 @@ export function directClient(emu: Emulator): Route53Client {
 }
 
 /** The values of a simple record, or undefined when it does not exist. */
-export async function recordValues(client: Route53Client, zoneId: string, name: string, type = 'A'): Promise<{ values: string[]; ttl: number | undefined } | undefined> {
+export async function recordValues(
+  client: Route53Client,
+  zoneId: string,
+  name: string,
+  type = 'A',
+): Promise<{ values: string[]; ttl: number | undefined } | undefined> {
   const out = await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: name, StartRecordType: type as 'A', MaxItems: 1 }));
   const r = out.ResourceRecordSets?.[0];
   if (!r || r.Name !== (name.endsWith('.') ? name : `${name}.`) || r.Type !== type) return undefined;
@@ -40,7 +45,15 @@ export async function recordValues(client: Route53Client, zoneId: string, name: 
 }
 
 /** Sets a record directly (someone changing DNS behind the cluster's back). */
-export async function setRecord(client: Route53Client, zoneId: string, name: string, value: string, action: 'UPSERT' | 'DELETE' = 'UPSERT', type = 'A', ttl = 10): Promise<void> {
+export async function setRecord(
+  client: Route53Client,
+  zoneId: string,
+  name: string,
+  value: string,
+  action: 'UPSERT' | 'DELETE' = 'UPSERT',
+  type = 'A',
+  ttl = 10,
+): Promise<void> {
   await client.send(
     new ChangeResourceRecordSetsCommand({
       HostedZoneId: zoneId,

@@ -60,7 +60,10 @@ function ctxFor(action: string, o: Partial<TestContextOptions> & { address?: str
   });
 }
 
-async function run<R = void>(action: 'create' | 'restore' | 'recover' | 'remove' | 'quickCheck' | 'extend', o: Parameters<typeof ctxFor>[1] = {}): Promise<{ result: R; logs: string[] }> {
+async function run<R = void>(
+  action: 'create' | 'restore' | 'recover' | 'remove' | 'quickCheck' | 'extend',
+  o: Parameters<typeof ctxFor>[1] = {},
+): Promise<{ result: R; logs: string[] }> {
   const ctx = ctxFor(action, o);
   try {
     const result = (await (kit.actions[action] as unknown as (c: typeof ctx) => Promise<R>)(ctx)) as R;
@@ -76,11 +79,15 @@ const count = (action: string) => emu.calls.count(action);
 
 describe('create', () => {
   it('lists the zones, finds the zone by name (any case, trailing dot), records the zone id and asks for the IP child', async () => {
-    const { result, logs } = await run<{ options: Route53Options; info: Record<string, unknown>; children: unknown[] }>('create', { options: { zone: 'Example.COM.', zoneId: undefined } });
+    const { result, logs } = await run<{ options: Route53Options; info: Record<string, unknown>; children: unknown[] }>('create', {
+      options: { zone: 'Example.COM.', zoneId: undefined },
+    });
     expect(result.options).toMatchObject({ zone: 'example.com', zoneId: ZONES.public, host: 'www', ip: 'ip-route53' });
     expect(result.info).toMatchObject({ zoneId: ZONES.public, zoneName: 'example.com.', privateZone: false, fqdn: 'www.example.com.' });
     expect(result.children).toEqual([{ kitType: 'ip', tag: 'ip-route53', options: {}, existing: true }]);
-    expect(logs.join('\n')).toMatch(/hosted zones of the account: example\.com\. \(Z0R53PUBLIC000000001, public\), internal\.example\.com\. \(Z0R53PRIVATE00000002, private\)/);
+    expect(logs.join('\n')).toMatch(
+      /hosted zones of the account: example\.com\. \(Z0R53PUBLIC000000001, public\), internal\.example\.com\. \(Z0R53PRIVATE00000002, private\)/,
+    );
     // The result must be valid options for the schema (the runner parses them again).
     expect(kit.options.check(result.options as never).ok).toBe(true);
   });
@@ -94,7 +101,9 @@ describe('create', () => {
   it('an unknown zone fails with the list of zones and a did-you-mean', async () => {
     const e = await failure(run('create', { options: { zone: 'exampel.com', zoneId: undefined } }));
     expect(e.exitCode).toBe(6);
-    expect(e.message).toMatch(/hosted zone exampel\.com\. not found; the account's hosted zones: example\.com\. \(Z0R53PUBLIC000000001, public\), internal\.example\.com\./);
+    expect(e.message).toMatch(
+      /hosted zone exampel\.com\. not found; the account's hosted zones: example\.com\. \(Z0R53PUBLIC000000001, public\), internal\.example\.com\./,
+    );
     expect(e.fix).toMatch(/did you mean --opt zone=example\.com\?/);
     expect(count('ChangeResourceRecordSets')).toBe(0);
   });
@@ -104,7 +113,9 @@ describe('create', () => {
     expect(e.exitCode).toBe(6);
     expect(e.message).toMatch(/2 hosted zones are named corp\.example\.net\./);
     expect(e.fix).toMatch(/--opt zoneId=Z0R53SPLITPUB0000003/);
-    const ok = await run<{ options: Route53Options; info: Record<string, unknown> }>('create', { options: { zone: 'corp.example.net', zoneId: ZONES.splitPrivate } });
+    const ok = await run<{ options: Route53Options; info: Record<string, unknown> }>('create', {
+      options: { zone: 'corp.example.net', zoneId: ZONES.splitPrivate },
+    });
     expect(ok.result.info).toMatchObject({ zoneId: ZONES.splitPrivate, privateZone: true });
   });
 
@@ -113,7 +124,9 @@ describe('create', () => {
     const odd = ['0A1B2C3D4E5F6G7H8I9J', 'hz-0123abcd', 'Q'.repeat(32)];
     await emu.seed({ hostedZones: odd.map((id, i) => ({ id, name: `odd${i}.example.org` })) });
     for (const [i, id] of odd.entries()) {
-      const byName = await run<{ options: Route53Options; info: Record<string, unknown> }>('create', { options: { zone: `odd${i}.example.org`, zoneId: undefined } });
+      const byName = await run<{ options: Route53Options; info: Record<string, unknown> }>('create', {
+        options: { zone: `odd${i}.example.org`, zoneId: undefined },
+      });
       expect(byName.result.options.zoneId).toBe(id);
       expect(kit.options.check({ ...byName.result.options }).ok).toBe(true);
       for (const given of [id, `/hostedzone/${id}`]) {
@@ -197,7 +210,7 @@ describe('restore', () => {
     expect(again.logs.join('\n')).toMatch(/already holds 10\.1\.0\.10 \(TTL 10, the address of ip-route53 on node-a\): nothing to change/);
   });
 
-  it('switches the record to the other server\'s address (cross-region) and honours ttl / ROUTE53_TTL', async () => {
+  it("switches the record to the other server's address (cross-region) and honours ttl / ROUTE53_TTL", async () => {
     await run('restore');
     await run('restore', { server: 'node-b', address: '10.2.0.10/32', tunables: { ROUTE53_TTL: 30 } });
     expect(await recordValues(direct, ZONES.public, 'www.example.com')).toEqual({ values: ['10.2.0.10'], ttl: 30 });
@@ -226,7 +239,9 @@ describe('restore', () => {
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(e.code).toBe('ROUTE53_CHANGE_PENDING');
     expect(e.exitCode).toBe(1);
-    expect(e.message).toMatch(/Route 53 accepted the change of www\.example\.com\. A to 10\.1\.0\.10 \(change \/change\/\S+\), but it was still PENDING after 0\.\d s and \d GetChange polls: the record already holds the new value; its propagation to Route 53's DNS servers is slow$/);
+    expect(e.message).toMatch(
+      /Route 53 accepted the change of www\.example\.com\. A to 10\.1\.0\.10 \(change \/change\/\S+\), but it was still PENDING after 0\.\d s and \d GetChange polls: the record already holds the new value; its propagation to Route 53's DNS servers is slow$/,
+    );
     expect(e.fix).toMatch(/run the restore again .* succeeds without a new change.*raise ROUTE53_CHANGEID_TRY_COUNT \(now 2\)/);
     expect(await recordValues(direct, ZONES.public, 'www.example.com')).toEqual({ values: ['10.1.0.10'], ttl: 10 });
     expect(count('ChangeResourceRecordSets')).toBe(1);
@@ -235,7 +250,7 @@ describe('restore', () => {
     expect(count('ChangeResourceRecordSets')).toBe(1);
   });
 
-  it('the wait stops before the action\'s own deadline, and says the time limit cut it short', async () => {
+  it("the wait stops before the action's own deadline, and says the time limit cut it short", async () => {
     emu.config.route53ChangeDelayMs = 60_000;
     const t0 = Date.now();
     const e = await failure(run('restore', { timeoutMs: 3000, tunables: { ROUTE53_CHANGEID_INTERVAL: 1, ROUTE53_CHANGEID_TRY_COUNT: 100 } }));
@@ -260,7 +275,7 @@ describe('restore', () => {
     expect(e.fix).toMatch(/5 requests per second.*ROUTE53_RECORD_INTERVAL \/ ROUTE53_RECORD_TRY_COUNT/);
   });
 
-  it('the SDK\'s own retries (ROUTE53_MAX_RETRY) come first: two throttles are absorbed in one try', async () => {
+  it("the SDK's own retries (ROUTE53_MAX_RETRY) come first: two throttles are absorbed in one try", async () => {
     emu.faults.throttle('ChangeResourceRecordSets', { count: 2 });
     const { logs } = await run('restore', { tunables: { ROUTE53_MAX_RETRY: 2 } });
     expect(count('ChangeResourceRecordSets')).toBe(3);
@@ -268,7 +283,12 @@ describe('restore', () => {
   });
 
   it('PriorRequestNotComplete is retried', async () => {
-    emu.faults.error('ChangeResourceRecordSets', { status: 400, code: 'PriorRequestNotComplete', message: 'The request was rejected because Route 53 was still processing a prior request.', count: 1 });
+    emu.faults.error('ChangeResourceRecordSets', {
+      status: 400,
+      code: 'PriorRequestNotComplete',
+      message: 'The request was rejected because Route 53 was still processing a prior request.',
+      count: 1,
+    });
     await run('restore');
     expect(count('ChangeResourceRecordSets')).toBe(2);
   });
@@ -279,7 +299,7 @@ describe('restore', () => {
     expect(count('GetChange')).toBeGreaterThanOrEqual(2);
   });
 
-  it('a CNAME at the name: InvalidChangeBatch with Route 53\'s message and a fix, no retries', async () => {
+  it("a CNAME at the name: InvalidChangeBatch with Route 53's message and a fix, no retries", async () => {
     const e = await failure(run('restore', { options: { host: 'legacy' } }));
     expect(e.code).toBe('ROUTE53_INVALID_CHANGE_BATCH');
     expect(e.exitCode).toBe(6);
@@ -329,7 +349,9 @@ describe('quickCheck and recover', () => {
   it('a missing record fails (recover creates it)', async () => {
     const qc = (await run<QuickCheckResult>('quickCheck')).result;
     expect(qc.status).toBe('failed');
-    expect(qc.status === 'failed' && qc.reason).toMatch(/there is no A record www\.example\.com\. in zone example\.com\. \(Z0R53PUBLIC000000001\); it should hold 10\.1\.0\.10/);
+    expect(qc.status === 'failed' && qc.reason).toMatch(
+      /there is no A record www\.example\.com\. in zone example\.com\. \(Z0R53PUBLIC000000001\); it should hold 10\.1\.0\.10/,
+    );
     await run('recover');
     expect((await run<QuickCheckResult>('quickCheck')).result.status).toBe('ok');
   });
@@ -361,7 +383,7 @@ describe('quickCheck and recover', () => {
     expect(result.status === 'unknown' && result.reason).toMatch(/ListResourceRecordSets .* did not answer in time: gave up after 2\.\d s and 1 try/);
   });
 
-  it('an API that hangs: restore fails with its own clear message before the runner\'s timeout', async () => {
+  it("an API that hangs: restore fails with its own clear message before the runner's timeout", async () => {
     emu.faults.latency('ChangeResourceRecordSets', 30_000, { count: 1 });
     const t0 = Date.now();
     const e = await failure(run('restore', { timeoutMs: 3000 }));
@@ -413,11 +435,32 @@ new KitTester(kit, { packageJson: new URL('../package.json', import.meta.url) })
     noQuickCheck: true,
   },
   cases: [
-    { name: 'quickCheck fails while the record is missing', action: 'quickCheck', context: { tag: 'route53-www', options: { ...BASE, host: 'nothere' }, children: [ipChild('10.1.0.10/32')], tunables: FAST }, expect: 'failed' },
-    { name: 'restore then quickCheck is ok', action: 'restore', context: { tag: 'route53-www', options: { ...BASE, host: 'kt' }, children: [ipChild('198.51.100.10/32')], tunables: FAST }, expect: 'ok', verify: async () => {
-      expect(await recordValues(direct, ZONES.public, 'kt.example.com')).toEqual({ values: ['198.51.100.10'], ttl: 10 });
-    } },
-    { name: 'restore without the IP child throws', action: 'restore', context: { tag: 'route53-www', options: BASE, children: [], tunables: FAST }, expect: /no IP child/ },
-    { name: 'create with an unknown zone throws', action: 'create', context: { tag: 'route53-www', options: { ...BASE, zone: 'nosuch.example', zoneId: undefined }, tunables: FAST }, expect: /hosted zone nosuch\.example\. not found/ },
+    {
+      name: 'quickCheck fails while the record is missing',
+      action: 'quickCheck',
+      context: { tag: 'route53-www', options: { ...BASE, host: 'nothere' }, children: [ipChild('10.1.0.10/32')], tunables: FAST },
+      expect: 'failed',
+    },
+    {
+      name: 'restore then quickCheck is ok',
+      action: 'restore',
+      context: { tag: 'route53-www', options: { ...BASE, host: 'kt' }, children: [ipChild('198.51.100.10/32')], tunables: FAST },
+      expect: 'ok',
+      verify: async () => {
+        expect(await recordValues(direct, ZONES.public, 'kt.example.com')).toEqual({ values: ['198.51.100.10'], ttl: 10 });
+      },
+    },
+    {
+      name: 'restore without the IP child throws',
+      action: 'restore',
+      context: { tag: 'route53-www', options: BASE, children: [], tunables: FAST },
+      expect: /no IP child/,
+    },
+    {
+      name: 'create with an unknown zone throws',
+      action: 'create',
+      context: { tag: 'route53-www', options: { ...BASE, zone: 'nosuch.example', zoneId: undefined }, tunables: FAST },
+      expect: /hosted zone nosuch\.example\. not found/,
+    },
   ],
 });

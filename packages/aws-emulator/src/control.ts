@@ -175,7 +175,8 @@ export async function handleControl(req: IncomingMessage, res: ServerResponse, u
       // Long poll: the state changes after `after`, waiting up to `waitMs` (at most 60 s) for one.
       const after = Number(q.get('after') ?? 0);
       const waitMs = Math.min(60_000, Number(q.get('waitMs') ?? 0));
-      if (!Number.isFinite(after) || after < 0 || !Number.isFinite(waitMs) || waitMs < 0) throw new ControlError(400, 'after and waitMs must be non-negative numbers');
+      if (!Number.isFinite(after) || after < 0 || !Number.isFinite(waitMs) || waitMs < 0)
+        throw new ControlError(400, 'after and waitMs must be non-negative numbers');
       const events = waitMs > 0 ? await emu.ec2.waitInstanceEvents(after, waitMs) : emu.ec2.instanceEvents(after);
       return send(200, { events, last: events.at(-1)?.seq ?? after });
     }

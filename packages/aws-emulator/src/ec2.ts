@@ -164,7 +164,8 @@ function page<T>(p: QueryParams, list: T[]): { page: T[]; nextToken?: string } {
     start = n;
   }
   if (max === undefined) return { page: list.slice(start) };
-  if (max < 5 || max > 1000) throw new Ec2Error('InvalidParameterValue', `Value (${max}) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`);
+  if (max < 5 || max > 1000)
+    throw new Ec2Error('InvalidParameterValue', `Value (${max}) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`);
   const end = start + max;
   const result: { page: T[]; nextToken?: string } = { page: list.slice(start, end) };
   if (end < list.length) result.nextToken = Buffer.from(String(end)).toString('base64url');
@@ -475,7 +476,10 @@ function namedInstances(req: Ec2Request): Instance[] {
   for (const id of ids) idCheck(id, 'i', 'InvalidInstanceID', 'instance');
   const missing = ids.filter((id) => !req.region.instances.has(id));
   if (missing.length) {
-    throw new Ec2Error('InvalidInstanceID.NotFound', `The instance ID${missing.length > 1 ? 's' : ''} '${missing.join(', ')}' do${missing.length > 1 ? '' : 'es'} not exist`);
+    throw new Ec2Error(
+      'InvalidInstanceID.NotFound',
+      `The instance ID${missing.length > 1 ? 's' : ''} '${missing.join(', ')}' do${missing.length > 1 ? '' : 'es'} not exist`,
+    );
   }
   return [...new Set(ids)].map((id) => req.region.instances.get(id)!);
 }
@@ -558,7 +562,7 @@ function buildTarget(req: Ec2Request, table: RouteTable, dest: { v4?: string; v6
       break;
     }
     case 'GatewayId':
-      if (value === 'local') throw new Ec2Error('InvalidParameterValue', 'The gateway ID \'local\' is not valid for this operation');
+      if (value === 'local') throw new Ec2Error('InvalidParameterValue', "The gateway ID 'local' is not valid for this operation");
       if (!/^(igw|vgw)-[0-9a-zA-Z]+$/.test(value)) throw new Ec2Error('InvalidGatewayID.NotFound', `The gateway ID '${value}' does not exist`);
       route.gatewayId = value;
       break;
@@ -637,10 +641,7 @@ const handlers: Record<string, Handler> = {
     const dest = validateDestination(req.params);
     const idx = findRoute(table, dest);
     if (idx < 0) {
-      throw new Ec2Error(
-        'InvalidRoute.NotFound',
-        `There is no route defined for '${dest.v4 ?? dest.v6}' in the route table. Use CreateRoute instead.`,
-      );
+      throw new Ec2Error('InvalidRoute.NotFound', `There is no route defined for '${dest.v4 ?? dest.v6}' in the route table. Use CreateRoute instead.`);
     }
     const existing = table.routes[idx];
     if (existing && isLocal(existing)) {
@@ -696,8 +697,8 @@ const handlers: Record<string, Handler> = {
         'addresses.private-ip-address': (e) => eniIps(e),
         'private-dns-name': (e) => privateDnsName(e.privateIpAddress, r.region),
         'source-dest-check': (e) => e.sourceDestCheck,
-        'status': (e) => e.status,
-        'description': (e) => e.description,
+        status: (e) => e.status,
+        description: (e) => e.description,
         'owner-id': () => req.state.accountId,
         'requester-managed': () => false,
         'interface-type': () => 'interface',
@@ -775,7 +776,10 @@ const handlers: Record<string, Handler> = {
         return !req.region.instances.has(id);
       });
       if (missing.length) {
-        throw new Ec2Error('InvalidInstanceID.NotFound', `The instance ID${missing.length > 1 ? 's' : ''} '${missing.join(', ')}' do${missing.length > 1 ? '' : 'es'} not exist`);
+        throw new Ec2Error(
+          'InvalidInstanceID.NotFound',
+          `The instance ID${missing.length > 1 ? 's' : ''} '${missing.join(', ')}' do${missing.length > 1 ? '' : 'es'} not exist`,
+        );
       }
       list = list.filter((i) => ids.includes(i.instanceId));
     }
@@ -877,7 +881,10 @@ const handlers: Record<string, Handler> = {
     if (allocIds.length) {
       const missing = allocIds.filter((id) => !req.region.addresses.has(id));
       if (missing.length) {
-        throw new Ec2Error('InvalidAllocationID.NotFound', `The allocation ID${missing.length > 1 ? 's' : ''} '${missing.join(', ')}' do${missing.length > 1 ? '' : 'es'} not exist`);
+        throw new Ec2Error(
+          'InvalidAllocationID.NotFound',
+          `The allocation ID${missing.length > 1 ? 's' : ''} '${missing.join(', ')}' do${missing.length > 1 ? '' : 'es'} not exist`,
+        );
       }
       list = list.filter((a) => allocIds.includes(a.allocationId));
     }
@@ -894,7 +901,7 @@ const handlers: Record<string, Handler> = {
       {
         'allocation-id': (a) => a.allocationId,
         'association-id': (a) => a.associationId,
-        'domain': (a) => a.domain,
+        domain: (a) => a.domain,
         'instance-id': (a) => instanceIdOfEni(r, a.networkInterfaceId),
         'network-interface-id': (a) => a.networkInterfaceId,
         'network-interface-owner-id': (a) => (a.networkInterfaceId ? req.state.accountId : undefined),
@@ -1044,7 +1051,7 @@ const handlers: Record<string, Handler> = {
     list = applyFilters(list, p.filters(), {
       'zone-name': (z) => z.zoneName,
       'zone-id': (z) => z.zoneId,
-      'state': (z) => z.state,
+      state: (z) => z.state,
       'region-name': () => req.region.region,
       'zone-type': () => 'availability-zone',
       'group-name': () => req.region.region,
@@ -1080,10 +1087,10 @@ const handlers: Record<string, Handler> = {
       p.filters(),
       {
         'vpc-id': (v) => v.vpcId,
-        'cidr': (v) => v.cidrBlock,
+        cidr: (v) => v.cidrBlock,
         'cidr-block-association.cidr-block': (v) => v.cidrBlock,
         'is-default': (v) => v.isDefault,
-        'state': (v) => v.state,
+        state: (v) => v.state,
         'owner-id': () => req.state.accountId,
       },
       (v) => v.tags,
@@ -1127,10 +1134,10 @@ const handlers: Record<string, Handler> = {
         'availability-zone': (s) => s.availabilityZone,
         'availability-zone-id': (s) => zoneId(s.availabilityZone),
         'cidr-block': (s) => s.cidrBlock,
-        'cidrBlock': (s) => s.cidrBlock,
-        'cidr': (s) => s.cidrBlock,
+        cidrBlock: (s) => s.cidrBlock,
+        cidr: (s) => s.cidrBlock,
         'default-for-az': () => false,
-        'state': () => 'available',
+        state: () => 'available',
         'owner-id': () => req.state.accountId,
       },
       (s) => s.tags,

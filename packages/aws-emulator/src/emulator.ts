@@ -151,7 +151,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       ...(fault ? { fault: fault.kind } : {}),
       durationMs: Date.now() - started,
     });
-    log?.(`${ctx.service} ${ctx.action}${ctx.region ? ` [${ctx.region}]` : ''} -> ${out.status}${out.code ? ` ${out.code}` : ''}${fault ? ` (fault ${fault.kind})` : ''}`);
+    log?.(
+      `${ctx.service} ${ctx.action}${ctx.region ? ` [${ctx.region}]` : ''} -> ${out.status}${out.code ? ` ${out.code}` : ''}${fault ? ` (fault ${fault.kind})` : ''}`,
+    );
   }
 
   function ec2FaultResponse(fault: ActiveFault, rid: string): { status: number; body: string; code: string } {
@@ -186,11 +188,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         [status, code, message] = [fault.status ?? 400, fault.code ?? 'Throttling', fault.message ?? 'Rate exceeded'];
         break;
       case 'unauthorized':
-        [status, code, message] = [
-          fault.status ?? 403,
-          fault.code ?? 'AccessDenied',
-          fault.message ?? 'User is not authorized to perform this action.',
-        ];
+        [status, code, message] = [fault.status ?? 403, fault.code ?? 'AccessDenied', fault.message ?? 'User is not authorized to perform this action.'];
         break;
       default:
         status = fault.status ?? 500;
@@ -275,7 +273,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           return { status: out.status, body: out.xml, headers };
         } catch (e) {
           if (e instanceof Route53Error) {
-            return { status: e.status, code: e.code, headers, body: renderRoute53Error({ code: e.code, message: e.message, type: e.type, messages: e.messages }, rid) };
+            return {
+              status: e.status,
+              code: e.code,
+              headers,
+              body: renderRoute53Error({ code: e.code, message: e.message, type: e.type, messages: e.messages }, rid),
+            };
           }
           log?.(`route53 ${action}: internal error: ${(e as Error).stack ?? String(e)}`);
           return {
@@ -465,10 +468,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       stopped = true;
       instances.clear();
       await Promise.all([...pendingImds.values()].map((p) => p.catch(() => undefined)));
-      await Promise.all([
-        closeServer(server, sockets),
-        ...[...imdsListeners.values()].map((l) => closeServer(l.server, l.sockets)),
-      ]);
+      await Promise.all([closeServer(server, sockets), ...[...imdsListeners.values()].map((l) => closeServer(l.server, l.sockets))]);
     },
   };
 

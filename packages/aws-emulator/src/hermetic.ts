@@ -19,5 +19,6 @@ export const HERMETIC_AWS_ENV: Readonly<Record<string, string>> = Object.freeze(
 export function hermeticAwsEnv(): void {
   suppressAwsSdkNodeVersionWarning();
   Object.assign(process.env, HERMETIC_AWS_ENV, { AWS_EC2_METADATA_DISABLED: 'true' });
-  for (const k of ['AWS_PROFILE', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_EC2', 'AWS_ENDPOINT_URL_ROUTE_53', 'AWS_EC2_METADATA_SERVICE_ENDPOINT']) delete process.env[k];
+  for (const k of ['AWS_PROFILE', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_EC2', 'AWS_ENDPOINT_URL_ROUTE_53', 'AWS_EC2_METADATA_SERVICE_ENDPOINT'])
+    delete process.env[k];
 }

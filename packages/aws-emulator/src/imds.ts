@@ -208,13 +208,7 @@ export interface ImdsResponse {
 }
 
 /** Answer one IMDS request for an instance. */
-export function handleImds(
-  req: IncomingMessage,
-  instanceId: string,
-  state: EmulatorState,
-  tokens: ImdsTokens,
-  settings: ImdsSettings,
-): ImdsResponse {
+export function handleImds(req: IncomingMessage, instanceId: string, state: EmulatorState, tokens: ImdsTokens, settings: ImdsSettings): ImdsResponse {
   const url = new URL(req.url ?? '/', 'http://imds');
   const path = url.pathname;
   const method = req.method ?? 'GET';

@@ -66,7 +66,15 @@ export class InstanceLifecycle {
     const previous = instance.state;
     if (previous === next) return;
     instance.state = next;
-    const event: InstanceStateEvent = { seq: ++this.#seq, at: new Date().toISOString(), region: region.region, instanceId: instance.instanceId, previous, current: next, cause };
+    const event: InstanceStateEvent = {
+      seq: ++this.#seq,
+      at: new Date().toISOString(),
+      region: region.region,
+      instanceId: instance.instanceId,
+      previous,
+      current: next,
+      cause,
+    };
     this.#events.push(event);
     if (this.#events.length > MAX_EVENTS) this.#events.splice(0, this.#events.length - MAX_EVENTS);
     for (const l of this.#listeners) {

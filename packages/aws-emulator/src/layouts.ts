@@ -235,9 +235,24 @@ export function twoRegionLayout(opts: TwoRegionLayoutOptions = {}): { seed: Seed
     vpcs: [{ vpcId: s.vpcId, cidrBlock: s.vpcCidr }],
     subnets: [{ subnetId: s.subnetId, vpcId: s.vpcId, cidrBlock: s.vpcCidr.replace('.0.0/16', '.1.0/24'), availabilityZone: s.availabilityZone }],
     instances: [
-      { instanceId: s.instanceId, subnetId: s.subnetId, privateIpAddress: s.privateIp, networkInterfaceId: s.eniId, macAddress: s.mac, tags: { Name: `node-${s.region}` } },
+      {
+        instanceId: s.instanceId,
+        subnetId: s.subnetId,
+        privateIpAddress: s.privateIp,
+        networkInterfaceId: s.eniId,
+        macAddress: s.mac,
+        tags: { Name: `node-${s.region}` },
+      },
     ],
-    routeTables: [{ routeTableId: s.routeTableId, vpcId: s.vpcId, main: true, subnetIds: [s.subnetId], routes: [{ destinationCidrBlock: '0.0.0.0/0', gatewayId: `igw-0b1b2c3d4e5f6006${s === primary ? 1 : 2}` }] }],
+    routeTables: [
+      {
+        routeTableId: s.routeTableId,
+        vpcId: s.vpcId,
+        main: true,
+        subnetIds: [s.subnetId],
+        routes: [{ destinationCidrBlock: '0.0.0.0/0', gatewayId: `igw-0b1b2c3d4e5f6006${s === primary ? 1 : 2}` }],
+      },
+    ],
     addresses: [{ allocationId: s.allocationId, publicIp: s.publicIp, networkInterfaceId: s.eniId }],
   });
   const ids: TwoRegionLayoutIds = {

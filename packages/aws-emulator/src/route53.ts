@@ -119,7 +119,12 @@ function renderRecord(r: ResourceRecordSet): XmlObject {
     Failover: r.failover,
     MultiValueAnswer: r.multiValueAnswer,
     TTL: r.ttl,
-    ResourceRecords: r.aliasTarget ? undefined : members('ResourceRecord', r.values.map((Value) => ({ Value }))),
+    ResourceRecords: r.aliasTarget
+      ? undefined
+      : members(
+          'ResourceRecord',
+          r.values.map((Value) => ({ Value })),
+        ),
     AliasTarget: r.aliasTarget
       ? { HostedZoneId: r.aliasTarget.hostedZoneId, DNSName: r.aliasTarget.dnsName, EvaluateTargetHealth: r.aliasTarget.evaluateTargetHealth }
       : undefined,
@@ -140,7 +145,8 @@ function maxItems(query: URLSearchParams, def: number, cap: number): number {
   const raw = query.get('maxitems');
   if (raw === null) return def;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Route53Error('InvalidInput', `1 validation error detected: Value '${raw}' at 'maxItems' failed to satisfy constraint`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Route53Error('InvalidInput', `1 validation error detected: Value '${raw}' at 'maxItems' failed to satisfy constraint`);
   return Math.min(n, cap);
 }
 
@@ -304,9 +310,7 @@ function applyChanges(zone: HostedZone, changes: ParsedChange[]): ResourceRecord
       errors.push(`RRSet of type CNAME with DNS name ${record.name} is not permitted at apex in zone ${zone.name}`);
       continue;
     }
-    const conflict = records.find(
-      (r) => r.name === record.name && r.type !== record.type && (r.type === 'CNAME' || record.type === 'CNAME'),
-    );
+    const conflict = records.find((r) => r.name === record.name && r.type !== record.type && (r.type === 'CNAME' || record.type === 'CNAME'));
     if (conflict) {
       errors.push(
         `RRSet of type ${record.type} with DNS name ${record.name} is not permitted because a conflicting RRSet of type ${conflict.type} with the same DNS name already exists in zone ${zone.name}`,
@@ -394,8 +398,20 @@ export function runRoute53(req: Route53Request): Route53Result {
       const zone = getZone(state, zoneIdFromPath(path));
       return ok('GetHostedZoneResponse', {
         HostedZone: renderZone(zone),
-        DelegationSet: zone.privateZone ? undefined : { NameServers: members('NameServer', zone.nameServers.map((n) => n.replace(/\.$/, ''))) },
-        VPCs: zone.privateZone ? members('VPC', zone.vpcs.map((v) => ({ VPCRegion: v.vpcRegion, VPCId: v.vpcId }))) : undefined,
+        DelegationSet: zone.privateZone
+          ? undefined
+          : {
+              NameServers: members(
+                'NameServer',
+                zone.nameServers.map((n) => n.replace(/\.$/, '')),
+              ),
+            },
+        VPCs: zone.privateZone
+          ? members(
+              'VPC',
+              zone.vpcs.map((v) => ({ VPCRegion: v.vpcRegion, VPCId: v.vpcId })),
+            )
+          : undefined,
       });
     }
     case 'ListResourceRecordSets': {

@@ -288,9 +288,7 @@ export function applySeed(state: EmulatorState, doc: SeedDocument): { instanceId
       for (const r of t.routes ?? []) {
         const route: Route = { ...r, origin: 'CreateRoute' };
         if (route.instanceId && !route.networkInterfaceId) {
-          const primary = [...region.networkInterfaces.values()].find(
-            (e) => e.attachment?.instanceId === route.instanceId && e.attachment?.deviceIndex === 0,
-          );
+          const primary = [...region.networkInterfaces.values()].find((e) => e.attachment?.instanceId === route.instanceId && e.attachment?.deviceIndex === 0);
           if (primary) route.networkInterfaceId = primary.networkInterfaceId;
         }
         table.routes.push(route);

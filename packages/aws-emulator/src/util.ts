@@ -1,7 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 
 export function hex(length: number): string {
-  return randomBytes(Math.ceil(length / 2)).toString('hex').slice(0, length);
+  return randomBytes(Math.ceil(length / 2))
+    .toString('hex')
+    .slice(0, length);
 }
 
 /** AWS-style resource id: `prefix-` followed by 17 hex characters. */
@@ -70,7 +72,7 @@ export function normalizeIpv4Cidr(text: string): string | undefined {
   const len = Number(m[2]);
   if (ip === undefined || len > 32) return undefined;
   const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-  if (((ip & ~mask) >>> 0) !== 0) return undefined;
+  if ((ip & ~mask) >>> 0 !== 0) return undefined;
   return `${m[1]}/${len}`;
 }
 
@@ -81,7 +83,7 @@ export function ipv4InCidr(ip: string, cidr: string): boolean {
   const len = Number(lenText);
   if (a === undefined || b === undefined || !(len >= 0 && len <= 32)) return false;
   const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-  return ((a & mask) >>> 0) === ((b & mask) >>> 0);
+  return (a & mask) >>> 0 === (b & mask) >>> 0;
 }
 
 /** Expand an IPv6 address into 8 16-bit groups, or undefined if invalid. */

@@ -1,12 +1,7 @@
 /** Minimal XML writer for AWS responses. Values are escaped; element order is insertion order. */
 
 export function escapeXml(value: string): string {
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
 /** A list rendered as `<name><member>..</member>...</name>`; EC2 uses `item` as the member name. */

@@ -67,7 +67,9 @@ describe('HTTP control API', () => {
     } finally {
       c.destroy();
     }
-    const bad = await control(emu, 'POST', '/_emulator/seed', { regions: { 'eu-west-1': { subnets: [{ vpcId: 'vpc-nope', cidrBlock: '1.0.0.0/24', availabilityZone: 'eu-west-1a' }] } } });
+    const bad = await control(emu, 'POST', '/_emulator/seed', {
+      regions: { 'eu-west-1': { subnets: [{ vpcId: 'vpc-nope', cidrBlock: '1.0.0.0/24', availabilityZone: 'eu-west-1a' }] } },
+    });
     expect(bad.status).toBe(400);
     expect(bad.json.error).toMatch(/unknown VPC/);
     const res = await fetch(`${emu.endpoint}/_emulator/seed`, { method: 'POST', body: '{not json' });

@@ -67,14 +67,10 @@ describe('route tables', () => {
     const byVpc = await client.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [ids.vpcId] }] }));
     expect(byVpc.RouteTables).toHaveLength(3);
 
-    const byDest = await client.send(
-      new DescribeRouteTablesCommand({ Filters: [{ Name: 'route.destination-cidr-block', Values: [ids.overlayCidr] }] }),
-    );
+    const byDest = await client.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'route.destination-cidr-block', Values: [ids.overlayCidr] }] }));
     expect(byDest.RouteTables?.map((t) => t.RouteTableId).sort()).toEqual([ids.routeTables.privateA, ids.routeTables.privateB]);
 
-    const bySubnet = await client.send(
-      new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [ids.subnets.privateB] }] }),
-    );
+    const bySubnet = await client.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [ids.subnets.privateB] }] }));
     expect(bySubnet.RouteTables?.map((t) => t.RouteTableId)).toEqual([ids.routeTables.privateB]);
     expect(bySubnet.RouteTables?.[0]?.Associations?.[0]).toMatchObject({ SubnetId: ids.subnets.privateB, Main: false });
 
@@ -93,7 +89,11 @@ describe('route tables', () => {
   });
 
   it('reports unknown and malformed route table ids and filters', async () => {
-    const err = await expectAwsError(client.send(new DescribeRouteTablesCommand({ RouteTableIds: ['rtb-0000000000000dead'] })), 'InvalidRouteTableID.NotFound', 400);
+    const err = await expectAwsError(
+      client.send(new DescribeRouteTablesCommand({ RouteTableIds: ['rtb-0000000000000dead'] })),
+      'InvalidRouteTableID.NotFound',
+      400,
+    );
     expect(err.message).toContain('rtb-0000000000000dead');
     await expectAwsError(client.send(new DescribeRouteTablesCommand({ RouteTableIds: ['bogus'] })), 'InvalidRouteTableID.Malformed', 400);
     await expectAwsError(client.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'no-such-filter', Values: ['x'] }] })), 'InvalidParameterValue', 400);
@@ -114,13 +114,17 @@ describe('route tables', () => {
   });
 
   it('replace/create with an InstanceId target resolves the primary ENI', async () => {
-    await client.send(new ReplaceRouteCommand({ RouteTableId: ids.routeTables.privateB, DestinationCidrBlock: ids.overlayCidr, InstanceId: ids.instances.node2 }));
+    await client.send(
+      new ReplaceRouteCommand({ RouteTableId: ids.routeTables.privateB, DestinationCidrBlock: ids.overlayCidr, InstanceId: ids.instances.node2 }),
+    );
     const out = await client.send(new DescribeRouteTablesCommand({ RouteTableIds: [ids.routeTables.privateB] }));
     expect(overlayTarget(out.RouteTables?.[0], ids.overlayCidr)).toMatchObject({ InstanceId: ids.instances.node2, NetworkInterfaceId: ids.enis.node2 });
   });
 
   it('creates and deletes routes, IPv4 and IPv6, with AWS errors', async () => {
-    await client.send(new CreateRouteCommand({ RouteTableId: ids.routeTables.privateA, DestinationCidrBlock: '10.1.0.20/32', NetworkInterfaceId: ids.enis.node1 }));
+    await client.send(
+      new CreateRouteCommand({ RouteTableId: ids.routeTables.privateA, DestinationCidrBlock: '10.1.0.20/32', NetworkInterfaceId: ids.enis.node1 }),
+    );
     await client.send(new CreateRouteCommand({ RouteTableId: ids.routeTables.public, DestinationIpv6CidrBlock: '::/0', GatewayId: 'igw-0a1b2c3d4e5f60061' }));
     const err = await expectAwsError(
       client.send(new CreateRouteCommand({ RouteTableId: ids.routeTables.privateA, DestinationCidrBlock: '10.1.0.20/32', NetworkInterfaceId: ids.enis.node2 })),
@@ -132,13 +136,18 @@ describe('route tables', () => {
       client.send(new CreateRouteCommand({ RouteTableId: ids.routeTables.privateA, DestinationCidrBlock: '10.1.0.30/24', NetworkInterfaceId: ids.enis.node2 })),
       'InvalidParameterValue',
     );
-    await expectAwsError(client.send(new CreateRouteCommand({ RouteTableId: ids.routeTables.privateA, DestinationCidrBlock: '10.1.0.30/32' })), 'MissingParameter');
+    await expectAwsError(
+      client.send(new CreateRouteCommand({ RouteTableId: ids.routeTables.privateA, DestinationCidrBlock: '10.1.0.30/32' })),
+      'MissingParameter',
+    );
     await expectAwsError(
       client.send(new CreateRouteCommand({ RouteTableId: ids.routeTables.privateA, NetworkInterfaceId: ids.enis.node2 })),
       'MissingParameter',
     );
     await expectAwsError(
-      client.send(new CreateRouteCommand({ RouteTableId: ids.routeTables.privateA, DestinationCidrBlock: '10.1.0.30/32', NetworkInterfaceId: 'eni-00000000000000bad' })),
+      client.send(
+        new CreateRouteCommand({ RouteTableId: ids.routeTables.privateA, DestinationCidrBlock: '10.1.0.30/32', NetworkInterfaceId: 'eni-00000000000000bad' }),
+      ),
       'InvalidNetworkInterfaceID.NotFound',
     );
     await expectAwsError(
@@ -152,12 +161,20 @@ describe('route tables', () => {
 
     await client.send(new DeleteRouteCommand({ RouteTableId: ids.routeTables.privateA, DestinationCidrBlock: '10.1.0.20/32' }));
     await client.send(new DeleteRouteCommand({ RouteTableId: ids.routeTables.public, DestinationIpv6CidrBlock: '::/0' }));
-    await expectAwsError(client.send(new DeleteRouteCommand({ RouteTableId: ids.routeTables.privateA, DestinationCidrBlock: '10.1.0.20/32' })), 'InvalidRoute.NotFound');
     await expectAwsError(
-      client.send(new ReplaceRouteCommand({ RouteTableId: ids.routeTables.privateA, DestinationCidrBlock: '10.1.0.99/32', NetworkInterfaceId: ids.enis.node1 })),
+      client.send(new DeleteRouteCommand({ RouteTableId: ids.routeTables.privateA, DestinationCidrBlock: '10.1.0.20/32' })),
       'InvalidRoute.NotFound',
     );
-    await expectAwsError(client.send(new DeleteRouteCommand({ RouteTableId: ids.routeTables.privateA, DestinationCidrBlock: '10.0.0.0/16' })), 'InvalidParameterValue');
+    await expectAwsError(
+      client.send(
+        new ReplaceRouteCommand({ RouteTableId: ids.routeTables.privateA, DestinationCidrBlock: '10.1.0.99/32', NetworkInterfaceId: ids.enis.node1 }),
+      ),
+      'InvalidRoute.NotFound',
+    );
+    await expectAwsError(
+      client.send(new DeleteRouteCommand({ RouteTableId: ids.routeTables.privateA, DestinationCidrBlock: '10.0.0.0/16' })),
+      'InvalidParameterValue',
+    );
     const out = await client.send(new DescribeRouteTablesCommand({ RouteTableIds: [ids.routeTables.privateA] }));
     expect(out.RouteTables?.[0]?.Routes?.map((r) => r.DestinationCidrBlock)).toEqual(['10.0.0.0/16', ids.overlayCidr, '0.0.0.0/0']);
   });
@@ -203,11 +220,17 @@ describe('network interfaces', () => {
     ];
     for (const [name, value, expected] of filters) {
       const out = await client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: name, Values: [value] }] }));
-      expect(out.NetworkInterfaces?.map((e) => e.NetworkInterfaceId), name).toEqual([expected]);
+      expect(
+        out.NetworkInterfaces?.map((e) => e.NetworkInterfaceId),
+        name,
+      ).toEqual([expected]);
     }
     const vpc = await client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: [ids.vpcId] }] }));
     expect(vpc.NetworkInterfaces).toHaveLength(2);
-    await expectAwsError(client.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: ['eni-0000000000000dead'] })), 'InvalidNetworkInterfaceID.NotFound');
+    await expectAwsError(
+      client.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: ['eni-0000000000000dead'] })),
+      'InvalidNetworkInterfaceID.NotFound',
+    );
   });
 
   it('reads and modifies SourceDestCheck', async () => {
@@ -349,7 +372,14 @@ describe('zones, VPCs, subnets and regions', () => {
   it('describes VPCs and subnets', async () => {
     const vpcs = await client.send(new DescribeVpcsCommand({ VpcIds: [ids.vpcId] }));
     expect(vpcs.Vpcs?.[0]).toMatchObject({ VpcId: ids.vpcId, CidrBlock: '10.0.0.0/16', State: 'available' });
-    const subnets = await client.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [ids.vpcId] }, { Name: 'availability-zone', Values: ['us-east-1a'] }] }));
+    const subnets = await client.send(
+      new DescribeSubnetsCommand({
+        Filters: [
+          { Name: 'vpc-id', Values: [ids.vpcId] },
+          { Name: 'availability-zone', Values: ['us-east-1a'] },
+        ],
+      }),
+    );
     expect(subnets.Subnets?.map((s) => s.SubnetId).sort()).toEqual([ids.subnets.publicA, ids.subnets.privateA].sort());
     await expectAwsError(client.send(new DescribeVpcsCommand({ VpcIds: ['vpc-0000000000000dead'] })), 'InvalidVpcID.NotFound');
     await expectAwsError(client.send(new DescribeSubnetsCommand({ SubnetIds: ['subnet-0000000000000dead'] })), 'InvalidSubnetID.NotFound');

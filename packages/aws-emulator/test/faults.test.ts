@@ -19,7 +19,6 @@ beforeEach(async () => {
   await emu.seed(layout.seed);
 });
 
-
 function describeRt(c: EC2Client) {
   return c.send(new DescribeRouteTablesCommand({ RouteTableIds: [ids.routeTables.privateA] }));
 }

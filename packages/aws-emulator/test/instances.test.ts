@@ -51,7 +51,9 @@ describe('StopInstances / StartInstances / DescribeInstances (fence_aws)', () =>
     const off = emu.ec2.onInstanceState((e) => events.push(e));
     try {
       const stop = await client.send(new StopInstancesCommand({ InstanceIds: [ids.instances.node1], Force: true }));
-      expect(stop.StoppingInstances).toEqual([{ InstanceId: ids.instances.node1, CurrentState: { Code: 64, Name: 'stopping' }, PreviousState: { Code: 16, Name: 'running' } }]);
+      expect(stop.StoppingInstances).toEqual([
+        { InstanceId: ids.instances.node1, CurrentState: { Code: 64, Name: 'stopping' }, PreviousState: { Code: 16, Name: 'running' } },
+      ]);
       expect(await stateOf({ Name: 'instance-id', Values: [ids.instances.node1] })).toMatchObject([{ code: 64, name: 'stopping' }]);
       expect(await stateOf({ Name: 'instance-id', Values: [ids.instances.node2] })).toMatchObject([{ name: 'running' }]);
       await sleep(400);
@@ -61,7 +63,9 @@ describe('StopInstances / StartInstances / DescribeInstances (fence_aws)', () =>
       expect(again.StoppingInstances?.[0]).toMatchObject({ CurrentState: { Code: 80, Name: 'stopped' }, PreviousState: { Code: 80, Name: 'stopped' } });
 
       const start = await client.send(new StartInstancesCommand({ InstanceIds: [ids.instances.node1] }));
-      expect(start.StartingInstances).toEqual([{ InstanceId: ids.instances.node1, CurrentState: { Code: 0, Name: 'pending' }, PreviousState: { Code: 80, Name: 'stopped' } }]);
+      expect(start.StartingInstances).toEqual([
+        { InstanceId: ids.instances.node1, CurrentState: { Code: 0, Name: 'pending' }, PreviousState: { Code: 80, Name: 'stopped' } },
+      ]);
       await sleep(400);
       expect(await stateOf({ Name: 'instance-id', Values: [ids.instances.node1] })).toMatchObject([{ code: 16, name: 'running' }]);
       expect(events.map((e) => [e.instanceId, e.previous, e.current, e.cause])).toEqual([
@@ -91,7 +95,9 @@ describe('StopInstances / StartInstances / DescribeInstances (fence_aws)', () =>
     // One unknown id among known ones: nothing is stopped.
     emu.reset({ faults: false, calls: false });
     await emu.seed(twoAzLayout({ secondEni: false }).seed);
-    await expect(client.send(new StopInstancesCommand({ InstanceIds: [ids.instances.node1, 'i-0000000000000000f'] }))).rejects.toMatchObject({ name: 'InvalidInstanceID.NotFound' });
+    await expect(client.send(new StopInstancesCommand({ InstanceIds: [ids.instances.node1, 'i-0000000000000000f'] }))).rejects.toMatchObject({
+      name: 'InvalidInstanceID.NotFound',
+    });
     expect(await stateOf({ Name: 'instance-id', Values: [ids.instances.node1] })).toMatchObject([{ name: 'running' }]);
   });
 
@@ -107,7 +113,10 @@ describe('StopInstances / StartInstances / DescribeInstances (fence_aws)', () =>
     await sleep(200);
     const after = (await (await fetch(`${base}?after=${got.last}`)).json()) as { events: InstanceStateEvent[] };
     expect(after.events.map((e) => e.current)).toEqual(['stopped']);
-    const set = await fetch(`${emu.endpoint}/_emulator/ec2/instances/${ids.instances.node2}/state`, { method: 'POST', body: JSON.stringify({ state: 'running' }) });
+    const set = await fetch(`${emu.endpoint}/_emulator/ec2/instances/${ids.instances.node2}/state`, {
+      method: 'POST',
+      body: JSON.stringify({ state: 'running' }),
+    });
     expect(set.status).toBe(200);
     expect(emu.ec2.instanceEvents().at(-1)).toMatchObject({ instanceId: ids.instances.node2, previous: 'stopped', current: 'running', cause: 'control' });
     expect((await fetch(`${base}?after=-1`)).status).toBe(400);

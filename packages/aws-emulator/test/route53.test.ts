@@ -34,7 +34,6 @@ beforeEach(async () => {
   await emu.seed(layout.seed);
 });
 
-
 function upsertA(name: string, value: string, ttl = 60, action: 'UPSERT' | 'CREATE' | 'DELETE' = 'UPSERT'): ChangeResourceRecordSetsCommandInput {
   return {
     HostedZoneId: ids.hostedZones.public,
@@ -182,7 +181,9 @@ describe('record sets', () => {
       ),
     );
     expect(nsDelete.name).toBe('InvalidChangeBatch');
-    const noZone = await failure(client.send(new ChangeResourceRecordSetsCommand({ ...upsertA('a.example.com', '10.0.0.1'), HostedZoneId: 'ZNOSUCHZONE0000000000' })));
+    const noZone = await failure(
+      client.send(new ChangeResourceRecordSetsCommand({ ...upsertA('a.example.com', '10.0.0.1'), HostedZoneId: 'ZNOSUCHZONE0000000000' })),
+    );
     expect(noZone.name).toBe('NoSuchHostedZone');
   });
 
@@ -190,7 +191,9 @@ describe('record sets', () => {
     await client.send(
       new ChangeResourceRecordSetsCommand({
         HostedZoneId: ids.hostedZones.private,
-        ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: ids.records.private, Type: 'A', TTL: 10, ResourceRecords: [{ Value: '10.0.4.10' }] } }] },
+        ChangeBatch: {
+          Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: ids.records.private, Type: 'A', TTL: 10, ResourceRecords: [{ Value: '10.0.4.10' }] } }],
+        },
       }),
     );
     const zone = emu.state.hostedZones.get(ids.hostedZones.private);

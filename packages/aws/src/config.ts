@@ -67,7 +67,8 @@ export function awsTunables(prefix: string, defaults: { maxRetries?: number } = 
       default: defaults.maxRetries ?? DEFAULT_MAX_RETRIES,
       min: 0,
       max: 20,
-      description: 'Retries of an AWS API call that failed with throttling, a 5xx answer, a timeout or a network error (standard retry mode: exponential backoff with jitter).',
+      description:
+        'Retries of an AWS API call that failed with throttling, a 5xx answer, a timeout or a network error (standard retry mode: exponential backoff with jitter).',
     },
     [`${prefix}_CONNECT_TIMEOUT`]: {
       kind: 'integer',

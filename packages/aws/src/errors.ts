@@ -67,7 +67,15 @@ const THROTTLING = new Set([
   'TransactionInProgressException',
 ]);
 
-const SERVER = new Set(['InternalError', 'InternalFailure', 'InternalServerError', 'ServiceUnavailable', 'Unavailable', 'ServiceUnavailableException', 'InsufficientInstanceCapacity']);
+const SERVER = new Set([
+  'InternalError',
+  'InternalFailure',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'Unavailable',
+  'ServiceUnavailableException',
+  'InsufficientInstanceCapacity',
+]);
 
 const TIMEOUT_OR_NETWORK = new Set([
   'TimeoutError',
@@ -87,7 +95,16 @@ const TIMEOUT_OR_NETWORK = new Set([
   'UND_ERR_SOCKET',
 ]);
 
-const MALFORMED = new Set(['InvalidParameterValue', 'InvalidParameterCombination', 'InvalidParameter', 'MissingParameter', 'InvalidInput', 'InvalidChangeBatch', 'ValidationError', 'InvalidArgument']);
+const MALFORMED = new Set([
+  'InvalidParameterValue',
+  'InvalidParameterCombination',
+  'InvalidParameter',
+  'MissingParameter',
+  'InvalidInput',
+  'InvalidChangeBatch',
+  'ValidationError',
+  'InvalidArgument',
+]);
 
 const NOT_FOUND_EXTRA = new Set(['NoSuchHostedZone', 'NoSuchChange', 'HostedZoneNotFound', 'NoSuchHealthCheck']);
 
@@ -159,7 +176,10 @@ export function mapAwsError(err: unknown, info: AwsCallInfo, signal?: AbortSigna
   if (signal?.aborted) {
     const r = signal.reason;
     if (isKitError(r)) return r;
-    return new TimeoutError(`${SERVICE_NAME[info.service]} ${info.action}${info.subject ? ` (${info.subject})` : ''} was abandoned: the action ran out of time`, { cause: err });
+    return new TimeoutError(
+      `${SERVICE_NAME[info.service]} ${info.action}${info.subject ? ` (${info.subject})` : ''} was abandoned: the action ran out of time`,
+      { cause: err },
+    );
   }
   const code = awsErrorCode(err);
   const status = awsHttpStatus(err);
@@ -186,9 +206,20 @@ export function mapAwsError(err: unknown, info: AwsCallInfo, signal?: AbortSigna
         });
       }
       if (code === 'RequestExpired' || code === 'SignatureDoesNotMatch') {
-        return new PermissionError(`${what} was refused (${code}): ${apiMessage}`, { cause: err, details, fix: "check the node's clock (chrony/ntp) and the credentials in use" });
+        return new PermissionError(`${what} was refused (${code}): ${apiMessage}`, {
+          cause: err,
+          details,
+          fix: "check the node's clock (chrony/ntp) and the credentials in use",
+        });
       }
-      if (code === 'AuthFailure' || code === 'InvalidClientTokenId' || code === 'ExpiredToken' || code === 'ExpiredTokenException' || code === 'InvalidAccessKeyId' || code === 'UnrecognizedClientException') {
+      if (
+        code === 'AuthFailure' ||
+        code === 'InvalidClientTokenId' ||
+        code === 'ExpiredToken' ||
+        code === 'ExpiredTokenException' ||
+        code === 'InvalidAccessKeyId' ||
+        code === 'UnrecognizedClientException'
+      ) {
         return new PermissionError(`${what} was refused (${code}): ${apiMessage}`, {
           cause: err,
           details,
@@ -203,17 +234,25 @@ export function mapAwsError(err: unknown, info: AwsCallInfo, signal?: AbortSigna
     }
     case 'unavailable': {
       const attempts = e.$metadata?.attempts;
-      return new ActionFailedError(`${what}: AWS did not answer usefully${attempts ? ` after ${attempts} attempt${attempts === 1 ? '' : 's'}` : ''} (${code}${status ? `, HTTP ${status}` : ''}): ${apiMessage}`, {
-        code: 'AWS_UNAVAILABLE',
-        retryable: true,
-        cause: err,
-        details,
-        fix: `a transient AWS problem (throttling, 5xx, timeout or network): run the action again; raise ${info.service === 'route53' ? 'ROUTE53' : 'EC2'}_MAX_RETRY or the timeouts if it persists, and check the route to the ${SERVICE_NAME[info.service]} endpoint`,
-      });
+      return new ActionFailedError(
+        `${what}: AWS did not answer usefully${attempts ? ` after ${attempts} attempt${attempts === 1 ? '' : 's'}` : ''} (${code}${status ? `, HTTP ${status}` : ''}): ${apiMessage}`,
+        {
+          code: 'AWS_UNAVAILABLE',
+          retryable: true,
+          cause: err,
+          details,
+          fix: `a transient AWS problem (throttling, 5xx, timeout or network): run the action again; raise ${info.service === 'route53' ? 'ROUTE53' : 'EC2'}_MAX_RETRY or the timeouts if it persists, and check the route to the ${SERVICE_NAME[info.service]} endpoint`,
+        },
+      );
     }
     case 'notFound': {
       if (info.notFound === 'failed') {
-        return new ActionFailedError(`${what}: ${apiMessage} (${code})`, { code: 'AWS_NOT_FOUND', cause: err, details, fix: 'the object disappeared while the action ran; check it in the AWS console and run the action again' });
+        return new ActionFailedError(`${what}: ${apiMessage} (${code})`, {
+          code: 'AWS_NOT_FOUND',
+          cause: err,
+          details,
+          fix: 'the object disappeared while the action ran; check it in the AWS console and run the action again',
+        });
       }
       return new ConfigError(`${what}: ${apiMessage} (${code})`, {
         field: info.field,

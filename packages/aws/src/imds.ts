@@ -136,9 +136,12 @@ export class ImdsClient {
   }
 
   #disabledError(): ConfigError {
-    return new ConfigError('the instance metadata service is disabled (AWS_EC2_METADATA_DISABLED=true), so this node cannot find its instance, ENI and region', {
-      fix: 'give the eni (and region) options for this server, or unset AWS_EC2_METADATA_DISABLED',
-    });
+    return new ConfigError(
+      'the instance metadata service is disabled (AWS_EC2_METADATA_DISABLED=true), so this node cannot find its instance, ENI and region',
+      {
+        fix: 'give the eni (and region) options for this server, or unset AWS_EC2_METADATA_DISABLED',
+      },
+    );
   }
 
   /** One HTTP exchange with a per-attempt timeout, retried on 429, 5xx and network errors. */
@@ -149,7 +152,12 @@ export class ImdsClient {
       if (attempt > 0) await sleep(Math.min(1000, 50 * 2 ** attempt) * (0.5 + Math.random() / 2), signal);
       const timeout = AbortSignal.timeout(this.timeoutMs);
       try {
-        const res = await fetch(`${this.endpoint}${path}`, { method, headers, signal: signal ? AbortSignal.any([signal, timeout]) : timeout, redirect: 'error' });
+        const res = await fetch(`${this.endpoint}${path}`, {
+          method,
+          headers,
+          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+          redirect: 'error',
+        });
         if (res.status === 429 || res.status >= 500) {
           await res.body?.cancel();
           lastError = new HttpStatus(res.status);
@@ -161,7 +169,12 @@ export class ImdsClient {
         lastError = err;
       }
     }
-    const why = lastError instanceof HttpStatus ? lastError.message : ((lastError as Error)?.name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : String((lastError as { cause?: { code?: string } })?.cause?.code ?? (lastError as Error)?.message ?? lastError));
+    const why =
+      lastError instanceof HttpStatus
+        ? lastError.message
+        : (lastError as Error)?.name === 'TimeoutError'
+          ? `no answer within ${this.timeoutMs} ms`
+          : String((lastError as { cause?: { code?: string } })?.cause?.code ?? (lastError as Error)?.message ?? lastError);
     throw new ActionFailedError(`instance metadata service (${this.endpoint}) did not answer ${what} after ${this.retries + 1} attempts: ${why}`, {
       code: 'IMDS_UNAVAILABLE',
       retryable: true,
@@ -178,16 +191,28 @@ export class ImdsClient {
     this.#tokenInFlight ??= (async () => {
       try {
         this.tokenRequests++;
-        const res = await this.#request('PUT', '/latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': String(this.tokenTtlSeconds) }, signal, 'the token request');
+        const res = await this.#request(
+          'PUT',
+          '/latest/api/token',
+          { 'x-aws-ec2-metadata-token-ttl-seconds': String(this.tokenTtlSeconds) },
+          signal,
+          'the token request',
+        );
         if (res.status === 403) {
           await res.body?.cancel();
-          throw new PermissionError(`the instance metadata service (${this.endpoint}) refused a session token (HTTP 403): metadata access is disabled on this instance`, {
-            fix: 'enable it: aws ec2 modify-instance-metadata-options --instance-id <id> --http-endpoint enabled --http-tokens required; or give the eni and region options',
-          });
+          throw new PermissionError(
+            `the instance metadata service (${this.endpoint}) refused a session token (HTTP 403): metadata access is disabled on this instance`,
+            {
+              fix: 'enable it: aws ec2 modify-instance-metadata-options --instance-id <id> --http-endpoint enabled --http-tokens required; or give the eni and region options',
+            },
+          );
         }
         if (res.status !== 200) {
           await res.body?.cancel();
-          throw new ActionFailedError(`the instance metadata service (${this.endpoint}) answered HTTP ${res.status} to the IMDSv2 token request`, { code: 'IMDS_ERROR', fix: FIX_UNAVAILABLE });
+          throw new ActionFailedError(`the instance metadata service (${this.endpoint}) answered HTTP ${res.status} to the IMDSv2 token request`, {
+            code: 'IMDS_ERROR',
+            fix: FIX_UNAVAILABLE,
+          });
         }
         const value = (await res.text()).trim();
         const granted = Number(res.headers.get('x-aws-ec2-metadata-token-ttl-seconds') ?? this.tokenTtlSeconds);
@@ -213,10 +238,16 @@ export class ImdsClient {
       await res.body?.cancel();
       if (res.status === 401 && refresh === 0) continue; // token expired or revoked: renew once
       if (res.status === 404) {
-        throw new ActionFailedError(`the instance metadata service has no ${full}`, { code: 'IMDS_NOT_FOUND', details: { path: full }, fix: 'this value is not available on this instance; give it as an option instead' });
+        throw new ActionFailedError(`the instance metadata service has no ${full}`, {
+          code: 'IMDS_NOT_FOUND',
+          details: { path: full },
+          fix: 'this value is not available on this instance; give it as an option instead',
+        });
       }
       if (res.status === 403) {
-        throw new PermissionError(`the instance metadata service refused ${full} (HTTP 403)`, { fix: 'metadata access is disabled or restricted on this instance; give the eni and region options' });
+        throw new PermissionError(`the instance metadata service refused ${full} (HTTP 403)`, {
+          fix: 'metadata access is disabled or restricted on this instance; give the eni and region options',
+        });
       }
       throw new ActionFailedError(`the instance metadata service answered HTTP ${res.status} for ${full}`, { code: 'IMDS_ERROR', fix: FIX_UNAVAILABLE });
     }
@@ -262,9 +293,19 @@ export class ImdsClient {
       const p = (async () => {
         const [doc, mac] = await Promise.all([this.document(undefined, options), this.get('meta-data/mac')]);
         const base = `meta-data/network/interfaces/macs/${mac.toLowerCase()}`;
-        const optional = (path: string) => this.get(path).catch((err: unknown) => (isKitError(err) && err.code === 'IMDS_NOT_FOUND' ? undefined : Promise.reject(err)));
+        const optional = (path: string) =>
+          this.get(path).catch((err: unknown) => (isKitError(err) && err.code === 'IMDS_NOT_FOUND' ? undefined : Promise.reject(err)));
         const [eniId, vpcId, subnetId] = await Promise.all([this.get(`${base}/interface-id`), this.get(`${base}/vpc-id`), optional(`${base}/subnet-id`)]);
-        return { instanceId: doc.instanceId, region: doc.region, availabilityZone: doc.availabilityZone, mac: mac.toLowerCase(), eniId, vpcId, subnetId, privateIp: doc.privateIp };
+        return {
+          instanceId: doc.instanceId,
+          region: doc.region,
+          availabilityZone: doc.availabilityZone,
+          mac: mac.toLowerCase(),
+          eniId,
+          vpcId,
+          subnetId,
+          privateIp: doc.privateIp,
+        };
       })();
       this.#identity = p;
       p.catch(() => {
@@ -301,16 +342,30 @@ function parseDocument(text: string, endpoint: string): InstanceDocument {
   try {
     d = JSON.parse(text) as Record<string, unknown>;
   } catch {
-    throw new ActionFailedError(`the instance metadata service (${endpoint}) answered an instance identity document that is not JSON`, { code: 'IMDS_ERROR', fix: FIX_UNAVAILABLE });
+    throw new ActionFailedError(`the instance metadata service (${endpoint}) answered an instance identity document that is not JSON`, {
+      code: 'IMDS_ERROR',
+      fix: FIX_UNAVAILABLE,
+    });
   }
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   const instanceId = str(d.instanceId);
   const availabilityZone = str(d.availabilityZone);
   const region = str(d.region) ?? availabilityZone?.replace(/[a-z]$/, '');
   if (!instanceId || !region || !availabilityZone) {
-    throw new ActionFailedError(`the instance identity document from ${endpoint} lacks instanceId, region or availabilityZone`, { code: 'IMDS_ERROR', fix: FIX_UNAVAILABLE });
+    throw new ActionFailedError(`the instance identity document from ${endpoint} lacks instanceId, region or availabilityZone`, {
+      code: 'IMDS_ERROR',
+      fix: FIX_UNAVAILABLE,
+    });
   }
-  return { instanceId, region, availabilityZone, accountId: str(d.accountId), instanceType: str(d.instanceType), imageId: str(d.imageId), privateIp: str(d.privateIp) };
+  return {
+    instanceId,
+    region,
+    availabilityZone,
+    accountId: str(d.accountId),
+    instanceType: str(d.instanceType),
+    imageId: str(d.imageId),
+    privateIp: str(d.privateIp),
+  };
 }
 
 const clients = new Map<string, ImdsClient>();

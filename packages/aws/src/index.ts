@@ -15,7 +15,26 @@ export {
   DEFAULT_REQUEST_TIMEOUT_MS,
   type AwsClientOptions,
 } from './config.ts';
-export { awsCall, awsErrorCode, awsHttpStatus, classifyAwsError, isAwsUnavailable, mapAwsError, type AwsCallInfo, type AwsErrorKind, type AwsService } from './errors.ts';
-export { ImdsClient, imds, imdsDisabled, isImdsUnavailable, resolveImdsEndpoint, type ImdsOptions, type InstanceDocument, type InstanceIdentity } from './imds.ts';
+export {
+  awsCall,
+  awsErrorCode,
+  awsHttpStatus,
+  classifyAwsError,
+  isAwsUnavailable,
+  mapAwsError,
+  type AwsCallInfo,
+  type AwsErrorKind,
+  type AwsService,
+} from './errors.ts';
+export {
+  ImdsClient,
+  imds,
+  imdsDisabled,
+  isImdsUnavailable,
+  resolveImdsEndpoint,
+  type ImdsOptions,
+  type InstanceDocument,
+  type InstanceIdentity,
+} from './imds.ts';
 export { configuredRegion, profileRegion, regionUnknownError, type RegionSource, type ResolvedRegion } from './region.ts';
 export { clearSharedReads, sharedRead, sharedReadStats } from './shared.ts';

@@ -12,7 +12,7 @@ export function suppressSdkNodeVersionWarning(): void {
   p[marker] = true;
   const original = process.emitWarning.bind(process) as (...args: unknown[]) => void;
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    const text = typeof warning === 'string' ? warning : warning?.message ?? '';
+    const text = typeof warning === 'string' ? warning : (warning?.message ?? '');
     if (text.startsWith('NodeVersionSupportWarning')) return;
     original(warning, ...rest);
   }) as typeof process.emitWarning;

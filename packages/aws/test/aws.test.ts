@@ -7,7 +7,18 @@ import { DescribeRouteTablesCommand, ReplaceRouteCommand } from '@aws-sdk/client
 import { ExitCode } from '@recovery-kit/sdk';
 import { startEmulator, twoAzLayout, type Emulator } from '@recovery-kit/aws-emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { awsCall, awsTunables, clientOptionsFrom, ImdsClient, imds, isAwsUnavailable, mapAwsError, sdkClientConfig, sharedRead, clearSharedReads } from '../src/index.ts';
+import {
+  awsCall,
+  awsTunables,
+  clientOptionsFrom,
+  ImdsClient,
+  imds,
+  isAwsUnavailable,
+  mapAwsError,
+  sdkClientConfig,
+  sharedRead,
+  clearSharedReads,
+} from '../src/index.ts';
 import { ec2Client, ec2ClientCount } from '../src/ec2.ts';
 import { route53Client } from '../src/route53.ts';
 import { kitErrorOf } from '@recovery-kit/testing';
@@ -34,7 +45,9 @@ const failure = kitErrorOf;
 
 const describeTables = (maxRetries = 3, extra: { requestTimeoutMs?: number } = {}) =>
   awsCall({ service: 'ec2', action: 'DescribeRouteTables' }, undefined, (abortSignal) =>
-    ec2Client({ region: ids.region, maxRetries, ...extra }).send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [ids.vpcId] }] }), { abortSignal }),
+    ec2Client({ region: ids.region, maxRetries, ...extra }).send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [ids.vpcId] }] }), {
+      abortSignal,
+    }),
   );
 
 describe('client factory', () => {
@@ -50,7 +63,11 @@ describe('client factory', () => {
   it('uses standard retries, EC2_MAX_RETRY + 1 attempts, timeouts that throw, and silences the Node warning', () => {
     delete process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
     const c = sdkClientConfig({ region: 'us-east-1', maxRetries: 5 });
-    expect(c).toMatchObject({ maxAttempts: 6, retryMode: 'standard', requestHandler: { throwOnRequestTimeout: true, connectionTimeout: 5000, requestTimeout: 20000 } });
+    expect(c).toMatchObject({
+      maxAttempts: 6,
+      retryMode: 'standard',
+      requestHandler: { throwOnRequestTimeout: true, connectionTimeout: 5000, requestTimeout: 20000 },
+    });
     expect(process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED).toBe('true');
     const specs = awsTunables('EC2');
     expect(Object.keys(specs)).toEqual(['EC2_MAX_RETRY', 'EC2_CONNECT_TIMEOUT', 'EC2_REQUEST_TIMEOUT']);
@@ -100,7 +117,10 @@ describe('retries and error mapping (real SDK, emulator)', () => {
     emu.faults.unauthorized('ReplaceRoute', { count: 1 });
     const e = await failure(
       awsCall({ service: 'ec2', action: 'ReplaceRoute', subject: `route table ${ids.routeTables.privateA}` }, undefined, (abortSignal) =>
-        ec2Client({ region: ids.region }).send(new ReplaceRouteCommand({ RouteTableId: ids.routeTables.privateA, DestinationCidrBlock: ids.overlayCidr, NetworkInterfaceId: ids.enis.node2 }), { abortSignal }),
+        ec2Client({ region: ids.region }).send(
+          new ReplaceRouteCommand({ RouteTableId: ids.routeTables.privateA, DestinationCidrBlock: ids.overlayCidr, NetworkInterfaceId: ids.enis.node2 }),
+          { abortSignal },
+        ),
       ),
     );
     expect(e.exitCode).toBe(ExitCode.PERMISSION);
@@ -141,7 +161,9 @@ describe('retries and error mapping (real SDK, emulator)', () => {
     emu.faults.latency('DescribeRouteTables', 2000, { count: 1 });
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('deadline')), 100);
-    const p = awsCall({ service: 'ec2', action: 'DescribeRouteTables' }, controller.signal, (abortSignal) => ec2Client({ region: ids.region }).send(new DescribeRouteTablesCommand({}), { abortSignal }));
+    const p = awsCall({ service: 'ec2', action: 'DescribeRouteTables' }, controller.signal, (abortSignal) =>
+      ec2Client({ region: ids.region }).send(new DescribeRouteTablesCommand({}), { abortSignal }),
+    );
     const e = await failure(p);
     expect(e.code).toBe('TIMEOUT');
   });
@@ -149,7 +171,9 @@ describe('retries and error mapping (real SDK, emulator)', () => {
   it('maps network errors and plain 5xx shapes', () => {
     expect(mapAwsError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), { service: 'ec2', action: 'X' }).code).toBe('AWS_UNAVAILABLE');
     expect(mapAwsError({ name: 'Weird', message: 'x', $metadata: { httpStatusCode: 502 } }, { service: 'ec2', action: 'X' }).retryable).toBe(true);
-    expect(mapAwsError({ name: 'Resource.AlreadyAssociated', message: 'x', $metadata: { httpStatusCode: 400 } }, { service: 'ec2', action: 'X' }).code).toBe('AWS_ERROR');
+    expect(mapAwsError({ name: 'Resource.AlreadyAssociated', message: 'x', $metadata: { httpStatusCode: 400 } }, { service: 'ec2', action: 'X' }).code).toBe(
+      'AWS_ERROR',
+    );
   });
 });
 

@@ -84,8 +84,12 @@ function fenceDir(): string {
 }
 
 function userIds(name: string, group: string): { uid: number; gid: number } {
-  const passwd = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
-  const grp = readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith(`${group}:`));
+  const passwd = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
+  const grp = readFileSync('/etc/group', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${group}:`));
   if (!passwd || !grp) throw new Error(`cluster-lab: user ${name} or group ${group} missing: install pacemaker (apt-get install pacemaker)`);
   return { uid: Number(passwd.split(':')[2]), gid: Number(grp.split(':')[2]) };
 }
@@ -185,7 +189,9 @@ export class Cluster {
     await this.ipSw(['link', 'add', 'br0', 'type', 'bridge']);
     await this.ipSw(['link', 'set', 'br0', 'up']);
     const names = [...this.nodes, ...(this.witness ? [this.witness] : [])];
-    await Promise.all(names.map((name, i) => this.createMember(name, name === this.witness ? 'witness' : 'node', i === names.length - 1 && this.witness ? 10 : i + 1)));
+    await Promise.all(
+      names.map((name, i) => this.createMember(name, name === this.witness ? 'witness' : 'node', i === names.length - 1 && this.witness ? 10 : i + 1)),
+    );
     this.writeLabFile();
     const authkey = join(this.root, 'authkey');
     await run(['corosync-keygen', '-l', '-k', authkey]);
@@ -196,17 +202,24 @@ export class Cluster {
 
     if (this.witness) {
       this.spawnDaemon(this.witness, 'corosync-qnetd', ['corosync-qnetd', '-f']);
-      await pollUntil('corosync-qnetd answering', async () => (await this.exec(this.witness!, ['corosync-qnetd-tool', '-s'], { allowFailure: true, timeoutMs: 5000 })).exitCode === 0, {
-        deadline,
-        initialDelayMs: 50,
-        factor: 1,
-      });
+      await pollUntil(
+        'corosync-qnetd answering',
+        async () => (await this.exec(this.witness!, ['corosync-qnetd-tool', '-s'], { allowFailure: true, timeoutMs: 5000 })).exitCode === 0,
+        {
+          deadline,
+          initialDelayMs: 50,
+          factor: 1,
+        },
+      );
     }
     await Promise.all(this.nodes.map((node) => this.startNode(node, deadline)));
-    await this.waitFor((mons) => mons.every((m) => m.dc && m.nodes.length === this.nodes.length && m.nodes.every((n) => n.online) && (this.nodes.length === 1 || m.quorum)), {
-      timeoutMs: Math.max(1, deadline - Date.now()),
-      what: 'every node online with a DC and quorum',
-    });
+    await this.waitFor(
+      (mons) => mons.every((m) => m.dc && m.nodes.length === this.nodes.length && m.nodes.every((n) => n.online) && (this.nodes.length === 1 || m.quorum)),
+      {
+        timeoutMs: Math.max(1, deadline - Date.now()),
+        what: 'every node online with a DC and quorum',
+      },
+    );
     this.timings.clusterUpMs = Date.now() - t0;
   }
 
@@ -221,7 +234,17 @@ export class Cluster {
     const dir = join(this.root, name);
     const addr = `${SUBNET}.${host}`;
     const { uid, gid } = userIds('hacluster', 'haclient');
-    for (const d of ['pacemaker/cib', 'pacemaker/pengine', 'pacemaker/blackbox', 'pacemaker/cores', 'corosync-lib', 'etc-corosync', 'log/pacemaker', 'log/corosync', 'out']) {
+    for (const d of [
+      'pacemaker/cib',
+      'pacemaker/pengine',
+      'pacemaker/blackbox',
+      'pacemaker/cores',
+      'corosync-lib',
+      'etc-corosync',
+      'log/pacemaker',
+      'log/corosync',
+      'out',
+    ]) {
       mkdirSync(join(dir, d), { recursive: true });
     }
     for (const d of ['pacemaker', 'pacemaker/cib', 'pacemaker/pengine', 'pacemaker/blackbox', 'pacemaker/cores', 'log/pacemaker']) {
@@ -340,7 +363,9 @@ export class Cluster {
     mkdirSync(xfer, { recursive: true });
     await this.exec(w, ['corosync-qnetd-certutil', '-i'], { timeoutMs: 60_000 });
     await this.exec(w, ['cp', '/etc/corosync/qnetd/nssdb/qnetd-cacert.crt', join(xfer, 'qnetd-cacert.crt')]);
-    await Promise.all(this.nodes.map((node) => this.exec(node, ['corosync-qdevice-net-certutil', '-i', '-c', join(xfer, 'qnetd-cacert.crt')], { timeoutMs: 60_000 })));
+    await Promise.all(
+      this.nodes.map((node) => this.exec(node, ['corosync-qdevice-net-certutil', '-i', '-c', join(xfer, 'qnetd-cacert.crt')], { timeoutMs: 60_000 })),
+    );
     await this.exec(first.name, ['corosync-qdevice-net-certutil', '-r', '-n', this.clusterName], { timeoutMs: 60_000 });
     await this.exec(first.name, ['cp', '/etc/corosync/qdevice/net/nssdb/qdevice-net-node.crq', join(xfer, 'qdevice-net-node.crq')]);
     // -s writes cluster-NAME.crt into the current directory's nssdb path; run it from qnetd's side.
@@ -357,11 +382,15 @@ export class Cluster {
   private async startNode(node: string, deadline: number): Promise<void> {
     const t = Date.now();
     this.spawnDaemon(node, 'corosync', ['corosync', '-f']);
-    await pollUntil(`corosync on ${node}`, async () => (await this.exec(node, ['corosync-cfgtool', '-s'], { allowFailure: true, timeoutMs: 5000 })).exitCode === 0, {
-      deadline,
-      initialDelayMs: 50,
-      factor: 1,
-    });
+    await pollUntil(
+      `corosync on ${node}`,
+      async () => (await this.exec(node, ['corosync-cfgtool', '-s'], { allowFailure: true, timeoutMs: 5000 })).exitCode === 0,
+      {
+        deadline,
+        initialDelayMs: 50,
+        factor: 1,
+      },
+    );
     if (this.witness) this.spawnDaemon(node, 'corosync-qdevice', ['corosync-qdevice', '-f']);
     this.spawnDaemon(node, 'pacemakerd', ['pacemakerd'], {
       PCMK_logfile: '/var/log/pacemaker/pacemaker.log',
@@ -425,7 +454,10 @@ export class Cluster {
 
   /** Runs cibadmin with `args` on `node`; returns its stdout (XML for queries). */
   async cibadmin(node: string, args: readonly string[], input?: string): Promise<string> {
-    const r = await this.exec(node, ['cibadmin', ...args, ...(input !== undefined ? ['--xml-pipe'] : [])], { ...(input !== undefined ? { input } : {}), timeoutMs: 20_000 });
+    const r = await this.exec(node, ['cibadmin', ...args, ...(input !== undefined ? ['--xml-pipe'] : [])], {
+      ...(input !== undefined ? { input } : {}),
+      timeoutMs: 20_000,
+    });
     return r.stdout;
   }
 
@@ -589,13 +621,17 @@ export class Cluster {
   async powerOn(node: string, options: { timeoutMs?: number } = {}): Promise<number> {
     const m = this.nodeMember(node);
     const stack = this.processesOf(node).filter((p) => /^(corosync|pacemaker)/.test(commOf(p) ?? ''));
-    if (stack.length) throw new Error(`cluster-lab: powerOn(${node}): its cluster stack is still running (pids ${stack.join(' ')}); powerOff or fence it first`);
+    if (stack.length)
+      throw new Error(`cluster-lab: powerOn(${node}): its cluster stack is still running (pids ${stack.join(' ')}); powerOff or fence it first`);
     // Anything else in there (a command a test is running into the "off" node) goes, as at a boot.
     const stray = this.processesOf(node);
     killAll(stray);
     await waitGone(stray, 2000);
     await run(['ip', '-n', m.netns, 'link', 'set', 'dev', 'eth0', 'up']);
-    for (const [fs, mode] of [['/run', '0755'], ['/dev/shm', '1777']] as const) {
+    for (const [fs, mode] of [
+      ['/run', '0755'],
+      ['/dev/shm', '1777'],
+    ] as const) {
       await this.exec(node, ['umount', '-l', fs]);
       await this.exec(node, ['mount', '-t', 'tmpfs', '-o', `mode=${mode}`, `${this.id}-${fs === '/run' ? 'run' : 'shm'}`, fs]);
     }

@@ -21,9 +21,7 @@ export interface CorosyncConfOptions {
 /** corosync.conf for knet on the lab's addresses, logging to /var/log/corosync (private to the node). */
 export function corosyncConf(o: CorosyncConfOptions): string {
   if (o.twoNode && o.qdevice) throw new Error('corosyncConf: two_node and a qdevice exclude each other (votequorum refuses both)');
-  const nodes = o.nodes
-    .map((n) => ['  node {', `    name: ${n.name}`, `    nodeid: ${n.nodeid}`, `    ring0_addr: ${n.addr}`, '  }'].join('\n'))
-    .join('\n');
+  const nodes = o.nodes.map((n) => ['  node {', `    name: ${n.name}`, `    nodeid: ${n.nodeid}`, `    ring0_addr: ${n.addr}`, '  }'].join('\n')).join('\n');
   const quorum = ['quorum {', '  provider: corosync_votequorum'];
   if (o.twoNode) quorum.push('  two_node: 1');
   if (o.qdevice) {

@@ -101,7 +101,9 @@ export function parseCrmMon(xml: string, from: string): CrmMon {
   const root = parseXml(xml, 'crm_mon');
   const status = child(root, 'status');
   if (status && status.attrs.code !== '0') {
-    const errors = descendants(status, 'error').map((e) => textOf(e)).join('; ');
+    const errors = descendants(status, 'error')
+      .map((e) => textOf(e))
+      .join('; ');
     throw new Error(`crm_mon on ${from}: ${status.attrs.message ?? 'error'} (code ${status.attrs.code})${errors ? `: ${errors}` : ''}`);
   }
   const summary = child(root, 'summary');

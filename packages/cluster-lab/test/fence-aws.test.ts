@@ -30,18 +30,30 @@ describe.skipIf(!!why)(`fence_aws (Debian fence-agents, boto3) against the AWS e
 
   it('the emulator answers at https://ec2.us-east-1.amazonaws.com inside the node only, with the lab CA', async () => {
     // The name resolves inside the node (its private /etc/hosts), and TLS verifies against the lab CA.
-    const curl = await c!.exec('node-a', ['python3', '-c', [
-      'import ssl, urllib.request, sys',
-      `ctx = ssl.create_default_context(cafile=${JSON.stringify(aws.caFile)})`,
-      "r = urllib.request.urlopen('https://ec2.us-east-1.amazonaws.com/?Action=DescribeRegions&Version=2016-11-15', context=ctx, timeout=5)",
-      'sys.stdout.write(str(r.status))',
-    ].join('\n')], { allowFailure: true });
+    const curl = await c!.exec(
+      'node-a',
+      [
+        'python3',
+        '-c',
+        [
+          'import ssl, urllib.request, sys',
+          `ctx = ssl.create_default_context(cafile=${JSON.stringify(aws.caFile)})`,
+          "r = urllib.request.urlopen('https://ec2.us-east-1.amazonaws.com/?Action=DescribeRegions&Version=2016-11-15', context=ctx, timeout=5)",
+          'sys.stdout.write(str(r.status))',
+        ].join('\n'),
+      ],
+      { allowFailure: true },
+    );
     // Unsigned, so the emulator refuses it (400) — but it is the emulator answering, through TLS, at that name.
     expect(curl.stderr).not.toMatch(/CERTIFICATE_VERIFY_FAILED|Name or service not known|Connection refused/);
     expect(curl.stdout + curl.stderr).toMatch(/^200$|HTTP Error 4\d\d/m);
     expect(aws.requests.some((r) => r.node === 'node-a' && r.path.includes('Action=DescribeRegions'))).toBe(true);
     // Without the lab CA, the certificate is refused.
-    const strict = await c!.exec('node-a', ['python3', '-c', "import urllib.request; urllib.request.urlopen('https://ec2.us-east-1.amazonaws.com/', timeout=5)"], { allowFailure: true });
+    const strict = await c!.exec(
+      'node-a',
+      ['python3', '-c', "import urllib.request; urllib.request.urlopen('https://ec2.us-east-1.amazonaws.com/', timeout=5)"],
+      { allowFailure: true },
+    );
     expect(strict.exitCode).not.toBe(0);
     expect(strict.stderr).toContain('CERTIFICATE_VERIFY_FAILED');
     expect(aws.requests.some((r) => r.node === 'node-a')).toBe(true);
@@ -70,12 +82,16 @@ describe.skipIf(!!why)(`fence_aws (Debian fence-agents, boto3) against the AWS e
   });
 
   it("IMDS at 169.254.169.254 inside node-a answers node-a's instance id (fence_aws asks it before a stop)", async () => {
-    const r = await c!.exec('node-a', ['python3', '-c', [
-      'import urllib.request, sys',
-      "t = urllib.request.urlopen(urllib.request.Request('http://169.254.169.254/latest/api/token', method='PUT', headers={'X-aws-ec2-metadata-token-ttl-seconds': '60'}), timeout=3).read().decode()",
-      "i = urllib.request.urlopen(urllib.request.Request('http://169.254.169.254/latest/meta-data/instance-id', headers={'X-aws-ec2-metadata-token': t}), timeout=3).read().decode()",
-      'sys.stdout.write(i)',
-    ].join('\n')]);
+    const r = await c!.exec('node-a', [
+      'python3',
+      '-c',
+      [
+        'import urllib.request, sys',
+        "t = urllib.request.urlopen(urllib.request.Request('http://169.254.169.254/latest/api/token', method='PUT', headers={'X-aws-ec2-metadata-token-ttl-seconds': '60'}), timeout=3).read().decode()",
+        "i = urllib.request.urlopen(urllib.request.Request('http://169.254.169.254/latest/meta-data/instance-id', headers={'X-aws-ec2-metadata-token': t}), timeout=3).read().decode()",
+        'sys.stdout.write(i)',
+      ].join('\n'),
+    ]);
     expect(r.stdout).toBe(node1);
   });
 
@@ -93,7 +109,10 @@ describe.skipIf(!!why)(`fence_aws (Debian fence-agents, boto3) against the AWS e
          <operations><op id="aws-fence-monitor" name="monitor" interval="5s" timeout="20s"/></operations>
        </primitive>`,
     );
-    const r = await c!.waitFor((m) => m[0]!.resources.find((x) => x.id === 'aws-fence' && x.role === 'Started'), { timeoutMs: 20_000, what: 'aws-fence Started' });
+    const r = await c!.waitFor((m) => m[0]!.resources.find((x) => x.id === 'aws-fence' && x.role === 'Started'), {
+      timeoutMs: 20_000,
+      what: 'aws-fence Started',
+    });
     expect(r.agent).toBe('stonith:fence_aws');
     const mon = await c!.crmMon('node-a');
     expect(mon.failures.filter((f) => f.opKey.startsWith('aws-fence'))).toEqual([]);
@@ -103,7 +122,7 @@ describe.skipIf(!!why)(`fence_aws (Debian fence-agents, boto3) against the AWS e
     expect(targets.stdout).toContain('aws-fence');
   }, 45_000);
 
-  it("followInstances: the instance stopping powers node-a off, running again powers it on (what StopInstances/StartInstances will do)", async () => {
+  it('followInstances: the instance stopping powers node-a off, running again powers it on (what StopInstances/StartInstances will do)', async () => {
     const inst = () => emu!.state.findInstance(node1)!.instance;
     const follow = c!.followInstances({ 'node-a': () => inst().state });
     try {
@@ -115,7 +134,10 @@ describe.skipIf(!!why)(`fence_aws (Debian fence-agents, boto3) against the AWS e
       inst().state = 'running';
       await c!.waitFor((m) => m[0]!.dc && m[0]!.nodes.every((n) => n.online), { timeoutMs: 30_000, what: 'node-a back online' });
       console.log(`followInstances: node-a off ${offMs} ms after its instance stopped, back online ${Date.now() - t1} ms after it ran again`);
-      expect(follow.events.map((e) => [e.node, e.action, e.error])).toEqual([['node-a', 'off', undefined], ['node-a', 'on', undefined]]);
+      expect(follow.events.map((e) => [e.node, e.action, e.error])).toEqual([
+        ['node-a', 'off', undefined],
+        ['node-a', 'on', undefined],
+      ]);
     } finally {
       follow.stop();
       inst().state = 'running';
@@ -138,7 +160,11 @@ describe.skipIf(!!why || !hasStop)(
     beforeAll(async () => {
       emu = await startEmulator({ seed });
       c = await startCluster({ nodes: 2, fencing: 'external' });
-      await c.serveAws({ endpoint: emu.endpoint, region: 'us-east-1', imds: { 'node-a': emu.imdsUrlFor(inst['node-a']), 'node-b': emu.imdsUrlFor(inst['node-b']) } });
+      await c.serveAws({
+        endpoint: emu.endpoint,
+        region: 'us-east-1',
+        imds: { 'node-a': emu.imdsUrlFor(inst['node-a']), 'node-b': emu.imdsUrlFor(inst['node-b']) },
+      });
       c.followInstances({
         'node-a': () => emu!.state.findInstance(inst['node-a'])?.instance.state,
         'node-b': () => emu!.state.findInstance(inst['node-b'])?.instance.state,
@@ -172,10 +198,18 @@ describe.skipIf(!!why || !hasStop)(
          </primitive>`,
       );
       await c!.cibCreate('constraints', '<rsc_location id="web-prefers-node-a" rsc="web" node="node-a" score="100"/>');
-      await c!.waitFor((ms) => ms.every((m) => m.resources.find((r) => r.id === 'web' && r.role === 'Started')?.nodes.join() === 'node-a' && m.resources.some((r) => r.id === 'aws-fence' && r.role === 'Started')), {
-        timeoutMs: 30_000,
-        what: 'web on node-a, aws-fence started',
-      });
+      await c!.waitFor(
+        (ms) =>
+          ms.every(
+            (m) =>
+              m.resources.find((r) => r.id === 'web' && r.role === 'Started')?.nodes.join() === 'node-a' &&
+              m.resources.some((r) => r.id === 'aws-fence' && r.role === 'Started'),
+          ),
+        {
+          timeoutMs: 30_000,
+          what: 'web on node-a, aws-fence started',
+        },
+      );
       emu!.calls.reset();
       const t0 = c!.crash('node-a');
       await c!.waitFor((ms) => ms[0]!.resources.find((r) => r.id === 'web' && r.role === 'Started')?.nodes.join() === 'node-b', {
@@ -186,7 +220,10 @@ describe.skipIf(!!why || !hasStop)(
       });
       const took = Date.now() - t0;
       const mon = await c!.crmMon('node-b');
-      expect(mon.fencing.some((f) => f.target === 'node-a' && f.status === 'success'), summary(mon)).toBe(true);
+      expect(
+        mon.fencing.some((f) => f.target === 'node-a' && f.status === 'success'),
+        summary(mon),
+      ).toBe(true);
       expect(emu!.calls.list({ action: 'StopInstances' }).length).toBeGreaterThanOrEqual(1);
       expect(emu!.state.findInstance(inst['node-a'])!.instance.state).toMatch(/stopp/);
       expect(await c!.isPoweredOff('node-a')).toBe(true);

@@ -8,7 +8,10 @@ import { cleanupStaleLabs, labUnavailableReason, startCluster, type Cluster } fr
 const why = labUnavailableReason();
 
 function hostNetns(): string[] {
-  return spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+  return spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter(Boolean);
 }
 
 describe.skipIf(!!why)(`one-node Pacemaker cluster in namespaces${why ? ` (skipped: ${why})` : ''}`, () => {
@@ -41,7 +44,9 @@ describe.skipIf(!!why)(`one-node Pacemaker cluster in namespaces${why ? ` (skipp
     // Mounts: the CIB the node writes is in the lab directory, not the host's /var/lib/pacemaker.
     expect(existsSync(join(c!.member('node-a').dir, 'pacemaker', 'cib', 'cib.xml'))).toBe(true);
     // The host sees only the netns handles `ip netns add` made (nsfs under /run/netns), no lab mount.
-    const leaked = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(c!.id) && !/ \/run\/netns\/\S+ .* nsfs /.test(l));
+    const leaked = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(c!.id) && !/ \/run\/netns\/\S+ .* nsfs /.test(l));
     expect(leaked).toEqual([]);
     const inside = await c!.exec('node-a', ['findmnt', '-n', '-o', 'SOURCE', '/var/lib/pacemaker']);
     expect(inside.stdout).toContain(c!.id);
@@ -50,9 +55,7 @@ describe.skipIf(!!why)(`one-node Pacemaker cluster in namespaces${why ? ` (skipp
     expect(addrs.stdout).toContain('10.99.0.1/24');
     // The seed CIB's properties are in force.
     const { root } = await c!.cib('node-a', 'crm_config');
-    const props = Object.fromEntries(
-      root.children.flatMap((set) => set.children).map((nv) => [nv.attrs.name, nv.attrs.value]),
-    );
+    const props = Object.fromEntries(root.children.flatMap((set) => set.children).map((nv) => [nv.attrs.name, nv.attrs.value]));
     expect(props['dc-deadtime']).toBe('2s');
     expect(props['stonith-enabled']).toBe('false');
   });
@@ -80,7 +83,9 @@ describe.skipIf(!!why)(`one-node Pacemaker cluster in namespaces${why ? ` (skipp
     // Fault: the state file disappears behind Pacemaker's back; the 1 s monitor sees "not running".
     const t0 = Date.now();
     await c!.exec('node-a', ['rm', '-f', state]);
-    const failed = await pollStatus(c!, (s) => s.ops.find((o) => o.resource === 'dummy' && o.operation === 'monitor' && o.intervalMs === 1000 && o.rcCode === 7));
+    const failed = await pollStatus(c!, (s) =>
+      s.ops.find((o) => o.resource === 'dummy' && o.operation === 'monitor' && o.intervalMs === 1000 && o.rcCode === 7),
+    );
     expect(failed.node).toBe('node-a');
     const detectedMs = Date.now() - t0;
     const status = await c!.cibStatus('node-a');

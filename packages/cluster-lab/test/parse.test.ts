@@ -25,7 +25,9 @@ describe('corosyncConf', () => {
     expect(conf).toContain('      algorithm: ffsplit\n');
     expect(conf).toContain('      tls: on\n');
     expect(conf).not.toContain('two_node');
-    expect(() => corosyncConf({ clusterName: 'lab', nodes, tokenMs: 1000, twoNode: true, qdevice: { host: 'x', port: 1, algorithm: 'ffsplit', tls: true } })).toThrow(/two_node and a qdevice/);
+    expect(() =>
+      corosyncConf({ clusterName: 'lab', nodes, tokenMs: 1000, twoNode: true, qdevice: { host: 'x', port: 1, algorithm: 'ffsplit', tls: true } }),
+    ).toThrow(/two_node and a qdevice/);
   });
 });
 
@@ -36,9 +38,7 @@ describe('seedCib', () => {
     expect(root.name).toBe('cib');
     expect(root.attrs['crm_feature_set']).toBeUndefined();
     expect(root.attrs['validate-with']).toBe('pacemaker-3.9');
-    const nv = Object.fromEntries(
-      root.children[0]!.children[0]!.children[0]!.children.map((n) => [n.attrs.name, n.attrs.value]),
-    );
+    const nv = Object.fromEntries(root.children[0]!.children[0]!.children[0]!.children.map((n) => [n.attrs.name, n.attrs.value]));
     expect(nv).toEqual({ 'dc-deadtime': '2s', odd: 'a"<b' });
     expect(xml).toContain('<resources>\n<primitive id="x"');
   });
@@ -83,13 +83,22 @@ describe('parseCrmMon', () => {
       { id: 'web', agent: 'ocf:pacemaker:Dummy', role: 'Started', active: true, failed: true, managed: true, blocked: false, nodes: ['node-a'], parent: 'g' },
     ]);
     expect(m.failures).toEqual([
-      { opKey: 'web_monitor_2000', node: 'node-a', task: 'monitor', intervalMs: 2000, exitCode: 7, exitStatus: 'not running', exitReason: 'No process state file found', status: 'complete' },
+      {
+        opKey: 'web_monitor_2000',
+        node: 'node-a',
+        task: 'monitor',
+        intervalMs: 2000,
+        exitCode: 7,
+        exitStatus: 'not running',
+        exitReason: 'No process state file found',
+        status: 'complete',
+      },
     ]);
     expect(m.history).toEqual([{ node: 'node-a', resource: 'web', failCount: 2 }]);
     expect(m.fencing).toEqual([{ target: 'node-a', action: 'off', status: 'success', delegate: 'node-b', completed: '2026-12-01 22:30:00Z' }]);
   });
 
-  it('no DC means no quorum; an error status throws with crm_mon\'s own message', () => {
+  it("no DC means no quorum; an error status throws with crm_mon's own message", () => {
     const noDc = MON.replace(/<current_dc [^>]*\/>/, '<current_dc present="false"/>');
     expect(parseCrmMon(noDc, 'node-a').quorum).toBe(false);
     expect(parseCrmMon(noDc, 'node-a').dc).toBeUndefined();

@@ -3,7 +3,11 @@ import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { labUnavailableReason, startCluster, summary, type Cluster, type CrmMon } from '../src/index.ts';
 
-const why = labUnavailableReason() ?? (existsSync('/usr/bin/corosync-qnetd') && existsSync('/usr/sbin/corosync-qdevice') ? undefined : 'corosync-qnetd/corosync-qdevice missing (apt-get install corosync-qnetd corosync-qdevice)');
+const why =
+  labUnavailableReason() ??
+  (existsSync('/usr/bin/corosync-qnetd') && existsSync('/usr/sbin/corosync-qdevice')
+    ? undefined
+    : 'corosync-qnetd/corosync-qdevice missing (apt-get install corosync-qnetd corosync-qdevice)');
 
 const dummyXml = (id: string) => `
   <primitive id="${id}" class="ocf" provider="pacemaker" type="Dummy">
@@ -61,7 +65,9 @@ describe.skipIf(!!why)(`two nodes and a qnetd witness${why ? ` (skipped: ${why})
 
   beforeAll(async () => {
     c = await startCluster({ nodes: 2 });
-    console.log(`two nodes: setup ${c.timings.setupMs} ms (certificates included), node-a up ${c.timings.nodeUpMs['node-a']} ms, node-b up ${c.timings.nodeUpMs['node-b']} ms, cluster up ${c.timings.clusterUpMs} ms`);
+    console.log(
+      `two nodes: setup ${c.timings.setupMs} ms (certificates included), node-a up ${c.timings.nodeUpMs['node-a']} ms, node-b up ${c.timings.nodeUpMs['node-b']} ms, cluster up ${c.timings.clusterUpMs} ms`,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -81,7 +87,10 @@ describe.skipIf(!!why)(`two nodes and a qnetd witness${why ? ` (skipped: ${why})
     const mons = await Promise.all(c!.nodes.map((n) => c!.crmMon(n)));
     for (const m of mons) {
       expect(m.quorum, summary(m)).toBe(true);
-      expect(m.nodes.map((n) => [n.name, n.online])).toEqual([['node-a', true], ['node-b', true]]);
+      expect(m.nodes.map((n) => [n.name, n.online])).toEqual([
+        ['node-a', true],
+        ['node-b', true],
+      ]);
       expect(m.dc?.name).toBe(mons[0]!.dc?.name);
       expect(runningOn(m, 'lab-fence').length).toBe(1);
     }
@@ -140,10 +149,15 @@ describe.skipIf(!!why)(`two nodes and a qnetd witness${why ? ` (skipped: ${why})
     const mon = await c!.crmMon('node-b');
     expect(mon.quorum, summary(mon)).toBe(true);
     expect(await quorate(c!, 'node-b')).toBe(true);
-    expect(mon.fencing.some((f) => f.target === 'node-a' && f.action === 'off' && f.status === 'success'), mon.xml).toBe(true);
+    expect(
+      mon.fencing.some((f) => f.target === 'node-a' && f.action === 'off' && f.status === 'success'),
+      mon.xml,
+    ).toBe(true);
     expect(await holds(c!, 'node-b', 'web')).toBe(true);
     const counts = await s.stop();
-    console.log(`crash: detected ${detected - t0} ms, fenced ${fenced - t0} ms, web on node-b ${taken - t0} ms after SIGKILL; sampler ${JSON.stringify(counts)}`);
+    console.log(
+      `crash: detected ${detected - t0} ms, fenced ${fenced - t0} ms, web on node-b ${taken - t0} ms after SIGKILL; sampler ${JSON.stringify(counts)}`,
+    );
     expect(counts.both).toBe(0);
 
     const up = await c!.powerOn('node-a');

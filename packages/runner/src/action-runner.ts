@@ -100,7 +100,10 @@ interface Scope {
  */
 function openScope(origin: ErrorOrigin, what: string, timeout: { name: string; ms: number; fix?: string }, stop: readonly (AbortSignal | undefined)[]): Scope {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new TimeoutError(`${what} did not finish within ${timeout.ms / 1000} s`, { field: timeout.name, fix: timeout.fix })), timeout.ms);
+  const timer = setTimeout(
+    () => controller.abort(new TimeoutError(`${what} did not finish within ${timeout.ms / 1000} s`, { field: timeout.name, fix: timeout.fix })),
+    timeout.ms,
+  );
   const onStop = () => controller.abort(new KitError(`${what} was interrupted: kit-runner is stopping`, { code: 'STOPPED' }));
   const stops = stop.filter((s): s is AbortSignal => s !== undefined);
   for (const s of stops) {
@@ -158,7 +161,12 @@ export function createActionContext<O>(kit: Kit<O>, action: string, run: ActionR
     const ms = run.timeoutMs ?? tunables.int(name, tunables.int(TIMEOUT_TUNABLE[action] ?? 'ADMIN_TIMEOUT')) * 1000;
     const where = `kit ${kit.meta.kitType}@${kit.meta.version}`;
     const options = kit.options.parse(toRaw(run.options), run.optionsContext ?? `stored options of ${run.tag} are no longer valid for ${where}`);
-    const s = (scope = openScope(origin, `${action} of ${run.tag}`, { name, ms, fix: `raise ${name} in the tunables file if the resource needs longer` }, run.stop ?? []));
+    const s = (scope = openScope(
+      origin,
+      `${action} of ${run.tag}`,
+      { name, ms, fix: `raise ${name} in the tunables file if the resource needs longer` },
+      run.stop ?? [],
+    ));
     const logger = run.logger.child(`${kit.meta.kitType}:${run.tag}`);
     const exec = createExec({ logger, signal: s.signal, deadline: s.deadline, ...(run.env ? { env: run.env } : {}) });
     const info = run.info ?? {};

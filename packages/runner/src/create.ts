@@ -20,7 +20,8 @@ export interface CreateInput {
 }
 
 export function checkPriority(p: number): void {
-  if (!Number.isInteger(p) || p < 1 || p > 999) throw new ConfigError(`priority ${p} is out of range`, { field: '--priority', fix: 'use a whole number from 1 (highest) to 999' });
+  if (!Number.isInteger(p) || p < 1 || p > 999)
+    throw new ConfigError(`priority ${p} is out of range`, { field: '--priority', fix: 'use a whole number from 1 (highest) to 999' });
 }
 
 function checkTag(tag: string): void {
@@ -33,7 +34,11 @@ function checkTag(tag: string): void {
 }
 
 const duplicateTag = (tag: string, why = 'already exists') =>
-  new ConflictError(`a resource with tag "${tag}" ${why}`, { code: 'DUPLICATE_TAG', field: 'tag', fix: 'choose another --tag, or delete the existing resource first' });
+  new ConflictError(`a resource with tag "${tag}" ${why}`, {
+    code: 'DUPLICATE_TAG',
+    field: 'tag',
+    fix: 'choose another --tag, or delete the existing resource first',
+  });
 
 export async function create(engine: Engine, input: CreateInput): Promise<ResourceRecord[]> {
   const priority = input.priority ?? 1;
@@ -60,14 +65,20 @@ export async function create(engine: Engine, input: CreateInput): Promise<Resour
       if (kit.actions.create) {
         let result;
         try {
-          result = await runAction(kit, 'create', { ...engine.actionRun(data, tag, node, { options: parsed, overrides: {}, info: {} }), children: [] }, (ctx) => kit.actions.create!(ctx));
+          result = await runAction(kit, 'create', { ...engine.actionRun(data, tag, node, { options: parsed, overrides: {}, info: {} }), children: [] }, (ctx) =>
+            kit.actions.create!(ctx),
+          );
         } catch (err) {
           // A kit's own fix says what to do; otherwise tell the operator nothing was stored.
           const e = asKitError(err);
           if (e.fix) throw e;
           throw withFix(e, `nothing was stored; correct the options (or what kit ${kitType} checks on this server) and run create again`);
         }
-        if (result?.options) options = kit.options.parse(toRaw(result.options), `kit ${kitType} normalized the options of "${tag}" into invalid values`) as Record<string, unknown>;
+        if (result?.options)
+          options = kit.options.parse(toRaw(result.options), `kit ${kitType} normalized the options of "${tag}" into invalid values`) as Record<
+            string,
+            unknown
+          >;
         if (result?.info) info = result.info;
         if (result?.id !== undefined && id === undefined) id = result.id;
         for (const c of result?.children ?? []) childSpecs.push(c);
@@ -104,20 +115,38 @@ export async function create(engine: Engine, input: CreateInput): Promise<Resour
 }
 
 /** A child the kit asked for: an existing resource of the right kit, or one planned now. */
-async function planChild(data: StoreData, kitType: string, tag: string, c: ChildSpec, plan: (kitType: string, tag: string, raw: Record<string, RawValue>, id: undefined) => Promise<void>): Promise<void> {
+async function planChild(
+  data: StoreData,
+  kitType: string,
+  tag: string,
+  c: ChildSpec,
+  plan: (kitType: string, tag: string, raw: Record<string, RawValue>, id: undefined) => Promise<void>,
+): Promise<void> {
   const existing = data.resources[c.tag];
   if (existing) {
-    if (existing.kit !== c.kitType) throw new ConflictError(`kit ${kitType} wants a ${c.kitType} child "${c.tag}", but that tag is a ${existing.kit} resource`, { code: 'DUPLICATE_TAG', field: 'tag', fix: 'rename one of them' });
+    if (existing.kit !== c.kitType)
+      throw new ConflictError(`kit ${kitType} wants a ${c.kitType} child "${c.tag}", but that tag is a ${existing.kit} resource`, {
+        code: 'DUPLICATE_TAG',
+        field: 'tag',
+        fix: 'rename one of them',
+      });
     return;
   }
   if (c.existing) {
-    const ofType = Object.values(data.resources).filter((r) => r.kit === c.kitType).map((r) => r.tag);
-    throw new NotFoundError(`${kitType} resource "${tag}" needs the existing ${c.kitType} resource "${c.tag}" as its child, and there is no resource "${c.tag}"`, {
-      code: 'UNKNOWN_TAG',
-      field: 'tag',
-      fix: ofType.length ? `name one of the ${c.kitType} resources: ${ofType.join(', ')}` : `create the ${c.kitType} resource first: kit-runner create ${c.kitType} --tag ${c.tag} ...`,
-      details: { child: c.tag, kitType: c.kitType },
-    });
+    const ofType = Object.values(data.resources)
+      .filter((r) => r.kit === c.kitType)
+      .map((r) => r.tag);
+    throw new NotFoundError(
+      `${kitType} resource "${tag}" needs the existing ${c.kitType} resource "${c.tag}" as its child, and there is no resource "${c.tag}"`,
+      {
+        code: 'UNKNOWN_TAG',
+        field: 'tag',
+        fix: ofType.length
+          ? `name one of the ${c.kitType} resources: ${ofType.join(', ')}`
+          : `create the ${c.kitType} resource first: kit-runner create ${c.kitType} --tag ${c.tag} ...`,
+        details: { child: c.tag, kitType: c.kitType },
+      },
+    );
   }
   await plan(c.kitType, c.tag, toRaw(c.options), undefined);
 }

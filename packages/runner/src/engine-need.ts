@@ -9,7 +9,15 @@ export function need(data: StoreData, tag: string): ResourceRecord {
   if (!r) {
     const known = Object.keys(data.resources);
     const near = known.find((k) => k.toLowerCase() === tag.toLowerCase());
-    throw new NotFoundError(`no resource with tag "${tag}"`, { code: 'UNKNOWN_TAG', field: 'tag', fix: near ? `did you mean "${near}"?` : known.length ? '"kit-runner status" lists the resources' : 'no resources exist yet: create one with "kit-runner create"' });
+    throw new NotFoundError(`no resource with tag "${tag}"`, {
+      code: 'UNKNOWN_TAG',
+      field: 'tag',
+      fix: near
+        ? `did you mean "${near}"?`
+        : known.length
+          ? '"kit-runner status" lists the resources'
+          : 'no resources exist yet: create one with "kit-runner create"',
+    });
   }
   return r;
 }

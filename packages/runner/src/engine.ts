@@ -66,7 +66,12 @@ export class Engine {
    * What the action runner needs for `tag` on `server`, from the snapshot the caller read under
    * its reservation: the stored options with that server's overrides, its info, its children.
    */
-  actionRun(data: StoreData, tag: string, server: string, extra: { options?: Record<string, unknown>; overrides?: Record<string, unknown>; info?: Record<string, unknown>; optionsContext?: string } = {}): ActionRun {
+  actionRun(
+    data: StoreData,
+    tag: string,
+    server: string,
+    extra: { options?: Record<string, unknown>; overrides?: Record<string, unknown>; info?: Record<string, unknown>; optionsContext?: string } = {},
+  ): ActionRun {
     const entry = data.resources[tag]?.servers[server];
     const children: DependencyView[] = childrenOf(data, tag).map((c) => {
       const r = data.resources[c]!;

@@ -86,7 +86,10 @@ interface Started {
   ended: Promise<RawResult>;
 }
 
-function startProcess(argv: string[], options: { env: NodeJS.ProcessEnv; cwd?: string | undefined; input?: string | undefined; timeoutMs: number; signal?: AbortSignal | undefined }): Started {
+function startProcess(
+  argv: string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string | undefined; input?: string | undefined; timeoutMs: number; signal?: AbortSignal | undefined },
+): Started {
   const child = spawn(argv[0]!, argv.slice(1), { env: options.env, cwd: options.cwd, shell: false, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
   const out = collector();
   const err = collector();

@@ -2,11 +2,17 @@
 import type { StoreData } from './store.ts';
 
 export function childrenOf(data: StoreData, tag: string): string[] {
-  return data.dependencies.filter((d) => d.parent === tag).map((d) => d.child).sort();
+  return data.dependencies
+    .filter((d) => d.parent === tag)
+    .map((d) => d.child)
+    .sort();
 }
 
 export function parentsOf(data: StoreData, tag: string): string[] {
-  return data.dependencies.filter((d) => d.child === tag).map((d) => d.parent).sort();
+  return data.dependencies
+    .filter((d) => d.child === tag)
+    .map((d) => d.parent)
+    .sort();
 }
 
 /** Every resource below `tag`, deepest first (post-order), without duplicates. */
@@ -105,5 +111,7 @@ export function hierarchyKey(data: StoreData, tag: string): string {
 
 export function roots(data: StoreData): string[] {
   const hasParent = new Set(data.dependencies.map((d) => d.child));
-  return Object.keys(data.resources).filter((t) => !hasParent.has(t)).sort();
+  return Object.keys(data.resources)
+    .filter((t) => !hasParent.has(t))
+    .sort();
 }

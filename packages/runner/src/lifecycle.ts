@@ -30,7 +30,11 @@ export async function extend(engine: Engine, input: ExtendInput): Promise<string
   try {
     const record = need(data, tag);
     if (record.servers[server]) {
-      throw new ConflictError(`${tag} is already extended to ${server} (priority ${record.servers[server].priority})`, { code: 'ALREADY_EXTENDED', field: '--server', fix: `unextend it first: kit-runner unextend ${tag} --server ${server}` });
+      throw new ConflictError(`${tag} is already extended to ${server} (priority ${record.servers[server].priority})`, {
+        code: 'ALREADY_EXTENDED',
+        field: '--server',
+        fix: `unextend it first: kit-runner unextend ${tag} --server ${server}`,
+      });
     }
     const todo = restoreOrder(data, tag).filter((t) => !data.resources[t]!.servers[server]);
     // A parent's extend sees its children as extended: `view` gets each child's entry as it is done.
@@ -40,12 +44,21 @@ export async function extend(engine: Engine, input: ExtendInput): Promise<string
       const r = data.resources[t]!;
       const used = Object.entries(r.servers).find(([, s]) => s.priority === priority);
       if (used) {
-        const inUse = Object.values(r.servers).map((s) => s.priority).sort((a, b) => a - b).join(', ');
-        throw new ConflictError(`priority ${priority} is already used by ${used[0]} for ${t}`, { code: 'PRIORITY_IN_USE', field: '--priority', fix: `use a priority no other server has for this resource (in use: ${inUse})` });
+        const inUse = Object.values(r.servers)
+          .map((s) => s.priority)
+          .sort((a, b) => a - b)
+          .join(', ');
+        throw new ConflictError(`priority ${priority} is already used by ${used[0]} for ${t}`, {
+          code: 'PRIORITY_IN_USE',
+          field: '--priority',
+          fix: `use a priority no other server has for this resource (in use: ${inUse})`,
+        });
       }
       const kit = await engine.kit(r.kit);
       const overrides = t === tag ? perServerOverrides(kit, input.options, t) : {};
-      const perServer = Object.entries(kit.options.fields).filter(([k, f]) => f.perServer && r.options[k] !== undefined).map(([k]) => `${k}=${JSON.stringify(r.options[k])}`);
+      const perServer = Object.entries(kit.options.fields)
+        .filter(([k, f]) => f.perServer && r.options[k] !== undefined)
+        .map(([k]) => `${k}=${JSON.stringify(r.options[k])}`);
       if (t !== tag && perServer.length) {
         engine.logger.warn(`${t} is extended to ${server} along with ${tag}, with the values it has elsewhere: ${perServer.join(', ')}`, {
           fix: `if ${server} needs its own values (another subnet or region), unextend and run "kit-runner extend ${t} --server ${server} --priority ${priority} --opt KEY=VALUE" first`,
@@ -58,7 +71,10 @@ export async function extend(engine: Engine, input: ExtendInput): Promise<string
         info = result?.info ?? {};
         if (result?.options) {
           const normalized = perServerOverrides(kit, toRaw(result.options), t);
-          kit.options.parse(toRaw({ ...r.options, ...overrides, ...normalized }), `kit ${r.kit} normalized the options of ${t} on ${server} into invalid values`);
+          kit.options.parse(
+            toRaw({ ...r.options, ...overrides, ...normalized }),
+            `kit ${r.kit} normalized the options of ${t} on ${server} into invalid values`,
+          );
           Object.assign(overrides, normalized);
         }
       }
@@ -73,7 +89,15 @@ export async function extend(engine: Engine, input: ExtendInput): Promise<string
         const r = d.resources[t];
         if (!r) throw new NotFoundError(`${t} was deleted meanwhile`, { code: 'UNKNOWN_TAG' });
         const since = new Date().toISOString();
-        r.servers[server] = { priority, switchback: input.switchback ?? 'intelligent', overrides: done[t]!.overrides, info: done[t]!.info, state: 'OSU', reason: 'extended', since };
+        r.servers[server] = {
+          priority,
+          switchback: input.switchback ?? 'intelligent',
+          overrides: done[t]!.overrides,
+          info: done[t]!.info,
+          state: 'OSU',
+          reason: 'extended',
+          since,
+        };
       }
     });
     engine.store.history({ event: 'extend', tags: todo, server, priority });
@@ -89,11 +113,21 @@ export async function unextend(engine: Engine, tag: string, server: string): Pro
   try {
     need(data, tag);
     const set = [tag, ...ancestors(data, tag)].filter((t) => data.resources[t]!.servers[server]);
-    if (set.length === 0) throw new NotFoundError(`${tag} is not extended to ${server}`, { code: 'NOT_EXTENDED', field: '--server', fix: `"kit-runner status ${tag}" shows its servers` });
+    if (set.length === 0)
+      throw new NotFoundError(`${tag} is not extended to ${server}`, {
+        code: 'NOT_EXTENDED',
+        field: '--server',
+        fix: `"kit-runner status ${tag}" shows its servers`,
+      });
     for (const t of set) {
       const r = data.resources[t]!;
-      if (r.servers[server]!.state === 'ISP') throw new ConflictError(`${t} is in service on ${server}`, { code: 'IN_SERVICE', fix: `take it out of service first: kit-runner action ${t} remove --node ${server}` });
-      if (Object.keys(r.servers).length === 1) throw new ConflictError(`${server} is the only server of ${t}`, { code: 'LAST_SERVER', fix: `delete the resource instead: kit-runner delete ${t}` });
+      if (r.servers[server]!.state === 'ISP')
+        throw new ConflictError(`${t} is in service on ${server}`, {
+          code: 'IN_SERVICE',
+          fix: `take it out of service first: kit-runner action ${t} remove --node ${server}`,
+        });
+      if (Object.keys(r.servers).length === 1)
+        throw new ConflictError(`${server} is the only server of ${t}`, { code: 'LAST_SERVER', fix: `delete the resource instead: kit-runner delete ${t}` });
     }
     for (const t of removeOrder(data, set)) {
       const kit = await engine.kit(data.resources[t]!.kit);
@@ -121,9 +155,14 @@ export async function deleteResource(engine: Engine, tag: string, options: { for
         fix: `delete ${parents.join(', ')} first, or remove the dependency with "kit-runner dep remove <parent> ${tag}"`,
       });
     }
-    const inService = Object.entries(r.servers).filter(([, s]) => s.state === 'ISP').map(([s]) => s);
+    const inService = Object.entries(r.servers)
+      .filter(([, s]) => s.state === 'ISP')
+      .map(([s]) => s);
     if (inService.length && !options.force) {
-      throw new ConflictError(`${tag} is in service on ${inService.join(', ')}`, { code: 'IN_SERVICE', fix: `take it out of service first (kit-runner action ${tag} remove), or pass --force` });
+      throw new ConflictError(`${tag} is in service on ${inService.join(', ')}`, {
+        code: 'IN_SERVICE',
+        fix: `take it out of service first (kit-runner action ${tag} remove), or pass --force`,
+      });
     }
     const kit = await engine.kit(r.kit);
     if (kit.actions.delete) {
@@ -153,11 +192,17 @@ export async function depAdd(engine: Engine, parent: string, child: string): Pro
       const cycle = wouldCycle(d, parent, child);
       if (cycle) {
         const path = [...cycle, parent].filter((t, i, a) => i === 0 || t !== a[i - 1]).join(' -> ');
-        throw new ConflictError(`making ${parent} depend on ${child} would create a cycle: ${path}`, { code: 'DEPENDENCY_CYCLE', fix: 'a resource cannot depend, directly or through others, on a resource that depends on it' });
+        throw new ConflictError(`making ${parent} depend on ${child} would create a cycle: ${path}`, {
+          code: 'DEPENDENCY_CYCLE',
+          fix: 'a resource cannot depend, directly or through others, on a resource that depends on it',
+        });
       }
       const missing = Object.keys(p.servers).filter((s) => !c.servers[s]);
       if (missing.length) {
-        throw new ConflictError(`${child} is not extended to ${missing.join(', ')}, where ${parent} is`, { code: 'CHILD_NOT_EXTENDED', fix: `extend ${child} first: kit-runner extend ${child} --server ${missing[0]} --priority <n>` });
+        throw new ConflictError(`${child} is not extended to ${missing.join(', ')}, where ${parent} is`, {
+          code: 'CHILD_NOT_EXTENDED',
+          fix: `extend ${child} first: kit-runner extend ${child} --server ${missing[0]} --priority <n>`,
+        });
       }
       d.dependencies.push({ parent, child });
     });
@@ -175,7 +220,8 @@ export async function depRemove(engine: Engine, parent: string, child: string): 
       need(d, child);
       const before = d.dependencies.length;
       d.dependencies = d.dependencies.filter((x) => !(x.parent === parent && x.child === child));
-      if (d.dependencies.length === before) throw new NotFoundError(`${parent} does not depend on ${child}`, { code: 'UNKNOWN_DEPENDENCY', fix: '"kit-runner status" shows the hierarchy' });
+      if (d.dependencies.length === before)
+        throw new NotFoundError(`${parent} does not depend on ${child}`, { code: 'UNKNOWN_DEPENDENCY', fix: '"kit-runner status" shows the hierarchy' });
     });
   } finally {
     release();
@@ -185,7 +231,9 @@ export async function depRemove(engine: Engine, parent: string, child: string): 
 
 /** The per-server values given at extend: only fields declared perServer. */
 function perServerOverrides(kit: Kit, raw: Record<string, RawValue>, tag: string): Record<string, unknown> {
-  const allowed = Object.entries(kit.options.fields).filter(([, f]) => f.perServer).map(([k]) => k);
+  const allowed = Object.entries(kit.options.fields)
+    .filter(([, f]) => f.perServer)
+    .map(([k]) => k);
   const which = allowed.length ? `options that may differ per server: ${allowed.join(', ')}` : `kit ${kit.meta.kitType} has no per-server options`;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {

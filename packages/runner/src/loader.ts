@@ -146,7 +146,11 @@ export function discoverKits(kitsDirs: readonly string[]): Discovery {
 function checkManifest(e: KitEntry): KitEntry['problem'] {
   const m = e.manifest;
   if (typeof m !== 'object' || m === null) {
-    return { code: 'KIT_MANIFEST_INVALID', message: `${e.name}: "${MANIFEST_FIELD}" in package.json is not an object`, fix: 'ask the kit author for a fixed release' };
+    return {
+      code: 'KIT_MANIFEST_INVALID',
+      message: `${e.name}: "${MANIFEST_FIELD}" in package.json is not an object`,
+      fix: 'ask the kit author for a fixed release',
+    };
   }
   if (!KIT_TYPE.test(e.kitType)) {
     return {
@@ -160,7 +164,9 @@ function checkManifest(e: KitEntry): KitEntry['problem'] {
     return {
       code: 'KIT_CONTRACT_MISMATCH',
       message: `${e.name}@${e.version} was written for kit contract version ${JSON.stringify(m.apiVersion)}; this kit-runner supports version ${SUPPORTED_API_VERSIONS.join(', ')}`,
-      fix: newer ? 'upgrade kit-runner (@recovery-kit/runner) to a release that supports it' : `install a release of ${e.name} written for contract version ${KIT_API_VERSION}`,
+      fix: newer
+        ? 'upgrade kit-runner (@recovery-kit/runner) to a release that supports it'
+        : `install a release of ${e.name} written for contract version ${KIT_API_VERSION}`,
     };
   }
   return undefined;
@@ -173,13 +179,13 @@ function entryFile(e: KitEntry): string {
     main?: string;
   };
   const exp = pkg.exports;
-  let target: unknown = typeof exp === 'string' ? exp : (exp as Record<string, unknown> | undefined)?.['.'] ?? exp;
+  let target: unknown = typeof exp === 'string' ? exp : ((exp as Record<string, unknown> | undefined)?.['.'] ?? exp);
   // Follow conditions: prefer "import", then "default" (never the dev-only "source").
   while (target && typeof target === 'object') {
     const t = target as Record<string, unknown>;
     target = t.import ?? t.default ?? t.node;
   }
-  return join(e.dir, typeof target === 'string' ? target : pkg.main ?? 'index.js');
+  return join(e.dir, typeof target === 'string' ? target : (pkg.main ?? 'index.js'));
 }
 
 const cache = new Map<string, Promise<Kit>>();
@@ -190,7 +196,11 @@ export function loadKit(discovery: Discovery, kitType: string): Promise<Kit> {
   if (!e) {
     const broken = discovery.broken.map((b) => b.name).join(', ');
     return Promise.reject(
-      new KitLoadError(`no kit of type "${kitType}" is installed`, { code: 'KIT_NOT_FOUND', field: 'kit', fix: `install it into a kits directory, e.g. "npm install --prefix ${discovery.searched[0] ?? '/usr/lib/recovery-kit/kits'} <package>"; searched: ${discovery.searched.join(', ')}${broken ? `; broken kits found: ${broken}` : ''}; "kit-runner kits" lists what is installed` }),
+      new KitLoadError(`no kit of type "${kitType}" is installed`, {
+        code: 'KIT_NOT_FOUND',
+        field: 'kit',
+        fix: `install it into a kits directory, e.g. "npm install --prefix ${discovery.searched[0] ?? '/usr/lib/recovery-kit/kits'} <package>"; searched: ${discovery.searched.join(', ')}${broken ? `; broken kits found: ${broken}` : ''}; "kit-runner kits" lists what is installed`,
+      }),
     );
   }
   if (e.problem) return Promise.reject(new KitLoadError(e.problem.message, { code: e.problem.code, field: 'kit', fix: e.problem.fix }));
@@ -208,15 +218,27 @@ async function importKit(e: KitEntry): Promise<Kit> {
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
-    throw new KitLoadError(`kit ${e.name}@${e.version} failed to load from ${file}: ${(err as Error).message}`, { code: 'KIT_IMPORT_FAILED', cause: err, field: 'kit', fix: 'reinstall the kit package (was it built? does it need a dependency that is missing?)' });
+    throw new KitLoadError(`kit ${e.name}@${e.version} failed to load from ${file}: ${(err as Error).message}`, {
+      code: 'KIT_IMPORT_FAILED',
+      cause: err,
+      field: 'kit',
+      fix: 'reinstall the kit package (was it built? does it need a dependency that is missing?)',
+    });
   }
   let kit: unknown = mod.default;
   if (kit && typeof kit === 'object' && !isKit(kit) && isKit((kit as { default?: unknown }).default)) kit = (kit as { default?: unknown }).default;
   if (!isKit(kit)) {
-    throw new KitLoadError(`${e.name}: the default export of ${file} is not a kit made with defineKit()`, { code: 'KIT_NOT_A_KIT', field: 'kit', fix: 'export default defineKit({...}) from the kit entry module' });
+    throw new KitLoadError(`${e.name}: the default export of ${file} is not a kit made with defineKit()`, {
+      code: 'KIT_NOT_A_KIT',
+      field: 'kit',
+      fix: 'export default defineKit({...}) from the kit entry module',
+    });
   }
   if (kit.apiVersion !== e.manifest.apiVersion || kit.meta.kitType !== e.kitType) {
-    throw new KitLoadError(`${e.name}: package.json declares kitType ${e.kitType} / contract ${e.manifest.apiVersion}, the code says ${kit.meta.kitType} / ${kit.apiVersion}`, { code: 'KIT_CONTRACT_MISMATCH', field: 'kit', fix: 'rebuild the kit so that its manifest and code agree' });
+    throw new KitLoadError(
+      `${e.name}: package.json declares kitType ${e.kitType} / contract ${e.manifest.apiVersion}, the code says ${kit.meta.kitType} / ${kit.apiVersion}`,
+      { code: 'KIT_CONTRACT_MISMATCH', field: 'kit', fix: 'rebuild the kit so that its manifest and code agree' },
+    );
   }
   return kit;
 }

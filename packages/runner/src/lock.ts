@@ -168,7 +168,10 @@ export function acquireLockSync(path: string, options: { waitMs: number; purpose
     if (breakIfStale(path)) continue;
     if (Date.now() >= until) {
       const owner = readOwner(path);
-      throw new BusyError(`${options.what} is busy${owner ? ` (pid ${owner.pid}, ${owner.purpose})` : ''}`, { fix: 'retry in a moment', details: { lock: path } });
+      throw new BusyError(`${options.what} is busy${owner ? ` (pid ${owner.pid}, ${owner.purpose})` : ''}`, {
+        fix: 'retry in a moment',
+        details: { lock: path },
+      });
     }
     Atomics.wait(shared, 0, 0, 5);
   }

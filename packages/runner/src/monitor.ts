@@ -149,7 +149,14 @@ export class Monitor {
       }
     }
     const why = `quickCheck failed (LOCAL_RECOVERY=0): ${r.reason}`;
-    markState(this.engine.store, data, { tag, server: this.engine.node, action: 'monitor', state: 'OSF', reason: why, history: { outcome: 'failed', reason: why } });
+    markState(this.engine.store, data, {
+      tag,
+      server: this.engine.node,
+      action: 'monitor',
+      state: 'OSF',
+      reason: why,
+      history: { outcome: 'failed', reason: why },
+    });
     return { tag, result: 'failed', reason: why, escalated: await this.escalate(tag, record.kit, why) };
   }
 

@@ -57,7 +57,6 @@ export interface StoreData {
 
 export const emptyStore = (): StoreData => ({ format: STORE_FORMAT, resources: {}, dependencies: [] });
 
-
 /** How long to wait for a lock, and what to call it in a BusyError. */
 export interface LockRequest {
   waitMs: number;

@@ -17,7 +17,12 @@ export const CORE_TUNABLES: Record<string, TunableSpec> = {
   QUICKCHECK_TIMEOUT: { kind: 'integer', default: 60, min: 1, description: 'Seconds a quickCheck may take, unless the kit names its own tunable.' },
   RECOVER_TIMEOUT: { kind: 'integer', default: 300, min: 1, description: 'Seconds a recover may take, unless the kit names its own tunable.' },
   ADMIN_TIMEOUT: { kind: 'integer', default: 120, min: 1, description: 'Seconds create, extend, unextend, delete and other named actions may take.' },
-  LOCK_WAIT_TIMEOUT: { kind: 'integer', default: 60, min: 0, description: 'Seconds to wait for another kit-runner to release a hierarchy before failing with exit 12.' },
+  LOCK_WAIT_TIMEOUT: {
+    kind: 'integer',
+    default: 60,
+    min: 0,
+    description: 'Seconds to wait for another kit-runner to release a hierarchy before failing with exit 12.',
+  },
   LOCAL_RECOVERY: { kind: 'boolean', default: true, description: 'Run recover after a failed quickCheck (0 = escalate at once).' },
   ESCALATION_COMMAND: {
     kind: 'string',
@@ -55,7 +60,11 @@ export function readTunablesFile(path: string): TunablesFile {
     const t = line.trim();
     if (t === '' || t.startsWith('#') || t.startsWith(';')) return;
     if (!LINE.test(line)) {
-      issues.push({ field: `${path}:${i + 1}`, message: `not a KEY=VALUE line: ${JSON.stringify(t.slice(0, 80))}`, fix: 'write NAME=value, or start the line with # to comment it out' });
+      issues.push({
+        field: `${path}:${i + 1}`,
+        message: `not a KEY=VALUE line: ${JSON.stringify(t.slice(0, 80))}`,
+        fix: 'write NAME=value, or start the line with # to comment it out',
+      });
       return;
     }
     if (t.startsWith('[')) return;
@@ -133,7 +142,8 @@ export function createTunables(values: Record<string, string>, specs: Record<str
       const v = get(name);
       if (v === undefined || v.trim() === '') return fallback ?? need(name, 'integer');
       const n = Number(v.trim());
-      if (!Number.isInteger(n)) throw new ConfigError(`tunable ${name}=${JSON.stringify(v)} is not a whole number`, { field: name, fix: `set ${name} to a whole number` });
+      if (!Number.isInteger(n))
+        throw new ConfigError(`tunable ${name}=${JSON.stringify(v)} is not a whole number`, { field: name, fix: `set ${name} to a whole number` });
       return n;
     },
     number(name, fallback) {

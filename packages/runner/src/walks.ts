@@ -28,7 +28,14 @@ type Note = (s: StepReport) => void;
 export class ActionError extends KitError {
   readonly steps: StepReport[];
   constructor(inner: KitError, steps: StepReport[]) {
-    super(inner.message, { code: inner.code, exitCode: inner.exitCode, fix: inner.fix, field: inner.field, cause: inner, details: { ...inner.details, steps } });
+    super(inner.message, {
+      code: inner.code,
+      exitCode: inner.exitCode,
+      fix: inner.fix,
+      field: inner.field,
+      cause: inner,
+      details: { ...inner.details, steps },
+    });
     this.name = 'ActionError';
     this.steps = steps;
     if (inner.origin) withOrigin(this, inner.origin);
@@ -42,7 +49,16 @@ const elapsed = (since: number) => Math.round(performance.now() - since);
  * state it ends in. A context that cannot be built (stored options no longer valid) throws
  * before anything is recorded.
  */
-async function step(engine: Engine, data: StoreData, kit: Kit, tag: string, server: string, action: 'restore' | 'remove' | 'recover', steps: StepReport[], note?: Note): Promise<void> {
+async function step(
+  engine: Engine,
+  data: StoreData,
+  kit: Kit,
+  tag: string,
+  server: string,
+  action: 'restore' | 'remove' | 'recover',
+  steps: StepReport[],
+  note?: Note,
+): Promise<void> {
   const started = performance.now();
   const { store } = engine;
   let begun = false;
@@ -82,7 +98,8 @@ export async function restore(engine: Engine, tag: string, options: { note?: Not
     const order = restoreOrder(data, tag);
     for (const t of order) needOn(data, t, node, `extend it first: kit-runner extend ${t} --server ${node} --priority <n>`);
     const todo = order.filter((t) => data.resources[t]!.servers[node]!.state !== 'ISP');
-    for (const t of order) if (!todo.includes(t)) steps.push({ tag: t, server: node, action: 'restore', outcome: 'skipped', durationMs: 0, detail: 'already in service' });
+    for (const t of order)
+      if (!todo.includes(t)) steps.push({ tag: t, server: node, action: 'restore', outcome: 'skipped', durationMs: 0, detail: 'already in service' });
     const kits = new Map<string, Kit>();
     for (const t of order) kits.set(t, await engine.kit(data.resources[t]!.kit));
     const peers = new Set(todo.flatMap((t) => Object.keys(data.resources[t]!.servers)).filter((s) => s !== node));
@@ -97,11 +114,14 @@ export async function restore(engine: Engine, tag: string, options: { note?: Not
           await step(engine, data, kits.get(t) ?? (await engine.kit(data.resources[t]!.kit)), t, peer, 'remove', steps, options.note);
         } catch (err) {
           const e = asKitError(err);
-          const peerFailed = new KitError(`cannot take ${t} out of service on ${peer}: ${e.message}; not restoring on ${node}, so that it is never active twice`, {
-            code: 'PEER_REMOVE_FAILED',
-            fix: `make sure ${t} is down on ${peer}, then run "kit-runner action ${t} remove --node ${peer}"`,
-            cause: e,
-          });
+          const peerFailed = new KitError(
+            `cannot take ${t} out of service on ${peer}: ${e.message}; not restoring on ${node}, so that it is never active twice`,
+            {
+              code: 'PEER_REMOVE_FAILED',
+              fix: `make sure ${t} is down on ${peer}, then run "kit-runner action ${t} remove --node ${peer}"`,
+              cause: e,
+            },
+          );
           throw new ActionError(e.origin ? withOrigin(peerFailed, e.origin) : peerFailed, steps);
         }
       }
@@ -190,7 +210,9 @@ export async function recoverReserved(engine: Engine, data: StoreData, tag: stri
       await step(engine, data, kit, tag, node, 'restore', steps);
     }
   } catch (err) {
-    throw new ActionError(asKitError(err), [{ tag, server: node, action: 'recover', outcome: 'failed', durationMs: elapsed(started), detail: asKitError(err).message }]);
+    throw new ActionError(asKitError(err), [
+      { tag, server: node, action: 'recover', outcome: 'failed', durationMs: elapsed(started), detail: asKitError(err).message },
+    ]);
   }
   return { tag, server: node, action: 'recover', outcome: 'ok', durationMs: elapsed(started) };
 }

@@ -32,7 +32,10 @@ describe('command modules', () => {
 
   it('leadingGlobals takes the global options written before the command, with their values', () => {
     expect(leadingGlobals(['--state-dir', 'D', 'status', '--json'])).toEqual({ globals: ['--state-dir', 'D'], rest: ['status', '--json'] });
-    expect(leadingGlobals(['-v', '--node=b', '--kits-dir', 'K', 'action', 'x', 'restore'])).toEqual({ globals: ['-v', '--node=b', '--kits-dir', 'K'], rest: ['action', 'x', 'restore'] });
+    expect(leadingGlobals(['-v', '--node=b', '--kits-dir', 'K', 'action', 'x', 'restore'])).toEqual({
+      globals: ['-v', '--node=b', '--kits-dir', 'K'],
+      rest: ['action', 'x', 'restore'],
+    });
     expect(leadingGlobals(['--help'])).toEqual({ globals: [], rest: ['--help'] });
     expect(leadingGlobals(['--tag', 'x', 'status'])).toEqual({ globals: [], rest: ['--tag', 'x', 'status'] });
   });
@@ -73,6 +76,11 @@ describe('error output', () => {
     const v = await sb.run(['-v', 'action', 'web', 'restore']);
     expect(v.stderr).toContain('caused by: the disk is on fire');
     const json = await sb.run(['action', 'web', 'restore', '--json']);
-    expect((json.json as { error: { origin: unknown } }).error.origin).toEqual({ kit: 'kit-runner-kit-rec@1.0.0', tag: 'web', server: 'node-a', action: 'restore' });
+    expect((json.json as { error: { origin: unknown } }).error.origin).toEqual({
+      kit: 'kit-runner-kit-rec@1.0.0',
+      tag: 'web',
+      server: 'node-a',
+      action: 'restore',
+    });
   });
 });

@@ -27,12 +27,20 @@ describe('hierarchy walks', () => {
     await hierarchy(sb);
     const r = await sb.ok(['action', 'app', 'restore', '--json']);
     expect((r.json as { steps: Array<{ tag: string }> }).steps.map((s) => s.tag)).toEqual(['db', 'vip', 'web', 'app']);
-    const restored = sb.log().filter((l) => l.action === 'restore:end').map((l) => l.tag);
+    const restored = sb
+      .log()
+      .filter((l) => l.action === 'restore:end')
+      .map((l) => l.tag);
     expect(restored).toEqual(['db', 'vip', 'web', 'app']);
     expect(await states(sb)).toEqual({ app: 'ISP', web: 'ISP', db: 'ISP', vip: 'ISP' });
     // Removing a child takes down everything above it first, and leaves its sibling alone.
     await sb.ok(['action', 'db', 'remove']);
-    expect(sb.log().filter((l) => l.action === 'remove:end').map((l) => l.tag)).toEqual(['app', 'web', 'db']);
+    expect(
+      sb
+        .log()
+        .filter((l) => l.action === 'remove:end')
+        .map((l) => l.tag),
+    ).toEqual(['app', 'web', 'db']);
     expect(await states(sb)).toEqual({ app: 'OSU', web: 'OSU', db: 'OSU', vip: 'ISP' });
   });
 
@@ -156,19 +164,61 @@ describe('bad input changes nothing', () => {
     { name: 'dependency cycle', args: () => ['dep', 'add', 'a', 'b'], exit: 11, message: /making a depend on b would create a cycle: a -> b -> a/ },
     { name: 'duplicate dependency', args: () => ['dep', 'add', 'b', 'a'], exit: 11, message: /b already depends on a/ },
     { name: 'self dependency', args: () => ['dep', 'add', 'a', 'a'], exit: 11, message: /cycle/ },
-    { name: 'invalid option value', args: (d) => ['create', 'rec', '--tag', 'c', '--opt', `dir=${d}`, '--opt', 'sleepMs=soon'], exit: 6, message: /sleepMs: "soon" is not a whole number/ },
+    {
+      name: 'invalid option value',
+      args: (d) => ['create', 'rec', '--tag', 'c', '--opt', `dir=${d}`, '--opt', 'sleepMs=soon'],
+      exit: 6,
+      message: /sleepMs: "soon" is not a whole number/,
+    },
     { name: 'missing required option', args: () => ['create', 'rec', '--tag', 'c'], exit: 6, message: /dir: is required/ },
-    { name: 'unknown option', args: (d) => ['create', 'rec', '--tag', 'c', '--opt', `dir=${d}`, '--opt', 'slepMs=1'], exit: 6, message: /slepMs: unknown option \(fix: did you mean "sleepMs"\?\)/ },
+    {
+      name: 'unknown option',
+      args: (d) => ['create', 'rec', '--tag', 'c', '--opt', `dir=${d}`, '--opt', 'slepMs=1'],
+      exit: 6,
+      message: /slepMs: unknown option \(fix: did you mean "sleepMs"\?\)/,
+    },
     { name: 'invalid tag', args: (d) => ['create', 'rec', '--tag', '/etc', '--opt', `dir=${d}`], exit: 6, message: /tag "\/etc" is not valid/ },
-    { name: 'priority out of range', args: () => ['extend', 'a', '--server', 'node-b', '--priority', '1000'], exit: 6, message: /priority 1000 is out of range/ },
-    { name: 'priority in use', args: () => ['extend', 'a', '--server', 'node-b', '--priority', '1'], exit: 11, message: /priority 1 is already used by node-a/ },
-    { name: 'non-per-server option at extend', args: () => ['extend', 'a', '--server', 'node-b', '--priority', '2', '--opt', 'sleepMs=3'], exit: 6, message: /sleepMs of a is the same on every server/ },
-    { name: 'malformed tunables file', args: () => ['action', 'a', 'restore'], exit: 6, message: /malformed tunables file [\s\S]*conf:2: not a KEY=VALUE line/, tunables: 'LKCHECKINTERVAL=5\nthis is not a tunable\n' },
-    { name: 'invalid tunable value', args: () => ['action', 'a', 'restore'], exit: 6, message: /REC_RESTORE_TIMEOUT: "fast" is not a whole number/, tunables: 'REC_RESTORE_TIMEOUT=fast\n' },
+    {
+      name: 'priority out of range',
+      args: () => ['extend', 'a', '--server', 'node-b', '--priority', '1000'],
+      exit: 6,
+      message: /priority 1000 is out of range/,
+    },
+    {
+      name: 'priority in use',
+      args: () => ['extend', 'a', '--server', 'node-b', '--priority', '1'],
+      exit: 11,
+      message: /priority 1 is already used by node-a/,
+    },
+    {
+      name: 'non-per-server option at extend',
+      args: () => ['extend', 'a', '--server', 'node-b', '--priority', '2', '--opt', 'sleepMs=3'],
+      exit: 6,
+      message: /sleepMs of a is the same on every server/,
+    },
+    {
+      name: 'malformed tunables file',
+      args: () => ['action', 'a', 'restore'],
+      exit: 6,
+      message: /malformed tunables file [\s\S]*conf:2: not a KEY=VALUE line/,
+      tunables: 'LKCHECKINTERVAL=5\nthis is not a tunable\n',
+    },
+    {
+      name: 'invalid tunable value',
+      args: () => ['action', 'a', 'restore'],
+      exit: 6,
+      message: /REC_RESTORE_TIMEOUT: "fast" is not a whole number/,
+      tunables: 'REC_RESTORE_TIMEOUT=fast\n',
+    },
     { name: 'unknown command', args: () => ['frobnicate'], exit: 2, message: /unknown command "frobnicate"/ },
     { name: 'unknown flag', args: () => ['status', '--colour'], exit: 2, message: /Unknown option '--colour'/ },
     { name: 'deleting a child others depend on', args: () => ['delete', 'a'], exit: 11, message: /b depends on it/ },
-    { name: 'create with a kit whose create check fails', args: () => ['create', 'rec', '--tag', 'c', '--opt', 'dir=/nonexistent/dir'], exit: 1, message: /dir \/nonexistent\/dir does not exist/ },
+    {
+      name: 'create with a kit whose create check fails',
+      args: () => ['create', 'rec', '--tag', 'c', '--opt', 'dir=/nonexistent/dir'],
+      exit: 1,
+      message: /dir \/nonexistent\/dir does not exist/,
+    },
   ];
   for (const c of cases) {
     it(`${c.name}: exit ${c.exit}, a clear message, store byte-for-byte unchanged`, async () => {
@@ -266,7 +316,7 @@ describe('timeouts, quickCheck, recover, monitor', () => {
     expect(sb.log().filter((l) => l.action === 'quickCheck').length).toBeGreaterThanOrEqual(2);
   });
 
-  it('runs a kit\'s own named action with the arguments after --', async () => {
+  it("runs a kit's own named action with the arguments after --", async () => {
     const sb = recSandbox();
     await sb.create('a');
     const r = await sb.ok(['action', 'a', 'hello', '--json', '--', 'x', 'y']);

@@ -65,7 +65,11 @@ describe('the action runner', () => {
     expect(plain.origin).toEqual({ kit: 'probe-kit@2.3.4', tag: 't1', server: 'node-b', action: 'remove' });
     expect((plain.cause as Error).message).toBe('boom');
     const own = new ActionFailedError('nope', { fix: 'do it' });
-    const e = await kitErrorOf(runAction(probeKit, 'restore', run, () => { throw own; }));
+    const e = await kitErrorOf(
+      runAction(probeKit, 'restore', run, () => {
+        throw own;
+      }),
+    );
     expect(e).toBe(own);
     expect(e.origin?.kit).toBe('probe-kit@2.3.4');
   });

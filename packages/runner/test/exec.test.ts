@@ -108,7 +108,18 @@ describe('kit-runner exits when the action ends', () => {
     cleanups.push(() => sb.cleanup());
     writeFileSync(join(d, 'pids'), '');
     const start = `/bin/sh -c "sleep 20 & echo $! >> ${d}/pids; touch ${d}/up"`;
-    const r0 = await sb.run(['create', 'app', '--tag', 'svc', '--opt', `start=${start}`, '--opt', `stop=/bin/rm -f ${d}/up`, '--opt', `status=/usr/bin/test -f ${d}/up`]);
+    const r0 = await sb.run([
+      'create',
+      'app',
+      '--tag',
+      'svc',
+      '--opt',
+      `start=${start}`,
+      '--opt',
+      `stop=/bin/rm -f ${d}/up`,
+      '--opt',
+      `status=/usr/bin/test -f ${d}/up`,
+    ]);
     expect(r0.exitCode, r0.stderr).toBe(0);
     const r = await sb.run(['action', 'svc', 'restore']);
     for (const p of readFileSync(join(d, 'pids'), 'utf8').split('\n').filter(Boolean)) killLater(Number(p));

@@ -26,7 +26,12 @@ export function recSandbox(kitsDirs: string[] = [FIXTURE_KITS]): RecSandbox {
   self.dir = dir;
   self.log = () => {
     const f = join(dir, 'actions.log');
-    return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+    return existsSync(f)
+      ? readFileSync(f, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l))
+      : [];
   };
   self.ok = async (args, node) => {
     const r = await sb.run(args, node ? { node } : {});

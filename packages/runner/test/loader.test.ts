@@ -68,7 +68,9 @@ describe('kit discovery', () => {
     for (const pkg of ['packages/sdk', 'examples/kit-app']) {
       execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: join(ROOT, pkg), stdio: 'pipe' });
     }
-    const tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz')).map((f) => join(packs, f));
+    const tarballs = readdirSync(packs)
+      .filter((f) => f.endsWith('.tgz'))
+      .map((f) => join(packs, f));
     expect(tarballs.length).toBe(2);
     const kitsDir = tmp('rk-kits-');
     execFileSync('npm', ['install', '--prefix', kitsDir, '--no-audit', '--no-fund', '--offline', '--loglevel=error', ...tarballs], { stdio: 'pipe' });

@@ -14,7 +14,12 @@ describe('recover for a kit without one', () => {
     const before = sb.log().length;
     const r = await sb.run(['action', 'child', 'recover', '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(sb.log().slice(before).map((l) => `${l.tag}:${l.action}`)).toEqual(['child:remove:start', 'child:remove:end', 'child:restore:start', 'child:restore:end']);
+    expect(
+      sb
+        .log()
+        .slice(before)
+        .map((l) => `${l.tag}:${l.action}`),
+    ).toEqual(['child:remove:start', 'child:remove:end', 'child:restore:start', 'child:restore:end']);
     const st = (await sb.ok(['status', '--json'])).json as { resources: Array<{ tag: string; local: { state: string } }> };
     expect(Object.fromEntries(st.resources.map((x) => [x.tag, x.local.state]))).toEqual({ child: 'ISP', top: 'ISP' });
   });

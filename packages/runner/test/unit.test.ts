@@ -48,7 +48,13 @@ describe('option schemas', () => {
     list: opt.list({ description: 'l', default: [] }),
   });
   it('coerces strings and applies defaults', () => {
-    expect(schema.parse({ address: '10.0.0.1/32', count: '4', on: 'yes', list: 'a, b c' })).toEqual({ address: '10.0.0.1/32', count: 4, on: true, mode: 'fast', list: ['a', 'b', 'c'] });
+    expect(schema.parse({ address: '10.0.0.1/32', count: '4', on: 'yes', list: 'a, b c' })).toEqual({
+      address: '10.0.0.1/32',
+      count: 4,
+      on: true,
+      mode: 'fast',
+      list: ['a', 'b', 'c'],
+    });
   });
   it('names every bad field with a fix', () => {
     try {

@@ -312,5 +312,9 @@ export interface KitCliCommand {
   flags: Readonly<Record<string, KitCliFlag>>;
   /** The tunable holding its timeout in seconds; default ADMIN_TIMEOUT. */
   timeoutTunable?: string;
-  run(ctx: KitCliContext, flags: Readonly<Record<string, string | boolean | string[] | undefined>>, args: readonly string[]): Promise<{ summary?: string } & Record<string, unknown>>;
+  run(
+    ctx: KitCliContext,
+    flags: Readonly<Record<string, string | boolean | string[] | undefined>>,
+    args: readonly string[],
+  ): Promise<{ summary?: string } & Record<string, unknown>>;
 }

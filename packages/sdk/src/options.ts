@@ -73,9 +73,7 @@ const describe = (raw: unknown): string => (typeof raw === 'string' ? JSON.strin
 
 /** Field builders. `required: true` or a `default` makes the parsed type non-optional. */
 export const opt = {
-  string<S extends CommonSpec & { required?: boolean; default?: string; pattern?: RegExp; check?: Check<string> }>(
-    spec: S,
-  ): Field<Req<S, string>> {
+  string<S extends CommonSpec & { required?: boolean; default?: string; pattern?: RegExp; check?: Check<string> }>(spec: S): Field<Req<S, string>> {
     return makeField<string>(
       'string',
       spec,
@@ -91,9 +89,7 @@ export const opt = {
     ) as Field<Req<S, string>>;
   },
 
-  integer<S extends CommonSpec & { required?: boolean; default?: number; min?: number; max?: number; check?: Check<number> }>(
-    spec: S,
-  ): Field<Req<S, number>> {
+  integer<S extends CommonSpec & { required?: boolean; default?: number; min?: number; max?: number; check?: Check<number> }>(spec: S): Field<Req<S, number>> {
     return makeField<number>(
       'integer',
       spec,
@@ -156,10 +152,7 @@ export const opt = {
     ) as Field<Req<S, readonly string[]>>;
   },
 
-  enum<const V extends readonly string[], S extends CommonSpec & { required?: boolean; default?: V[number] }>(
-    values: V,
-    spec: S,
-  ): Field<Req<S, V[number]>> {
+  enum<const V extends readonly string[], S extends CommonSpec & { required?: boolean; default?: V[number] }>(values: V, spec: S): Field<Req<S, V[number]>> {
     return makeField<V[number]>('enum', { ...spec, values }, (raw) => {
       const value = String(raw);
       if (!values.includes(value)) {
@@ -197,10 +190,7 @@ export interface OptionsSchema<O> {
  * });
  * ```
  */
-export function defineOptions<F extends Fields>(
-  fields: F,
-  validate?: (value: InferOptions<F>) => Issue[],
-): OptionsSchema<InferOptions<F>> {
+export function defineOptions<F extends Fields>(fields: F, validate?: (value: InferOptions<F>) => Issue[]): OptionsSchema<InferOptions<F>> {
   const check = (raw: Readonly<Record<string, RawValue>>) => {
     const issues: Issue[] = [];
     const out: Record<string, unknown> = {};

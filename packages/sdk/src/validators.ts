@@ -8,12 +8,14 @@ export function checkCidr(text: string, options: { requirePrefix?: boolean } = {
   const t = text.trim();
   const slash = t.indexOf('/');
   const family = ipFamily(slash < 0 ? t : t.slice(0, slash));
-  if (!family) return `${JSON.stringify(text)} is not an IPv4 or IPv6 address${/%/.test(t) ? ' (give the address without a %zone: the device is a separate option)' : ''}`;
+  if (!family)
+    return `${JSON.stringify(text)} is not an IPv4 or IPv6 address${/%/.test(t) ? ' (give the address without a %zone: the device is a separate option)' : ''}`;
   const max = family === 4 ? 32 : 128;
   if (slash < 0) return options.requirePrefix ? `${JSON.stringify(text)} has no prefix length (add /${max} or the subnet's prefix)` : undefined;
   const p = t.slice(slash + 1);
   if (!/^\d+$/.test(p)) return `${JSON.stringify(text)}: prefix ${JSON.stringify(p)} is not a number (0-${max})`;
-  if (Number(p) > max || !parseCidr(t)) return `prefix /${p} is out of range for this address (0-${max}${p.length > 1 && p.startsWith('0') ? ', without leading zeros' : ''})`;
+  if (Number(p) > max || !parseCidr(t))
+    return `prefix /${p} is out of range for this address (0-${max}${p.length > 1 && p.startsWith('0') ? ', without leading zeros' : ''})`;
   return undefined;
 }
 

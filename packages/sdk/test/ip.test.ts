@@ -44,7 +44,24 @@ describe('parseIpv6', () => {
     expect(parseIpv6('1:2:3:4:5:6:7::')).toEqual([1, 2, 3, 4, 5, 6, 7, 0]);
   });
   it('refuses two "::", too many or too few groups, long groups, zone ids and bad IPv4 tails', () => {
-    for (const bad of ['1::2::3', ':::', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8::', '::1:2:3:4:5:6:7:8', '00001::1', 'fe80::1%eth0', '1:', ':1', 'g::1', '::ffff:01.2.3.4', '::ffff:1.2.3', '1.2.3.4', '::1.2.3.4:5', '']) {
+    for (const bad of [
+      '1::2::3',
+      ':::',
+      '1:2:3:4:5:6:7:8:9',
+      '1:2:3:4:5:6:7',
+      '1:2:3:4:5:6:7:8::',
+      '::1:2:3:4:5:6:7:8',
+      '00001::1',
+      'fe80::1%eth0',
+      '1:',
+      ':1',
+      'g::1',
+      '::ffff:01.2.3.4',
+      '::ffff:1.2.3',
+      '1.2.3.4',
+      '::1.2.3.4:5',
+      '',
+    ]) {
       expect(parseIpv6(bad), bad).toBeUndefined();
     }
   });
@@ -87,7 +104,19 @@ describe('parseCidr and friends', () => {
     expect(parseCidr('10.0.0.1', { requirePrefix: true })).toBeUndefined();
   });
   it('refuses bad prefixes', () => {
-    for (const bad of ['10.0.0.1/40', '10.0.0.1/33', 'fd00::1/129', '10.0.0.1/', '10.0.0.1/-1', '10.0.0.1/08', '10.0.0.1/2x', '10.0.0.1/1/2', '/24', 'x/24', '10.0.0.1 /24']) {
+    for (const bad of [
+      '10.0.0.1/40',
+      '10.0.0.1/33',
+      'fd00::1/129',
+      '10.0.0.1/',
+      '10.0.0.1/-1',
+      '10.0.0.1/08',
+      '10.0.0.1/2x',
+      '10.0.0.1/1/2',
+      '/24',
+      'x/24',
+      '10.0.0.1 /24',
+    ]) {
       expect(parseCidr(bad), bad).toBeUndefined();
     }
     expect(checkCidr('10.0.0.1/40')).toMatch(/prefix \/40 is out of range for this address \(0-32\)/);

@@ -40,7 +40,11 @@ interface Built<O> {
 }
 
 /** The runner's ActionRun for a test (`freeze` and `wrapExec` are KitTester's). */
-export function buildTestContext<O>(kit: Kit<O>, opts: TestContextOptions = {}, extra: Pick<ActionRun, 'freeze'> & { wrapExec?: (exec: Exec) => Exec } = {}): Built<O> {
+export function buildTestContext<O>(
+  kit: Kit<O>,
+  opts: TestContextOptions = {},
+  extra: Pick<ActionRun, 'freeze'> & { wrapExec?: (exec: Exec) => Exec } = {},
+): Built<O> {
   const sink = memorySink();
   const server = opts.server ?? 'node-a';
   const run: ActionRun = {

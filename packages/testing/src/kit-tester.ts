@@ -90,7 +90,8 @@ export interface CaseResult {
 
 type TestFn = (name: string, fn: () => Promise<void> | void) => unknown;
 
-const describeError = (e: unknown) => (isKitError(e) ? `${e.name} ${e.code} (exit ${e.exitCode}): ${e.message}` : e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+const describeError = (e: unknown) =>
+  isKitError(e) ? `${e.name} ${e.code} (exit ${e.exitCode}): ${e.message}` : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 
 function allowed(list: readonly AllowedCommand[], argv: string[]): boolean {
   const line = argv.join(' ');
@@ -127,18 +128,24 @@ export class KitTester<O> {
   }
 
   /** Runs one action under the runner's context; returns its value or error and the commands it ran. */
-  async call(action: BehaviourCase<O>['action'], context: TestContextOptions = {}, allow?: readonly AllowedCommand[]): Promise<{ ok: boolean; value?: unknown; error?: unknown; exec: string[][]; refused: string[]; ctx?: KitContext<O> }> {
+  async call(
+    action: BehaviourCase<O>['action'],
+    context: TestContextOptions = {},
+    allow?: readonly AllowedCommand[],
+  ): Promise<{ ok: boolean; value?: unknown; error?: unknown; exec: string[][]; refused: string[]; ctx?: KitContext<O> }> {
     const exec: string[][] = [];
     const refused: string[] = [];
-    const wrapExec = (inner: Exec): Exec => async (file, args = [], opts) => {
-      const argv = [file, ...args];
-      exec.push(argv);
-      if (allow && !allowed(allow, argv)) {
-        refused.push(argv.join(' '));
-        throw new Error(`KitTester: quickCheck ran ${argv.join(' ')}, which the case does not allow (quickCheck must be read-only)`);
-      }
-      return inner(file, args, opts);
-    };
+    const wrapExec =
+      (inner: Exec): Exec =>
+      async (file, args = [], opts) => {
+        const argv = [file, ...args];
+        exec.push(argv);
+        if (allow && !allowed(allow, argv)) {
+          refused.push(argv.join(' '));
+          throw new Error(`KitTester: quickCheck ran ${argv.join(' ')}, which the case does not allow (quickCheck must be read-only)`);
+        }
+        return inner(file, args, opts);
+      };
     const fn = this.kit.actions[action] as ((x: KitContext<O>) => Promise<unknown>) | undefined;
     if (!fn) return { ok: false, error: new Error(`kit has no ${action}`), exec, refused };
     let built;
@@ -192,7 +199,8 @@ export class KitTester<O> {
       // A quickCheck status. Throwing means failed (the contract), and must be a KitError with a fix.
       const status = r.ok ? ((r.value as QuickCheckResult | undefined)?.status ?? 'ok') : 'failed';
       if (!r.ok) failure();
-      if (status !== e) problems.push(`expected quickCheck status ${e}, got ${status}${r.ok ? ` (${JSON.stringify(r.value)})` : `: ${describeError(r.error)}`}`);
+      if (status !== e)
+        problems.push(`expected quickCheck status ${e}, got ${status}${r.ok ? ` (${JSON.stringify(r.value)})` : `: ${describeError(r.error)}`}`);
     }
     if (!problems.length && c.verify) {
       try {
@@ -218,7 +226,10 @@ export class KitTester<O> {
         for (const cmd of r.refused) problems.push(`quickCheck ran "${cmd}", which is not in quickCheckExec`);
         return r;
       };
-      for (const [action, n] of [['restore', 1], ['restore', 2]] as const) {
+      for (const [action, n] of [
+        ['restore', 1],
+        ['restore', 2],
+      ] as const) {
         const r = await step(action);
         if (!r.ok) problems.push(`${action} #${n} failed: ${describeError(r.error)}`);
       }
@@ -227,7 +238,10 @@ export class KitTester<O> {
         const status = r.ok ? ((r.value as QuickCheckResult | undefined)?.status ?? 'ok') : 'failed';
         if (status !== 'ok') problems.push(`quickCheck after restore is ${status}, not ok${r.ok ? '' : `: ${describeError(r.error)}`}`);
       }
-      for (const [action, n] of [['remove', 1], ['remove', 2]] as const) {
+      for (const [action, n] of [
+        ['remove', 1],
+        ['remove', 2],
+      ] as const) {
         const r = await step(action);
         if (!r.ok) problems.push(`${action} #${n} failed: ${describeError(r.error)}`);
       }
@@ -246,7 +260,8 @@ export class KitTester<O> {
   run(spec: { cases?: BehaviourCase<O>[]; lifecycle?: LifecycleSpec } = {}): void {
     const describe = KitTester.describe;
     const it = KitTester.it;
-    if (!describe || !it) throw new Error('KitTester.run needs KitTester.describe and KitTester.it (import @recovery-kit/testing under vitest, or set them to your framework\'s)');
+    if (!describe || !it)
+      throw new Error("KitTester.run needs KitTester.describe and KitTester.it (import @recovery-kit/testing under vitest, or set them to your framework's)");
     const kit = this.kit;
     describe(`kit ${kit.meta.kitType}: contract`, () => {
       it('is well formed', () => {

@@ -57,7 +57,12 @@ export function createSandbox(options: { kitsDirs?: string[]; node?: string; tun
     tunablesPath,
     env,
     setTunables(values) {
-      const text = typeof values === 'string' ? values : Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n');
+      const text =
+        typeof values === 'string'
+          ? values
+          : Object.entries(values)
+              .map(([k, v]) => `${k}=${v}`)
+              .join('\n');
       writeFileSync(tunablesPath, `${text}\n`);
     },
     spawn(args, opts = {}) {

@@ -72,10 +72,21 @@ describe('KitTester.runCase', () => {
     const d = dir();
     const ok = await tester.runCase({ name: 'reads', action: 'quickCheck', context: { options: { dir: d } }, expect: 'failed', allowExec: ['test'] });
     expect(ok.problems).toEqual([]);
-    const bad = await tester.runCase({ name: 'writes', action: 'quickCheck', context: { tag: 'writes', options: { dir: d } }, expect: 'failed', allowExec: ['test'] });
+    const bad = await tester.runCase({
+      name: 'writes',
+      action: 'quickCheck',
+      context: { tag: 'writes', options: { dir: d } },
+      expect: 'failed',
+      allowExec: ['test'],
+    });
     expect(bad.problems.join('\n')).toMatch(/quickCheck ran "touch .*written-by-quickcheck", which is not in allowExec/);
     expect(existsSync(join(d, 'written-by-quickcheck'))).toBe(false);
-    const byTester = await new KitTester(kit, { quickCheckExec: [/^test -f /] }).runCase({ name: 'w', action: 'quickCheck', context: { tag: 'writes', options: { dir: d } }, expect: 'failed' });
+    const byTester = await new KitTester(kit, { quickCheckExec: [/^test -f /] }).runCase({
+      name: 'w',
+      action: 'quickCheck',
+      context: { tag: 'writes', options: { dir: d } },
+      expect: 'failed',
+    });
     expect(byTester.problems.join()).toMatch(/not in allowExec/);
   });
 
@@ -96,7 +107,12 @@ describe('KitTester.runCase', () => {
   });
 
   it('a create the option schema rejects counts as throws (not an error outside the case)', async () => {
-    const r = await tester.runCase({ name: 'bad port', action: 'create', context: { options: { dir: '/tmp', port: '70000' } }, expect: { code: 'INVALID_CONFIG' } });
+    const r = await tester.runCase({
+      name: 'bad port',
+      action: 'create',
+      context: { options: { dir: '/tmp', port: '70000' } },
+      expect: { code: 'INVALID_CONFIG' },
+    });
     expect(r.problems).toEqual([]);
     expect(r.error).toBeInstanceOf(Error);
     const unexpected = await tester.runCase({ name: 'bad port ok', action: 'create', context: { options: { dir: '/tmp', port: '70000' } }, expect: 'ok' });

@@ -4,7 +4,14 @@ import { defineCommand, type Invocation } from './spec.ts';
 import { engineFor, noExtra, positional } from './common.ts';
 import { printJson } from './output.ts';
 
-const ALIASES: Record<string, string> = { 'quick-check': 'quickCheck', quickcheck: 'quickCheck', quickCheck: 'quickCheck', restore: 'restore', remove: 'remove', recover: 'recover' };
+const ALIASES: Record<string, string> = {
+  'quick-check': 'quickCheck',
+  quickcheck: 'quickCheck',
+  quickCheck: 'quickCheck',
+  restore: 'restore',
+  remove: 'remove',
+  recover: 'recover',
+};
 
 async function run(inv: Invocation): Promise<number> {
   const usage = command.usage;

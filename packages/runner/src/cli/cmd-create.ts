@@ -8,7 +8,8 @@ import { defineCommand } from './spec.ts';
 export const command = defineCommand({
   name: 'create',
   summary: 'create a resource of a kit on this node',
-  usage: 'kit-runner create KIT_TYPE --tag TAG [--opt KEY=VALUE]... [--opts-file FILE] [--priority N] [--switchback intelligent|automatic] [--id ID] [--restore]',
+  usage:
+    'kit-runner create KIT_TYPE --tag TAG [--opt KEY=VALUE]... [--opts-file FILE] [--priority N] [--switchback intelligent|automatic] [--id ID] [--restore]',
   help:
     "Validates the options against the kit's schema and lets the kit check them (devices, zones...), then stores\n" +
     'the resource out of service (OSU) on this node with priority N (default 1). --restore brings it in service at once.\n' +

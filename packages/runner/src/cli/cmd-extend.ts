@@ -11,7 +11,12 @@ export const command = defineCommand({
     "Adds SERVER to TAG's equivalency with priority N (1 = highest, unique per resource, up to 999). Resources below\n" +
     'TAG that are not on SERVER yet are extended too, with the same priority. --opt gives per-server option values\n' +
     '(e.g. another address in another VPC) for TAG only: extend such children first, each with its own values.',
-  options: { server: { type: 'string', short: 's' }, priority: { type: 'string' }, switchback: { type: 'string' }, opt: { type: 'string', multiple: true, short: 'o' } },
+  options: {
+    server: { type: 'string', short: 's' },
+    priority: { type: 'string' },
+    switchback: { type: 'string' },
+    opt: { type: 'string', multiple: true, short: 'o' },
+  },
   async run(inv) {
     const usage = command.usage;
     const tag = positional(inv, 1, 'TAG', usage);

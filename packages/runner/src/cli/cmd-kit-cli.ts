@@ -10,7 +10,10 @@ import { GLOBAL_HELP, GLOBAL_OPTIONS } from './spec.ts';
 import { printJson } from './output.ts';
 
 function help(kitType: string, name: string, c: KitCliCommand): string {
-  const flags = Object.entries(c.flags).map(([k, f]) => `  ${f.short ? `-${f.short}, ` : ''}--${k}${f.type === 'string' ? ' VALUE' : ''}${f.multiple ? ' (repeatable)' : ''}${f.required ? ' (required)' : ''}\n      ${f.description}`);
+  const flags = Object.entries(c.flags).map(
+    ([k, f]) =>
+      `  ${f.short ? `-${f.short}, ` : ''}--${k}${f.type === 'string' ? ' VALUE' : ''}${f.multiple ? ' (repeatable)' : ''}${f.required ? ' (required)' : ''}\n      ${f.description}`,
+  );
   return `kit-runner ${kitType} ${name}: ${c.description}\n\nUsage: kit-runner ${kitType} ${name} ${c.usage}\n\nOptions:\n${flags.join('\n')}\n\n${GLOBAL_HELP}\n`;
 }
 
@@ -21,7 +24,10 @@ export async function runKitCli(kitType: string, args: string[], globals: string
   const settings = resolveSettings(pre.values as GlobalFlags);
   const discovery = discoverKits(settings.kitsDirs);
   if (!discovery.kits.has(kitType)) {
-    throw new UsageError(`unknown command "${kitType}"`, { field: 'command', fix: 'run "kit-runner --help" for the commands, "kit-runner kits" for the installed kits' });
+    throw new UsageError(`unknown command "${kitType}"`, {
+      field: 'command',
+      fix: 'run "kit-runner --help" for the commands, "kit-runner kits" for the installed kits',
+    });
   }
   const kit = await loadKit(discovery, kitType);
   const commands = kit.cli ?? {};
@@ -35,7 +41,8 @@ export async function runKitCli(kitType: string, args: string[], globals: string
   }
   const cmd = commands[name]!;
   const options = { ...GLOBAL_OPTIONS };
-  for (const [k, f] of Object.entries(cmd.flags)) options[k] = { type: f.type, ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}) };
+  for (const [k, f] of Object.entries(cmd.flags))
+    options[k] = { type: f.type, ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}) };
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv.slice(1), options, allowPositionals: true, strict: true });
@@ -47,7 +54,8 @@ export async function runKitCli(kitType: string, args: string[], globals: string
     return ExitCode.OK;
   }
   for (const [k, f] of Object.entries(cmd.flags)) {
-    if (f.required && parsed.values[k] === undefined) throw new UsageError(`--${k} is required`, { field: `--${k}`, fix: `usage: kit-runner ${kitType} ${name} ${cmd.usage}` });
+    if (f.required && parsed.values[k] === undefined)
+      throw new UsageError(`--${k} is required`, { field: `--${k}`, fix: `usage: kit-runner ${kitType} ${name} ${cmd.usage}` });
   }
   const logger = createLogger([streamSink()], settings.logLevel, `${kitType}:${name}`);
   const controller = new AbortController();

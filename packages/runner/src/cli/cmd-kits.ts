@@ -17,7 +17,18 @@ function describeKit(kit: Kit) {
     options: Object.fromEntries(
       Object.entries(kit.options.fields).map(([k, f]) => [
         k,
-        { kind: f.kind, required: f.required, default: f.default, perServer: f.perServer, secret: f.secret, description: f.description, values: f.values, min: f.min, max: f.max, example: f.example },
+        {
+          kind: f.kind,
+          required: f.required,
+          default: f.default,
+          perServer: f.perServer,
+          secret: f.secret,
+          description: f.description,
+          values: f.values,
+          min: f.min,
+          max: f.max,
+          example: f.example,
+        },
       ]),
     ),
     tunables: kit.tunables ?? {},
@@ -38,7 +49,12 @@ export async function printKit(settings: Settings, type: string): Promise<number
   out.push(`${d.kitType}: ${d.name}@${d.version}${d.description ? ` - ${d.description}` : ''}`);
   out.push(`installed at ${discovery.kits.get(type)?.dir}`, '');
   out.push(`Actions: ${d.actions.join(', ')}`);
-  if (Object.keys(d.commands).length) out.push(`Own actions (kit-runner action TAG NAME): ${Object.entries(d.commands).map(([k, v]) => `${k} (${v})`).join('; ')}`);
+  if (Object.keys(d.commands).length)
+    out.push(
+      `Own actions (kit-runner action TAG NAME): ${Object.entries(d.commands)
+        .map(([k, v]) => `${k} (${v})`)
+        .join('; ')}`,
+    );
   if (Object.keys(d.cli).length) {
     out.push('', 'Commands:');
     for (const [k, v] of Object.entries(d.cli)) out.push(`  kit-runner ${d.kitType} ${k} ${v.usage}`, `      ${v.description}`);
@@ -58,7 +74,12 @@ export async function printKit(settings: Settings, type: string): Promise<number
   );
   if (Object.keys(d.tunables).length) {
     out.push('', 'Tunables (in the tunables file; NAME_<tag> overrides one resource):');
-    out.push(table([['  NAME', 'TYPE', 'DEFAULT', 'DESCRIPTION'], ...Object.entries(d.tunables).map(([k, t]) => [`  ${k}`, t.kind, t.default === undefined ? '' : String(t.default), t.description])]));
+    out.push(
+      table([
+        ['  NAME', 'TYPE', 'DEFAULT', 'DESCRIPTION'],
+        ...Object.entries(d.tunables).map(([k, t]) => [`  ${k}`, t.kind, t.default === undefined ? '' : String(t.default), t.description]),
+      ]),
+    );
   }
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;
@@ -75,16 +96,28 @@ async function run(inv: Invocation): Promise<number> {
       ok: true,
       supportedApiVersions: SUPPORTED_API_VERSIONS,
       searched: discovery.searched,
-      kits: kits.map((k) => ({ kitType: k.kitType, name: k.name, version: k.version, apiVersion: k.manifest.apiVersion, dir: k.dir, source: k.source, usable: !k.problem, problem: k.problem, shadowed: k.shadowed })),
+      kits: kits.map((k) => ({
+        kitType: k.kitType,
+        name: k.name,
+        version: k.version,
+        apiVersion: k.manifest.apiVersion,
+        dir: k.dir,
+        source: k.source,
+        usable: !k.problem,
+        problem: k.problem,
+        shadowed: k.shadowed,
+      })),
       broken: discovery.broken.map((k) => ({ name: k.name, version: k.version, dir: k.dir, problem: k.problem })),
     });
     return 0;
   }
   const rows = [['KIT', 'PACKAGE', 'VERSION', 'STATUS', 'FROM']];
-  for (const k of kits) rows.push([k.kitType, k.name, k.version, k.problem ? `unusable: ${k.problem.code}` : 'ok', k.source === 'kits-dir' ? k.dir : 'runner install']);
+  for (const k of kits)
+    rows.push([k.kitType, k.name, k.version, k.problem ? `unusable: ${k.problem.code}` : 'ok', k.source === 'kits-dir' ? k.dir : 'runner install']);
   for (const k of discovery.broken) rows.push(['?', k.name, k.version, `unusable: ${k.problem?.code}`, k.dir]);
   process.stdout.write(kits.length + discovery.broken.length ? `${table(rows)}\n` : `No kits found. Searched: ${discovery.searched.join(', ')}\n`);
-  for (const k of [...kits, ...discovery.broken].filter((x) => x.problem)) process.stdout.write(`\n${k.name}: ${k.problem!.message}\n  fix: ${k.problem!.fix}\n`);
+  for (const k of [...kits, ...discovery.broken].filter((x) => x.problem))
+    process.stdout.write(`\n${k.name}: ${k.problem!.message}\n  fix: ${k.problem!.fix}\n`);
   return 0;
 }
 

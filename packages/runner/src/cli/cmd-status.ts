@@ -28,7 +28,10 @@ function statusData(data: StoreData, node: string, only?: string) {
       servers: Object.fromEntries(
         Object.entries(r.servers)
           .sort(([, a], [, b]) => a.priority - b.priority)
-          .map(([s, e]) => [s, { priority: e.priority, switchback: e.switchback, state: e.state, reason: e.reason, since: e.since, ...(e.pending ? { pending: e.pending } : {}) }]),
+          .map(([s, e]) => [
+            s,
+            { priority: e.priority, switchback: e.switchback, state: e.state, reason: e.reason, since: e.since, ...(e.pending ? { pending: e.pending } : {}) },
+          ]),
       ),
     };
   });

@@ -31,14 +31,35 @@ async function run(inv: Invocation): Promise<number> {
   if (issues.length) throw ConfigError.fromIssues(`invalid value in the tunables file ${file.path}`, issues);
   const rows = Object.keys(specs)
     .sort()
-    .map((k) => ({ name: k, owner: owners[k], value: file.values[k] ?? (specs[k]!.default === undefined ? null : String(specs[k]!.default)), source: file.values[k] !== undefined ? 'file' : 'default', kind: specs[k]!.kind, default: specs[k]!.default, description: specs[k]!.description }));
-  const extra = Object.keys(file.values).filter((k) => !specs[k]).sort().map((k) => ({ name: k, owner: null, value: file.values[k], source: 'file', kind: 'string', default: undefined, description: 'not declared by the runner or an installed kit (per-tag override, or for another tool)' }));
+    .map((k) => ({
+      name: k,
+      owner: owners[k],
+      value: file.values[k] ?? (specs[k]!.default === undefined ? null : String(specs[k]!.default)),
+      source: file.values[k] !== undefined ? 'file' : 'default',
+      kind: specs[k]!.kind,
+      default: specs[k]!.default,
+      description: specs[k]!.description,
+    }));
+  const extra = Object.keys(file.values)
+    .filter((k) => !specs[k])
+    .sort()
+    .map((k) => ({
+      name: k,
+      owner: null,
+      value: file.values[k],
+      source: 'file',
+      kind: 'string',
+      default: undefined,
+      description: 'not declared by the runner or an installed kit (per-tag override, or for another tool)',
+    }));
   if (inv.settings.json) {
     printJson({ ok: true, file: file.path, exists: file.exists, tunables: [...rows, ...extra] });
     return 0;
   }
   process.stdout.write(`Tunables file: ${file.path}${file.exists ? '' : ' (absent: defaults apply)'}\n\n`);
-  process.stdout.write(`${table([['NAME', 'VALUE', 'SOURCE', 'OWNER', 'DESCRIPTION'], ...[...rows, ...extra].map((r) => [r.name, r.value ?? '', r.source, r.owner ?? '-', r.description])])}\n`);
+  process.stdout.write(
+    `${table([['NAME', 'VALUE', 'SOURCE', 'OWNER', 'DESCRIPTION'], ...[...rows, ...extra].map((r) => [r.name, r.value ?? '', r.source, r.owner ?? '-', r.description])])}\n`,
+  );
   return 0;
 }
 

@@ -26,7 +26,10 @@ export function readOptions(values: Record<string, unknown>): Record<string, Raw
       try {
         obj = JSON.parse(text);
       } catch (err) {
-        throw new ConfigError(`the options file ${file} is not valid JSON: ${(err as Error).message}`, { field: '--opts-file', fix: 'fix the JSON, or use KEY=VALUE lines' });
+        throw new ConfigError(`the options file ${file} is not valid JSON: ${(err as Error).message}`, {
+          field: '--opts-file',
+          fix: 'fix the JSON, or use KEY=VALUE lines',
+        });
       }
       for (const [k, v] of Object.entries(obj as Record<string, unknown>)) out[k] = Array.isArray(v) ? v.map(String) : (v as RawValue);
     } else {

@@ -81,7 +81,9 @@ export async function main(argv: string[]): Promise<number> {
     try {
       parsed = parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
     } catch (err) {
-      throw new UsageError(`${(err as Error).message.replace(/\. To specify a positional.*$/s, '')}`, { fix: `usage: ${command.usage} (kit-runner ${name} --help)` });
+      throw new UsageError(`${(err as Error).message.replace(/\. To specify a positional.*$/s, '')}`, {
+        fix: `usage: ${command.usage} (kit-runner ${name} --help)`,
+      });
     }
     const values = parsed.values as Invocation['values'];
     const inv = (): Invocation => ({ settings: resolveSettings(values as GlobalFlags), values, positionals: [name, ...parsed.positionals], rest: after });

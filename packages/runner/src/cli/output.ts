@@ -10,7 +10,13 @@ export function wantsCauses(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   const dd = argv.indexOf('--');
   const args = dd >= 0 ? argv.slice(0, dd) : argv;
   const i = args.indexOf('--log-level');
-  return args.includes('-v') || args.includes('--verbose') || args.includes('--log-level=debug') || (i >= 0 && args[i + 1] === 'debug') || env.KIT_RUNNER_LOG_LEVEL === 'debug';
+  return (
+    args.includes('-v') ||
+    args.includes('--verbose') ||
+    args.includes('--log-level=debug') ||
+    (i >= 0 && args[i + 1] === 'debug') ||
+    env.KIT_RUNNER_LOG_LEVEL === 'debug'
+  );
 }
 
 /** "kit ip@0.1.0, restore of vip on node-a" */
@@ -57,6 +63,11 @@ export function table(rows: string[][], indentFirst = 0): string {
   if (!rows.length) return '';
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows
-    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + (i === 0 ? indentFirst : 0)))).join('  ').trimEnd())
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + (i === 0 ? indentFirst : 0))))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n');
 }
