@@ -61,7 +61,10 @@ function topology() {
   ipn(C, 'link', 'add', 'br0', 'type', 'bridge', 'stp_state', '0', 'mcast_snooping', '0');
   ipn(C, 'link', 'add', 'ca', 'type', 'veth', 'peer', 'name', 'va', 'netns', A);
   ipn(C, 'link', 'add', 'cb', 'type', 'veth', 'peer', 'name', 'vb', 'netns', B);
-  for (const p of ['ca', 'cb']) ipn(C, 'link', 'set', p, 'master', 'br0'), ipn(C, 'link', 'set', p, 'up');
+  for (const p of ['ca', 'cb']) {
+    ipn(C, 'link', 'set', p, 'master', 'br0');
+    ipn(C, 'link', 'set', p, 'up');
+  }
   ipn(C, 'link', 'set', 'br0', 'up');
   ipn(A, 'link', 'set', 'va', 'up');
   ipn(B, 'link', 'set', 'vb', 'up');

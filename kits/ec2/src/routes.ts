@@ -11,7 +11,7 @@
  */
 import type { EC2Client, NetworkInterface, Route, RouteTable } from '@aws-sdk/client-ec2';
 import { awsCall } from '@recovery-kit/aws';
-import { ActionFailedError, ConfigError, KitError, PermissionError, type Logger } from '@recovery-kit/sdk';
+import { ActionFailedError, ConfigError, type KitError, PermissionError, type Logger } from '@recovery-kit/sdk';
 import { sleep } from '@recovery-kit/sdk/util';
 import { sdk } from './aws.ts';
 import { isV6Cidr, normalizeCidr } from './cidr.ts';

@@ -111,7 +111,7 @@ async function remove(ctx: Ctx): Promise<void> {
         `instance ${sid} is still running (pmon ${pids.join(', ')}) after SHUTDOWN IMMEDIATE and SHUTDOWN ABORT${ab.errors.length ? `: ${ab.errors.join(' | ')}` : ''}`,
         {
           code: 'SHUTDOWN_FAILED',
-          fix: 'look at the instance processes (ps -ef | grep _' + sid + ') and the alert log',
+          fix: `look at the instance processes (ps -ef | grep _${sid}) and the alert log`,
         },
       );
     }

@@ -104,7 +104,7 @@ async function remove(ctx: Ctx): Promise<void> {
         `PostgreSQL (postmaster PID ${after.pid}) is still running after fast and immediate shutdown: ${(imm.stderr || imm.stdout).trim().slice(-300)}`,
         {
           code: 'STOP_FAILED',
-          fix: 'look at the server processes (ps -o pid,stat,wchan,cmd -u ' + o.user + '); raise REMOVE_TIMEOUT if the node is slow',
+          fix: `look at the server processes (ps -o pid,stat,wchan,cmd -u ${o.user}); raise REMOVE_TIMEOUT if the node is slow`,
         },
       );
     }

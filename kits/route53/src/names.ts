@@ -66,6 +66,7 @@ export function checkZoneName(value: string): undefined | { message: string; fix
  * it. It travels in a URL path segment, so it has no `/`, white space or control character.
  */
 export function isZoneId(value: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
   return /^[^\s/\x00-\x1f\x7f]{1,32}$/.test(bareZoneId(value));
 }
 

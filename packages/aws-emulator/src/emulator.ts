@@ -334,7 +334,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const existing = imdsListeners.get(instanceId);
     if (existing) return existing;
     const pending = pendingImds.get(instanceId);
-    if (pending) return pending;
+    if (pending !== undefined) return pending;
     const p = (async () => {
       const s = createServer((req, res) => {
         req.url = normalizePath(req.url);

@@ -277,4 +277,4 @@ export function handleImds(req: IncomingMessage, instanceId: string, state: Emul
   return text(200, listing(node));
 }
 
-export { type ServerResponse };
+export type { ServerResponse };

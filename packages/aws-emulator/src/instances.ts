@@ -110,7 +110,10 @@ export class InstanceLifecycle {
       // Only if nothing changed it meanwhile (another call, a reset, the control API).
       if (region.instances.get(instance.instanceId) === instance && instance.state === from) this.set(region, instance, to, 'transition');
     };
-    if (ms <= 0) return finish();
+    if (ms <= 0) {
+      finish();
+      return;
+    }
     const t = setTimeout(() => {
       this.#timers.delete(t);
       finish();

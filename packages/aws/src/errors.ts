@@ -13,7 +13,7 @@
  * The abort of an action (its timeout) is passed through as the abort reason.
  */
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import { ActionFailedError, ConfigError, KitError, PermissionError, TimeoutError, isKitError } from '@recovery-kit/sdk';
+import { ActionFailedError, ConfigError, type KitError, PermissionError, TimeoutError, isKitError } from '@recovery-kit/sdk';
 
 export type AwsService = 'ec2' | 'route53' | 'imds' | 'sts';
 

@@ -331,8 +331,14 @@ function joinShared<T>(shared: Promise<T>, signal: AbortSignal | undefined): Pro
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     shared.then(
-      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
-      (err: unknown) => (signal.removeEventListener('abort', onAbort), reject(err)),
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
     );
   });
 }

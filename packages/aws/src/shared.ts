@@ -62,8 +62,14 @@ export async function sharedRead<T>(key: string, ttlMs: number, load: () => Prom
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     inFlight.then(
-      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
-      (err: unknown) => (signal.removeEventListener('abort', onAbort), reject(err)),
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
     );
   });
 }

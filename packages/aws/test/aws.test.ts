@@ -240,7 +240,7 @@ describe('IMDSv2 client', () => {
   });
 
   it('the endpoint comes from AWS_EC2_METADATA_SERVICE_ENDPOINT; the process-wide client is shared', () => {
-    process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT = emu.imdsUrlFor(ids.instances.node1) + '/';
+    process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT = `${emu.imdsUrlFor(ids.instances.node1)}/`;
     try {
       expect(imds().endpoint).toBe(emu.imdsUrlFor(ids.instances.node1));
       expect(imds()).toBe(imds());

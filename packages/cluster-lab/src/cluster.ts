@@ -296,9 +296,9 @@ export class Cluster {
 
   private hostsFile(): string {
     const lines = ['127.0.0.1 localhost'];
-    this.nodes.forEach((n, i) => lines.push(`${SUBNET}.${i + 1} ${n}`));
+    for (const [i, n] of this.nodes.entries()) lines.push(`${SUBNET}.${i + 1} ${n}`);
     if (this.witness) lines.push(`${SUBNET}.10 ${this.witness}`);
-    return lines.join('\n') + '\n';
+    return `${lines.join('\n')}\n`;
   }
 
   /** lab.json: what the fence agent needs to find a node (read inside the nodes). */

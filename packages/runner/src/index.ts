@@ -6,7 +6,7 @@ export { create, type CreateInput } from './create.ts';
 export { extend, unextend, deleteResource, depAdd, depRemove, type ExtendInput } from './lifecycle.ts';
 export { reserve, tryReserve, type Reservation } from './reservation.ts';
 export { markPending, markState } from './state.ts';
-export { type Store, type StoreData, type ResourceRecord, type ServerEntry, type Switchback, type LockRequest } from './store.ts';
+export type { Store, StoreData, ResourceRecord, ServerEntry, Switchback, LockRequest } from './store.ts';
 export { openStore, FileStore } from './file-store.ts';
 export { createLogger, streamSink, memorySink, type LogRecord, type LogSink, type Level } from './logger.ts';
 export { createExec } from './exec.ts';

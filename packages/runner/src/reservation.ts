@@ -36,7 +36,13 @@ export async function reserve(engine: Engine, tags: string[], purpose: string, w
     const data = store.read();
     // The hierarchy may have been joined to another while we waited: then lock again.
     const again = keysOf(data, tags);
-    if (again.join('\0') === keys.join('\0')) return { data, release: () => locks.forEach((l) => l.release()) };
+    if (again.join('\0') === keys.join('\0'))
+      return {
+        data,
+        release: () => {
+          for (const l of locks) l.release();
+        },
+      };
     for (const l of locks) l.release();
     keys = again;
   }

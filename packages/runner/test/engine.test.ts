@@ -22,7 +22,9 @@ import { resolveSettings } from '../src/settings.ts';
 import { FIXTURE_KITS } from './helpers.ts';
 
 const cleanups: Array<() => void> = [];
-afterEach(() => cleanups.splice(0).forEach((f) => f()));
+afterEach(() => {
+  for (const f of cleanups.splice(0)) f();
+});
 
 function setup(node = 'node-a') {
   const root = mkdtempSync(join(tmpdir(), 'rk-engine-'));

@@ -14,7 +14,9 @@ import { createSandbox } from '@recovery-kit/testing';
 import { recSandbox } from './helpers.ts';
 
 const cleanups: Array<() => void> = [];
-afterEach(() => cleanups.splice(0).forEach((f) => f()));
+afterEach(() => {
+  for (const f of cleanups.splice(0)) f();
+});
 
 function tmp(): string {
   const d = mkdtempSync(join(tmpdir(), 'rk-exec-'));

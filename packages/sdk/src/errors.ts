@@ -7,7 +7,7 @@
  * has a meaning for them, so cluster operators read them without a lookup. They are documented in
  * `docs/reference/exit-codes.md` and never renumbered.
  */
-import type { ExecResult } from './contract.ts';
+import type { ExecResult } from './exec.ts';
 
 /** Process exit codes of `kit-runner`. */
 export const ExitCode = {

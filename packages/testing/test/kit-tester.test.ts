@@ -13,7 +13,9 @@ import { ConflictError, defineKit, defineOptions, KitError, opt } from '@recover
 import { KitTester } from '@recovery-kit/testing';
 
 const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 const options = defineOptions({
   dir: opt.string({ description: 'a directory', required: true }),

@@ -165,16 +165,16 @@ function maskOf(family: IpFamily, prefix: number): bigint {
   return ((1n << n) - 1n) ^ ((1n << (n - BigInt(prefix))) - 1n);
 }
 
-const valueOf = (c: Cidr): bigint => parseIp(c.address)!.value;
+const numericValue = (c: Cidr): bigint => parseIp(c.address)!.value;
 
 /** The network address of a CIDR (host bits cleared), canonical. */
 export function networkAddress(c: Cidr): string {
-  return formatIp({ family: c.family, value: valueOf(c) & maskOf(c.family, c.prefix) });
+  return formatIp({ family: c.family, value: numericValue(c) & maskOf(c.family, c.prefix) });
 }
 
 /** True when the address of `c` has bits set past its prefix (10.0.0.1/24: a host, not a network). */
 export function hasHostBits(c: Cidr): boolean {
-  return (valueOf(c) & ~maskOf(c.family, c.prefix)) !== 0n;
+  return (numericValue(c) & ~maskOf(c.family, c.prefix)) !== 0n;
 }
 
 /**
@@ -192,13 +192,13 @@ export function cidrContains(cidr: string | Cidr, address: string): boolean {
   const a = parseCidr(address);
   if (!c || !a || c.family !== a.family) return false;
   const mask = maskOf(c.family, c.prefix);
-  return (valueOf(a) & mask) === (valueOf(c) & mask);
+  return (numericValue(a) & mask) === (numericValue(c) & mask);
 }
 
 /** The IPv4 subnet's broadcast address, or undefined for IPv6 and for /31 and /32 (no broadcast). */
 export function broadcastAddress(c: Cidr): string | undefined {
   if (c.family !== 4 || c.prefix > 30) return undefined;
-  return formatIp({ family: 4, value: valueOf(c) | (~maskOf(4, c.prefix) & 0xffffffffn) });
+  return formatIp({ family: 4, value: numericValue(c) | (~maskOf(4, c.prefix) & 0xffffffffn) });
 }
 
 /** 0.0.0.0 or :: */

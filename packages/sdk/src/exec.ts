@@ -1,0 +1,48 @@
+/** The shape of running a program for a kit (`ctx.exec`): options, result, and the function type. A leaf module. */
+
+export interface ExecOptions {
+  /** Milliseconds; defaults to what is left of the action's time. */
+  timeoutMs?: number;
+  /** Written to the child's standard input (how to hand a password to a tool: never in argv). */
+  input?: string;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Run as this OS user (runner uses runuser/setpriv when root). */
+  user?: string;
+  /** When false, a non-zero exit is returned instead of thrown. Default true. */
+  reject?: boolean;
+  /** Do not log the arguments at debug level (they contain something sensitive). */
+  quiet?: boolean;
+  /**
+   * Start the program and resolve as soon as it has started, without waiting for it (a
+   * gratuitous ARP, a notification). The runner still reaps it, logs how it ended, and ends it
+   * when the action's process exits; its failure never fails the action. The result's
+   * `completion` settles with the final result.
+   */
+  background?: boolean;
+}
+
+/**
+ * What a command run through {@link Exec} did. A failed command's error
+ * ({@link CommandFailedError}) carries the same shape as `error.result`.
+ */
+export interface ExecResult {
+  readonly command: string;
+  /** The exit code; undefined when the process was killed by a signal or has not ended (background). */
+  readonly exitCode: number | undefined;
+  /** The signal that ended the process, if one did. */
+  readonly signal: string | undefined;
+  /** True when the command was ended because its time ran out. */
+  readonly timedOut: boolean;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly durationMs: number;
+  /** Background commands only: settles (never rejects) with the final result. */
+  readonly completion?: Promise<ExecResult>;
+}
+
+/**
+ * Runs a program with an argument array, never through a shell, bound to the action's timeout
+ * and abort signal. A failure throws CommandFailedError (unless `reject: false`).
+ */
+export type Exec = (file: string, args?: readonly string[], options?: ExecOptions) => Promise<ExecResult>;
