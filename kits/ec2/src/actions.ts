@@ -16,7 +16,7 @@ import type { EC2Client, NetworkInterface } from '@aws-sdk/client-ec2';
 import { classifyAwsError, imds, isAwsUnavailable, isImdsUnavailable, sharedRead } from '@recovery-kit/aws';
 import { ActionFailedError, ConfigError, isKitError, type CreateResult, type Kit, type QuickCheckResult } from '@recovery-kit/sdk';
 import { ec2For } from './aws.ts';
-import { hostRoute, normalizeCidr } from './cidr.ts';
+import { hostRoute, normalizeCidr } from '@recovery-kit/sdk/util';
 import { associate, describeAllAddresses, describeAllocation, describeAssociation, disassociate, isAssociatedWith } from './eip.ts';
 import { resolveIdentity, type NodeIdentity } from './identity.ts';
 import type { Ctx, Ec2Options } from './options.ts';

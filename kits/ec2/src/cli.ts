@@ -7,7 +7,7 @@
 import { awsCall, configuredRegion, imds, imdsDisabled, regionUnknownError } from '@recovery-kit/aws';
 import { ec2For, sdk } from './aws.ts';
 import { ActionFailedError, ConfigError, UsageError, checkAddress, checkAwsId, checkCidr, type KitCliCommand, type KitCliContext } from '@recovery-kit/sdk';
-import { normalizeCidr } from './cidr.ts';
+import { normalizeCidr } from '@recovery-kit/sdk/util';
 import { associate, disassociate } from './eip.ts';
 import { describeEni, describeTables, disableSourceDestCheck, switchRoutes } from './routes.ts';
 import { plural } from './util.ts';

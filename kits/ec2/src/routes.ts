@@ -12,9 +12,8 @@
 import type { EC2Client, NetworkInterface, Route, RouteTable } from '@aws-sdk/client-ec2';
 import { awsCall } from '@recovery-kit/aws';
 import { ActionFailedError, ConfigError, type KitError, PermissionError, type Logger } from '@recovery-kit/sdk';
-import { sleep } from '@recovery-kit/sdk/util';
+import { ipFamily, normalizeCidr, sleep } from '@recovery-kit/sdk/util';
 import { sdk } from './aws.ts';
-import { isV6Cidr, normalizeCidr } from './cidr.ts';
 import { plural, pool } from './util.ts';
 
 export interface RouteEntry {
@@ -239,7 +238,7 @@ export async function switchRoutes(o: SwitchOptions): Promise<SwitchReport> {
   }
   const { CreateRouteCommand, ReplaceRouteCommand } = await sdk();
   const write = async (i: PlanItem, op: 'replace' | 'create'): Promise<void> => {
-    const dest = isV6Cidr(i.destination) ? { DestinationIpv6CidrBlock: i.destination } : { DestinationCidrBlock: i.destination };
+    const dest = (ipFamily(i.destination.split('/')[0]!) === 6) ? { DestinationIpv6CidrBlock: i.destination } : { DestinationCidrBlock: i.destination };
     const input = { RouteTableId: i.routeTableId, NetworkInterfaceId: o.eni, ...dest };
     const info = {
       service: 'ec2' as const,

@@ -19,6 +19,7 @@
  * See README.md for the options, tunables, IAM actions and failure modes.
  */
 import { ActionFailedError, ConfigError, ExitCode, KitError, editDistance, parseCidr, type DependencyView, type QuickCheckResult } from '@recovery-kit/sdk';
+import { canonicalIp } from '@recovery-kit/sdk/util';
 import {
   describeZone,
   listZones,
@@ -51,15 +52,6 @@ export interface Target {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-/** Canonical text of an address (IPv6 compressed, lower case) so that values compare reliably. */
-export function canonicalIp(address: string): string {
-  if (!address.includes(':')) return address.trim();
-  try {
-    return new URL(`http://[${address.trim()}]/`).hostname.replace(/^\[|\]$/g, '');
-  } catch {
-    return address.trim().toLowerCase();
-  }
-}
 
 function suggestTag(ctx: { options: { host?: string } }): string {
   return `route53-${ctx.options.host ?? '<host>'}`;
@@ -91,7 +83,7 @@ export function targetOf(ctx: Pick<Ctx, 'tag' | 'server' | 'options' | 'children
       },
     );
   }
-  return { child: child.tag, address: canonicalIp(cidr.address), family: cidr.family, type: cidr.family === 6 ? 'AAAA' : 'A' };
+  return { child: child.tag, address: cidr.address, family: cidr.family, type: cidr.family === 6 ? 'AAAA' : 'A' };
 }
 
 interface Policies {
@@ -119,7 +111,7 @@ export function ioOf(ctx: Pick<Ctx, 'logger' | 'signal' | 'timeoutMs' | 'deadlin
 }
 
 function holds(r: RecordValue | undefined, address: string): boolean {
-  return r !== undefined && r.alias === undefined && r.values.length === 1 && canonicalIp(r.values[0]!) === address;
+  return r !== undefined && r.alias === undefined && r.values.length === 1 && (canonicalIp(r.values[0]!.trim()) ?? r.values[0]!.trim().toLowerCase()) === address;
 }
 
 function describeRecord(r: RecordValue | undefined): string {
