@@ -11,7 +11,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.8
 NODE_MAJOR=24
-APT_PACKAGES=(iproute2 iputils-ping iputils-arping postgresql procps util-linux)
+# The real-part tests: namespaces and ARP (IP kit), PostgreSQL; the Pacemaker lab and the OCF
+# tests (pacemaker, corosync, the qnetd witness, fence_aws, ocf-tester, xmllint, the lab's TLS CA);
+# the VM lab (qemu under software emulation, debootstrap for its image).
+APT_PACKAGES=(iproute2 iputils-ping iputils-arping postgresql procps util-linux coreutils
+  pacemaker pacemaker-cli-utils corosync corosync-qdevice corosync-qnetd fence-agents python3-boto3 resource-agents
+  libxml2-utils libnss3-tools openssl
+  qemu-system-x86 debootstrap e2fsprogs)
 
 if [[ "${1:-}" != "--minimal" ]]; then
   missing=()
