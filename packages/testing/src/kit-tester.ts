@@ -34,7 +34,11 @@ export function checkKitShape(kit: unknown, packageJsonPath?: string): string[] 
   }
   if (kit.checkIntervalTunable && !kit.tunables?.[kit.checkIntervalTunable]) problems.push(`checkIntervalTunable ${kit.checkIntervalTunable} is not declared`);
   if (packageJsonPath) {
-    const pkg = JSON.parse(readFileSync(packageJsonPath, 'utf8')) as { name?: unknown; version?: unknown; [MANIFEST_FIELD]?: { kitType?: unknown; apiVersion?: unknown } };
+    const pkg = JSON.parse(readFileSync(packageJsonPath, 'utf8')) as {
+      name?: unknown;
+      version?: unknown;
+      [MANIFEST_FIELD]?: { kitType?: unknown; apiVersion?: unknown };
+    };
     if (pkg.name !== kit.meta.name) problems.push(`meta.name ${kit.meta.name} differs from package.json name ${pkg.name}`);
     if (pkg.version !== kit.meta.version) problems.push(`meta.version ${kit.meta.version} differs from package.json version ${pkg.version}`);
     const m = pkg[MANIFEST_FIELD];
