@@ -50,9 +50,8 @@ for (const p of [
 }
 // The emulator and the SDK are dependencies of the kit's package, not of the workspace root.
 const req = createRequire(join(kits, 'route53', 'package.json'));
-const { startEmulator, suppressAwsSdkNodeVersionWarning } = await import(pathToFileURL(req.resolve('@recovery-kit/aws-emulator')).href);
+const { startEmulator } = await import(pathToFileURL(req.resolve('@recovery-kit/aws-emulator')).href);
 const { Route53Client, ChangeResourceRecordSetsCommand } = await import(pathToFileURL(req.resolve('@aws-sdk/client-route-53')).href);
-suppressAwsSdkNodeVersionWarning();
 
 const ZONE = 'Z0BENCHPUBLIC0000001';
 const NS = `rk53-bench-${randomBytes(3).toString('hex')}`;

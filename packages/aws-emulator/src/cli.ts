@@ -5,7 +5,6 @@ import { parseArgs } from 'node:util';
 import { startEmulator } from './emulator.ts';
 import { twoAzLayout, twoRegionLayout } from './layouts.ts';
 import type { SeedDocument } from './seed.ts';
-import { suppressAwsSdkNodeVersionWarning } from './warnings.ts';
 
 const USAGE = `Usage: aws-emulator [options]
 
@@ -32,7 +31,6 @@ function shellQuote(v: string): string {
 }
 
 async function main(): Promise<void> {
-  suppressAwsSdkNodeVersionWarning();
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '0' },

@@ -41,5 +41,4 @@ export type { TwoAzLayoutIds, TwoAzLayoutOptions, TwoRegionLayoutIds, TwoRegionL
 export type { ImdsSettings } from './imds.ts';
 export { EC2_ACTIONS, EC2_NAMESPACE } from './ec2.ts';
 export { ROUTE53_NAMESPACE } from './route53.ts';
-export { suppressAwsSdkNodeVersionWarning } from './warnings.ts';
 export { HERMETIC_AWS_ENV, hermeticAwsEnv } from './hermetic.ts';

@@ -6,7 +6,6 @@
  * timeouts that really throw (`throwOnRequestTimeout`), and the Node-version warning suppressed.
  */
 import type { TunableSpec, Tunables } from '@recovery-kit/sdk';
-import { suppressSdkNodeVersionWarning } from './warning.ts';
 
 export interface AwsClientOptions {
   /** AWS region, e.g. us-east-1. */
@@ -41,7 +40,6 @@ export function clientKey(o: AwsClientOptions): string {
 
 /** The constructor configuration shared by EC2Client and Route53Client. */
 export function sdkClientConfig(o: AwsClientOptions) {
-  suppressSdkNodeVersionWarning();
   const n = normalizeClientOptions(o);
   return {
     region: n.region,

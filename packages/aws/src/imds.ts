@@ -15,6 +15,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ActionFailedError, ConfigError, KitError, PermissionError, isKitError } from '@recovery-kit/sdk';
 import { sleep } from '@recovery-kit/sdk/util';
+import { joinShared } from './shared.ts';
 
 export interface ImdsOptions {
   /** Base URL, e.g. http://169.254.169.254 (see the module comment for the default). */
@@ -321,26 +322,6 @@ export class ImdsClient {
     this.#identity = undefined;
     this.#document = undefined;
   }
-}
-
-/** Waits for a shared promise; `signal` stops only this caller's wait. */
-function joinShared<T>(shared: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return shared;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    shared.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }
 
 function parseDocument(text: string, endpoint: string): InstanceDocument {

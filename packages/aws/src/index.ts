@@ -2,7 +2,6 @@
  * @recovery-kit/aws: what the AWS kits share. The SDK clients live in the subpath modules
  * (`@recovery-kit/aws/ec2`, `@recovery-kit/aws/route53`) so that a kit loads only the client it uses.
  */
-export { suppressSdkNodeVersionWarning } from './warning.ts';
 export {
   awsTunables,
   clientKey,

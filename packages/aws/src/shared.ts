@@ -55,13 +55,17 @@ export async function sharedRead<T>(key: string, ttlMs: number, load: () => Prom
       },
     );
   }
-  const inFlight = e.inFlight as Promise<T>;
-  if (!signal) return inFlight;
-  if (signal.aborted) throw signal.reason;
-  return new Promise<T>((resolve, reject) => {
+  return joinShared(e.inFlight as Promise<T>, signal);
+}
+
+/** Waits for a shared promise; `signal` stops only this caller's wait. */
+export function joinShared<T>(shared: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return shared;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    inFlight.then(
+    shared.then(
       (v) => {
         signal.removeEventListener('abort', onAbort);
         resolve(v);

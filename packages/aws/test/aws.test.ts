@@ -60,19 +60,36 @@ describe('client factory', () => {
     expect(route53Client()).toBe(route53Client());
   });
 
-  it('uses standard retries, EC2_MAX_RETRY + 1 attempts, timeouts that throw, and silences the Node warning', () => {
-    delete process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+  it('uses standard retries, EC2_MAX_RETRY + 1 attempts, timeouts that throw', () => {
     const c = sdkClientConfig({ region: 'us-east-1', maxRetries: 5 });
     expect(c).toMatchObject({
       maxAttempts: 6,
       retryMode: 'standard',
       requestHandler: { throwOnRequestTimeout: true, connectionTimeout: 5000, requestTimeout: 20000 },
     });
-    expect(process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED).toBe('true');
     const specs = awsTunables('EC2');
     expect(Object.keys(specs)).toEqual(['EC2_MAX_RETRY', 'EC2_CONNECT_TIMEOUT', 'EC2_REQUEST_TIMEOUT']);
     const t = { int: (n: string) => ({ EC2_MAX_RETRY: 1, EC2_CONNECT_TIMEOUT: 2, EC2_REQUEST_TIMEOUT: 3 })[n]! } as never;
     expect(clientOptionsFrom(t, 'EC2', 'us-west-2')).toEqual({ region: 'us-west-2', maxRetries: 1, connectTimeoutMs: 2000, requestTimeoutMs: 3000 });
+  });
+});
+
+describe('Node version', () => {
+  it.skipIf(Number(process.versions.node.split('.')[0]) < 22)('on Node 22+ a client is built without any warning, so there is nothing to hide', async () => {
+    const saved = process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+    delete process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const { EC2Client } = await import('@aws-sdk/client-ec2');
+      new EC2Client(sdkClientConfig({ region: 'us-east-1', maxRetries: 1 })).destroy();
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      if (saved !== undefined) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = saved;
+    }
   });
 });
 
