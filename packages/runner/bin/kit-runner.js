@@ -13,4 +13,14 @@ process.emitWarning = function (warning, ...rest) {
 const { default: mod } = await import('node:module');
 mod.enableCompileCache?.();
 const { main } = await import('../dist/kit-runner.mjs');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// The command is over: exit once stdout and stderr are flushed, whatever handles remain (a kit's
+// keep-alive socket, the pipes a daemon it started still holds). Background commands still
+// running get SIGTERM from the exec layer's exit hook.
+process.exitCode = code;
+let pending = 2;
+const done = () => {
+  if (--pending === 0) process.exit(code);
+};
+process.stdout.write('', done);
+process.stderr.write('', done);

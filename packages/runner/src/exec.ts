@@ -3,14 +3,23 @@
  * deadline and abort signal, logging the command line at debug level and wrapping failures in
  * CommandFailedError with the full context (command, exit code, stderr tail, duration, timeout).
  *
+ * A command ends when its process exits, not when every copy of its stdout and stderr is
+ * closed: a start script that leaves a daemon behind (`sleep 20 & touch marker`) returns at
+ * once. What the process wrote before it exited is read; the pipes are then left to whatever
+ * grandchild still holds them (drained, never waited for, never keeping kit-runner alive).
+ *
+ * `background: true` resolves once the process is spawned; `completion` settles when it ends.
+ * The runner reaps it, logs how it ended (debug when it exits 0, warn otherwise), never fails
+ * the action for it, and sends it SIGTERM if it is still running when kit-runner exits.
+ *
  * Built on node:child_process rather than execa: importing execa costs more than the whole
  * budget of a `kit-runner action TAG quickCheck` process (see docs/benchmarks.md), and the part
  * of it we need is small: spawn without a shell, stdin input, output capture, and on timeout or
  * abort SIGTERM followed by SIGKILL after a grace period.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { userInfo } from 'node:os';
-import { CommandFailedError, PermissionError, type Exec, type ExecOptions, type Logger } from '@recovery-kit/sdk';
+import { CommandFailedError, PermissionError, type Exec, type ExecOptions, type ExecResult, type Logger } from '@recovery-kit/sdk';
 
 export interface ExecBinding {
   logger: Logger;
@@ -24,6 +33,9 @@ export interface ExecBinding {
 const MAX_OUTPUT = 8 * 1024 * 1024;
 /** Grace between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 2000;
+/** After the process exits: how long the pipes may stay quiet before we stop reading them. */
+const DRAIN_IDLE_MS = 25;
+const DRAIN_MAX_MS = 500;
 
 export function quoteArg(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
@@ -39,67 +51,127 @@ interface RawResult {
   spawnError: NodeJS.ErrnoException | undefined;
 }
 
-function runProcess(argv: string[], options: { env: NodeJS.ProcessEnv; cwd?: string | undefined; input?: string | undefined; timeoutMs: number; signal: AbortSignal }): Promise<RawResult> {
-  return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { env: options.env, cwd: options.cwd, shell: false, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let outLen = 0;
-    let errLen = 0;
-    let timedOut = false;
-    let aborted = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const collect = (list: Buffer[], d: Buffer, which: 'out' | 'err') => {
+/** Background processes still running; sent SIGTERM when kit-runner exits. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  running.add(child);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    });
+  }
+}
+
+/** Keeps the newest MAX_OUTPUT bytes of a stream. */
+function collector() {
+  const list: Buffer[] = [];
+  let len = 0;
+  return {
+    add(d: Buffer) {
       list.push(d);
-      if (which === 'out') outLen += d.length;
-      else errLen += d.length;
-      while ((which === 'out' ? outLen : errLen) > MAX_OUTPUT && list.length > 1) {
-        const dropped = list.shift()!;
-        if (which === 'out') outLen -= dropped.length;
-        else errLen -= dropped.length;
-      }
-    };
-    child.stdout.on('data', (d: Buffer) => collect(out, d, 'out'));
-    child.stderr.on('data', (d: Buffer) => collect(err, d, 'err'));
-    const terminate = () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
-      killTimer.unref();
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      terminate();
-    }, options.timeoutMs);
-    const onAbort = () => {
-      aborted = true;
-      terminate();
-    };
-    if (options.signal.aborted) onAbort();
-    else options.signal.addEventListener('abort', onAbort, { once: true });
-    let spawnError: NodeJS.ErrnoException | undefined;
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      spawnError = e;
-    });
-    child.stdin.on('error', () => {
-      /* the program did not read its input: not our failure */
-    });
-    child.stdin.end(options.input ?? '');
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
-      options.signal.removeEventListener('abort', onAbort);
-      resolve({
-        exitCode: code ?? undefined,
-        signal: signal ?? undefined,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        timedOut,
-        aborted,
-        spawnError,
-      });
+      len += d.length;
+      while (len > MAX_OUTPUT && list.length > 1) len -= list.shift()!.length;
+    },
+    text: () => Buffer.concat(list).toString('utf8'),
+  };
+}
+
+interface Started {
+  child: ChildProcess;
+  /** Resolves once the process is running (or failed to start). */
+  spawned: Promise<NodeJS.ErrnoException | undefined>;
+  /** Resolves when the process has exited and its own output is read. */
+  ended: Promise<RawResult>;
+}
+
+function startProcess(argv: string[], options: { env: NodeJS.ProcessEnv; cwd?: string | undefined; input?: string | undefined; timeoutMs: number; signal?: AbortSignal | undefined }): Started {
+  const child = spawn(argv[0]!, argv.slice(1), { env: options.env, cwd: options.cwd, shell: false, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+  const out = collector();
+  const err = collector();
+  let timedOut = false;
+  let aborted = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  let spawnError: NodeJS.ErrnoException | undefined;
+  let lastData = Date.now();
+  child.stdout!.on('data', (d: Buffer) => {
+    lastData = Date.now();
+    out.add(d);
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    lastData = Date.now();
+    err.add(d);
+  });
+  const terminate = () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+    killTimer.unref();
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    terminate();
+  }, options.timeoutMs);
+  // The child's own handle keeps kit-runner running while it runs; the timer must not (background).
+  timer.unref();
+  const onAbort = () => {
+    aborted = true;
+    terminate();
+  };
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
+  const spawned = new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+    child.once('spawn', () => resolve(undefined));
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      spawnError ??= e;
+      resolve(e);
     });
   });
+  child.stdin!.on('error', () => {
+    /* the program did not read its input: not our failure */
+  });
+  child.stdin!.end(options.input ?? '');
+  const ended = new Promise<RawResult>((resolve) => {
+    let closed = false;
+    child.once('close', () => (closed = true));
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve({ exitCode: code ?? undefined, signal: signal ?? undefined, stdout: out.text(), stderr: err.text(), timedOut, aborted, spawnError });
+    };
+    // A process that never started emits 'error' and 'close' but no 'exit'.
+    child.once('close', (code, signal) => {
+      if (spawnError && child.pid === undefined) finish(code, signal);
+    });
+    child.once('exit', (code, signal) => {
+      // Read what the process wrote before it exited; stop when the pipes close, or go quiet
+      // (a grandchild it left behind holds them open), and never keep kit-runner alive for them.
+      const exitedAt = Date.now();
+      const done = () => {
+        for (const s of [child.stdout, child.stderr]) {
+          if (!s || s.destroyed) continue;
+          s.removeAllListeners('data');
+          s.on('data', () => undefined);
+          (s as unknown as { unref?: () => void }).unref?.();
+        }
+        finish(code, signal);
+      };
+      const wait = () => {
+        if (closed) return done();
+        const now = Date.now();
+        if (now - lastData >= DRAIN_IDLE_MS || now - exitedAt >= DRAIN_MAX_MS) return done();
+        setTimeout(wait, DRAIN_IDLE_MS).unref();
+      };
+      if (closed) done();
+      else {
+        child.once('close', () => done());
+        setTimeout(wait, DRAIN_IDLE_MS).unref();
+      }
+    });
+  });
+  return { child, spawned, ended };
 }
 
 export function createExec(binding: ExecBinding): Exec {
@@ -114,34 +186,62 @@ export function createExec(binding: ExecBinding): Exec {
       argv = ['runuser', '-u', options.user, '--', ...argv];
     }
     const shown = options.quiet ? `${argv[0]} [arguments hidden]` : argv.map(quoteArg).join(' ');
+    const env = { ...process.env, ...binding.env, ...options.env };
+    const started = performance.now();
+    const resultOf = (r: RawResult): ExecResult & { failed: boolean } => {
+      const durationMs = Math.round(performance.now() - started);
+      const notFound = r.spawnError?.code === 'ENOENT';
+      const exitCode = r.spawnError ? (notFound ? 127 : 126) : r.exitCode;
+      const stderr = r.spawnError ? `${argv[0]}: ${notFound ? 'command not found' : r.spawnError.message}` : r.stderr;
+      return {
+        command: shown,
+        exitCode: r.timedOut || r.aborted ? undefined : (exitCode ?? undefined),
+        signal: r.signal ?? undefined,
+        timedOut: r.timedOut || (r.aborted && Date.now() >= binding.deadline),
+        stdout: r.stdout,
+        stderr,
+        durationMs,
+        failed: r.spawnError !== undefined || r.timedOut || r.aborted || exitCode !== 0,
+      };
+    };
+    const plain = ({ failed: _failed, ...rest }: ExecResult & { failed: boolean }): ExecResult => rest;
+
+    if (options.background) {
+      binding.logger.debug(`exec (background) ${shown}`);
+      // Not bound to the action's deadline: it may outlive the action, never kit-runner.
+      const p = startProcess(argv, { env, cwd: options.cwd, input: options.input, timeoutMs: options.timeoutMs ?? 2 ** 31 - 1 });
+      const spawnError = await p.spawned;
+      track(p.child);
+      p.child.unref();
+      for (const s of [p.child.stdin, p.child.stdout, p.child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
+      const completion = p.ended.then((raw) => {
+        running.delete(p.child);
+        const r = resultOf(raw);
+        const how = r.timedOut ? 'timed out' : r.exitCode !== undefined ? `exit ${r.exitCode}` : `signal ${r.signal}`;
+        const tail = r.stderr.trim().slice(-300);
+        if (r.failed) binding.logger.warn(`background ${shown} ended: ${how} after ${r.durationMs} ms${tail ? `: ${tail}` : ''}`);
+        else binding.logger.debug(`background ${argv[0]} ended: ${how} after ${r.durationMs} ms`);
+        return plain(r);
+      });
+      return {
+        command: shown,
+        exitCode: spawnError ? (spawnError.code === 'ENOENT' ? 127 : 126) : undefined,
+        signal: undefined,
+        timedOut: false,
+        stdout: '',
+        stderr: spawnError ? `${argv[0]}: ${spawnError.code === 'ENOENT' ? 'command not found' : spawnError.message}` : '',
+        durationMs: Math.round(performance.now() - started),
+        completion,
+      };
+    }
+
     const left = binding.deadline - Date.now();
     const timeoutMs = Math.max(1, Math.min(options.timeoutMs ?? left, left));
     binding.logger.debug(`exec ${shown}`);
-    const started = performance.now();
-    const r = await runProcess(argv, {
-      env: { ...process.env, ...binding.env, ...options.env },
-      cwd: options.cwd,
-      input: options.input,
-      timeoutMs,
-      signal: binding.signal,
-    });
-    const durationMs = Math.round(performance.now() - started);
-    const notFound = r.spawnError?.code === 'ENOENT';
-    const exitCode = r.spawnError ? (notFound ? 127 : 126) : r.exitCode;
-    const stderr = r.spawnError ? `${argv[0]}: ${notFound ? 'command not found' : r.spawnError.message}` : r.stderr;
-    binding.logger.debug(`exec done ${argv[0]} exit=${exitCode ?? r.signal} ${durationMs}ms`);
-    const failed = r.spawnError !== undefined || r.timedOut || r.aborted || exitCode !== 0;
-    const result = {
-      command: shown,
-      exitCode: r.timedOut || r.aborted ? undefined : (exitCode ?? undefined),
-      signal: r.signal ?? undefined,
-      timedOut: r.timedOut || (r.aborted && Date.now() >= binding.deadline),
-      stdout: r.stdout,
-      stderr,
-      durationMs,
-    };
-    if (failed && (options.reject ?? true)) throw new CommandFailedError(result);
-    return result;
+    const r = resultOf(await startProcess(argv, { env, cwd: options.cwd, input: options.input, timeoutMs, signal: binding.signal }).ended);
+    binding.logger.debug(`exec done ${argv[0]} exit=${r.exitCode ?? r.signal} ${r.durationMs}ms`);
+    if (r.failed && (options.reject ?? true)) throw new CommandFailedError(plain(r));
+    return plain(r);
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * The monitor: every interval, quickCheck each resource in service (ISP) on this node; on
- * failure run recover once; when recover fails (or the kit has none, or LOCAL_RECOVERY=0) mark
+ * failure run recover once (remove then restore for a kit without recover); when that fails (or
+ * LOCAL_RECOVERY=0) mark
  * the resource OSF and start the escalation command. A hierarchy busy with an action is skipped
  * for this round. Checks of one round run concurrently (bounded), so kits can share one API call
  * among resources (e.g. one DescribeRouteTables per VPC).
@@ -135,7 +136,7 @@ export class Monitor {
     const record = data.resources[tag]!;
     const kit = await this.engine.kit(record.kit);
     const local = this.engine.tunables.view(kit, tag).bool('LOCAL_RECOVERY');
-    if (local && kit.actions.recover) {
+    if (local) {
       this.logger.info(`${tag}: local recovery started`);
       try {
         await recoverReserved(this.engine, data, tag);
@@ -147,7 +148,7 @@ export class Monitor {
         return { tag, result: 'failed', reason: why, escalated: await this.escalate(tag, record.kit, `recover failed: ${why}`) };
       }
     }
-    const why = local ? `quickCheck failed and kit ${record.kit} has no recover: ${r.reason}` : `quickCheck failed (LOCAL_RECOVERY=0): ${r.reason}`;
+    const why = `quickCheck failed (LOCAL_RECOVERY=0): ${r.reason}`;
     markState(this.engine.store, data, { tag, server: this.engine.node, action: 'monitor', state: 'OSF', reason: why, history: { outcome: 'failed', reason: why } });
     return { tag, result: 'failed', reason: why, escalated: await this.escalate(tag, record.kit, why) };
   }

@@ -174,16 +174,21 @@ export async function recover(engine: Engine, tag: string): Promise<StepReport> 
 }
 
 /**
- * recover for a caller that holds the reservation and read `data` under it (the monitor). */
+ * recover for a caller that holds the reservation and read `data` under it (the monitor).
+ * A kit without recover gets remove, then restore, of that one resource (OCF's stop/start).
+ */
 export async function recoverReserved(engine: Engine, data: StoreData, tag: string): Promise<StepReport> {
   const node = engine.node;
   const r = needOn(data, tag, node);
   const kit = await engine.kit(r.kit);
-  if (!kit.actions.recover) throw UnsupportedActionError.of(r.kit, 'recover');
   const steps: StepReport[] = [];
   const started = performance.now();
   try {
-    await step(engine, data, kit, tag, node, 'recover', steps);
+    if (kit.actions.recover) await step(engine, data, kit, tag, node, 'recover', steps);
+    else {
+      await step(engine, data, kit, tag, node, 'remove', steps);
+      await step(engine, data, kit, tag, node, 'restore', steps);
+    }
   } catch (err) {
     throw new ActionError(asKitError(err), [{ tag, server: node, action: 'recover', outcome: 'failed', durationMs: elapsed(started), detail: asKitError(err).message }]);
   }

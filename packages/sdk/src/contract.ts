@@ -215,7 +215,7 @@ export interface KitActions<O> {
   remove: Action<O>;
   /** Read-only health probe. Returning nothing means ok; throwing means failed. */
   quickCheck?: Action<O, QuickCheckResult | void>;
-  /** Local repair after a failed quickCheck. Throwing means the repair failed. */
+  /** Local repair after a failed quickCheck. Throwing means the repair failed. Without it the runner runs remove, then restore. */
   recover?: Action<O>;
 }
 

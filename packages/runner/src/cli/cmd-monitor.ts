@@ -52,9 +52,10 @@ export const command = defineCommand({
   usage: 'kit-runner monitor [--once]',
   help: [
     "Every LKCHECKINTERVAL seconds (or the kit's own interval tunable) runs quickCheck on each resource in service",
-    '(ISP) on this node. On failure runs recover once (LOCAL_RECOVERY=1); if recover fails, or the kit has none, marks',
-    'the resource OSF and starts ESCALATION_COMMAND. A check that cannot tell (unknown) is logged and changes',
-    'nothing. Stops cleanly on SIGTERM or SIGINT. --once runs one pass and exits (0 when all healthy, 7 otherwise).',
+    '(ISP) on this node. On failure runs recover once (LOCAL_RECOVERY=1; remove then restore for a kit without',
+    'recover); if that fails, marks the resource OSF and starts ESCALATION_COMMAND. A check that cannot tell',
+    '(unknown) is logged and changes nothing. Stops cleanly on SIGTERM or SIGINT. --once runs one pass and exits',
+    '(0 when all healthy, 7 otherwise).',
   ].join('\n'),
   options: { once: { type: 'boolean' } },
   run,
