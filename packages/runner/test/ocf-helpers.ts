@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,8 @@ export function kitRunner(args: string[], env: NodeJS.ProcessEnv = {}): OcfRun {
 /** A temporary OCF root with our agents installed, and a state directory. */
 export function ocfSandbox(opts: { kitsDirs?: string[]; profile?: '1.0' | '1.1' } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rk-ocf-'));
+  // ocf-tester runs meta-data as nobody: the agent's directory must be reachable.
+  chmodSync(dir, 0o755);
   onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   const root = join(dir, 'resource.d');
   const state = join(dir, 'state');

@@ -88,8 +88,13 @@ export function parseOptions<O>(kit: Kit<O>, raw: Readonly<Record<string, RawVal
 }
 
 export function paramError(kit: Kit, issues: readonly Issue[]): ConfigError {
-  const fix = (i: Issue) => (i.fix ?? '').replace(/--opt ([A-Za-z0-9_]+)=/g, 'the parameter $1=');
-  const lines = issues.map((i) => `  - parameter ${i.field} (OCF_RESKEY_${i.field}): ${i.message}${i.fix ? ` (fix: ${fix(i)})` : ''}`);
+  const own = AGENT_PARAMS.map((p) => p.name).join(', ');
+  const fix = (i: Issue) =>
+    (i.fix ?? '')
+      .replace(/--opt ([A-Za-z0-9_]+)=/g, 'the parameter $1=')
+      .replace(/^known options: (.*)$/, `known parameters: $1, and the agent's ${own}`);
+  const message = (i: Issue) => (i.message === 'unknown option' ? 'unknown parameter' : i.message);
+  const lines = issues.map((i) => `  - parameter ${i.field} (OCF_RESKEY_${i.field}): ${message(i)}${i.fix ? ` (fix: ${fix(i)})` : ''}`);
   const first = issues[0];
   return new ConfigError(`invalid parameters for ocf:recovery-kit:${kit.meta.kitType}:\n${lines.join('\n')}`, {
     field: first?.field,
