@@ -38,7 +38,7 @@ async function run(inv: Invocation): Promise<number> {
     if (inv.values['kits-dir'] !== undefined || process.env.KIT_RUNNER_KITS_DIR !== undefined) env.KIT_RUNNER_KITS_DIR = s.kitsDirs.join(':');
     if (inv.values.tunables !== undefined || process.env.KIT_RUNNER_TUNABLES !== undefined) env.KIT_RUNNER_TUNABLES = s.tunablesPath;
     if (profile) env.KIT_RUNNER_OCF_PROFILE = profile;
-    const r = install(discoverKits(s.kitsDirs), { root, env });
+    const r = await install(discoverKits(s.kitsDirs), { root, env });
     if (s.json) printJson({ ok: true, ...r });
     else {
       for (const f of r.written) process.stdout.write(`installed ${f}\n`);

@@ -10,8 +10,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Discovery } from '../loader.ts';
-import type { OcfProfile } from './metadata.ts';
+import type { Kit } from '@recovery-kit/sdk';
+import { loadKit, type Discovery } from '../loader.ts';
+import { DEFAULT_PROFILE, metadataXml, type OcfProfile } from './metadata.ts';
 
 export const DEFAULT_OCF_ROOT = '/usr/lib/ocf/resource.d';
 export const PROVIDER = 'recovery-kit';
@@ -42,7 +43,13 @@ export interface InstallOptions {
   bundle?: string;
 }
 
-export function agentSource(kitType: string, o: { env: Record<string, string>; node: string; bundle: string }): string {
+/**
+ * The agent file. `meta` holds the kit's meta-data in both profiles, generated at install: the
+ * meta-data action prints it without loading kit-runner or the kit (an EC2 kit's AWS SDK alone
+ * takes longer to load than Pacemaker's default 5 s budget on a busy node). Run install again
+ * after upgrading a kit.
+ */
+export function agentSource(kitType: string, o: { env: Record<string, string>; node: string; bundle: string; meta?: Record<OcfProfile, string> }): string {
   const env = Object.entries(o.env)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `process.env[${JSON.stringify(k)}] ??= ${JSON.stringify(v)};`)
@@ -53,7 +60,13 @@ ${MARKER}
 'use strict';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 ${env}
-require('node:module').enableCompileCache?.();
+${o.meta ? `const META = ${JSON.stringify(o.meta)};
+if (process.argv[2] === 'meta-data') {
+  const p = process.env.KIT_RUNNER_OCF_PROFILE;
+  process.stdout.write(META[p === '1.0' || p === '1.1' ? p : ${JSON.stringify(DEFAULT_PROFILE)}]);
+  return;
+}
+` : ''}require('node:module').enableCompileCache?.();
 import(${JSON.stringify(pathToFileURL(o.bundle).href)})
   .then(({ main }) => main(['ocf', 'agent', ${JSON.stringify(kitType)}, ...process.argv.slice(2, 3)]))
   .then((rc) => { process.exitCode = rc; }, (err) => { process.stderr.write(\`ocf-exit-reason:\${err && err.message}\\n\`); process.exitCode = 1; });
@@ -76,7 +89,7 @@ const isOurs = (file: string) => {
   }
 };
 
-export function install(discovery: Discovery, o: InstallOptions): InstallReport {
+export async function install(discovery: Discovery, o: InstallOptions): Promise<InstallReport> {
   const dir = join(o.root, PROVIDER);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const report: InstallReport = { dir, written: [], unchanged: [], removed: [], skipped: [] };
@@ -88,9 +101,16 @@ export function install(discovery: Discovery, o: InstallOptions): InstallReport 
       report.skipped.push({ kitType: e.kitType, reason: e.problem.message });
       continue;
     }
+    let kit: Kit;
+    try {
+      kit = await loadKit(discovery, e.kitType);
+    } catch (err) {
+      report.skipped.push({ kitType: e.kitType, reason: (err as Error).message });
+      continue;
+    }
     wanted.add(e.kitType);
     const file = join(dir, e.kitType);
-    const text = agentSource(e.kitType, { env: o.env, node, bundle });
+    const text = agentSource(e.kitType, { env: o.env, node, bundle, meta: { '1.0': metadataXml(kit, '1.0'), '1.1': metadataXml(kit, '1.1') } });
     if (existsSync(file)) {
       if (!isOurs(file)) {
         report.skipped.push({ kitType: e.kitType, reason: `${file} exists and was not written by kit-runner: left alone` });
