@@ -1,5 +1,11 @@
-export { createTestContext, type TestContextOptions, type TestContext } from './context.ts';
-export { KitTester, checkKitShape } from './kit-tester.ts';
-export { createSandbox, runnerBin, type Sandbox, type RunResult } from './sandbox.ts';
-export { fakeBin, type FakeBin } from './fake-bin.ts';
-export { rejectionOf, kitErrorOf } from './rejection.ts';
+/**
+ * @recovery-kit/testing: the harness (./harness.ts) with KitTester.run registering its tests
+ * with vitest. Without vitest, import @recovery-kit/testing/harness.
+ */
+import { describe, it } from 'vitest';
+import { KitTester } from './kit-tester.ts';
+
+KitTester.describe ??= describe;
+KitTester.it ??= it;
+
+export * from './harness.ts';
