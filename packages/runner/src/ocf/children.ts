@@ -49,7 +49,10 @@ export async function resolveChildren(specs: readonly ChildSpec[], lookup: Child
     const given = lookup.explicit.get(spec.tag);
     const raw: Record<string, RawValue> = { ...spec.options } as Record<string, RawValue>;
     if (given) Object.assign(raw, given);
-    else {
+    else if (spec.existing !== true && Object.keys(spec.options).length > 0) {
+      // A child the kit would create itself from the options it gives (the Oracle kit's
+      // listener): in a cluster it is its own Pacemaker resource; the kit reads these options.
+    } else {
       const required = childKit ? Object.entries(childKit.options.fields).filter(([, f]) => f.required && !f.secret).map(([k]) => k) : ['address'];
       for (const option of required) {
         const v = await fromCib(spec.tag, option, lookup.exec);
