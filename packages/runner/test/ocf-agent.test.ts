@@ -49,7 +49,8 @@ describe('ocf:recovery-kit:app', () => {
     const sb = ocfSandbox();
     const p = appParams(sb.dir);
     expect((await sb.run('app', 'monitor', p, { OCF_RESKEY_CRM_meta_interval: '0' })).code).toBe(7);
-    expect((await sb.run('app', 'start', p)).code).toBe(0);
+    // what Pacemaker adds besides the parameters is not taken for one
+    expect((await sb.run('app', 'start', p, { OCF_RESKEY_crm_feature_set: '3.16.1', OCF_RESKEY_CRM_meta_on_node: 'node-a' })).code).toBe(0);
     expect(existsSync(join(sb.dir, 'app.run'))).toBe(true);
     expect((await sb.run('app', 'monitor', p, { OCF_RESKEY_CRM_meta_interval: '10000' })).code).toBe(0);
     const [file] = readdirSync(sb.state);

@@ -48,8 +48,9 @@ export function readParams(kit: Kit, env: NodeJS.ProcessEnv): OcfParams {
   for (const [key, value] of Object.entries(env)) {
     if (!key.startsWith('OCF_RESKEY_') || value === undefined) continue;
     const name = key.slice('OCF_RESKEY_'.length);
-    if (name.startsWith(META) || own.has(name)) continue;
-    // Pacemaker passes meta-attributes as CRM_meta_*; everything else is an instance parameter.
+    // Pacemaker passes meta-attributes as CRM_meta_* and its feature set as crm_feature_set;
+    // everything else is an instance parameter.
+    if (name.startsWith(META) || name === 'crm_feature_set' || own.has(name)) continue;
     raw[name] = value;
   }
   const get = (n: string) => env[`OCF_RESKEY_${n}`];
