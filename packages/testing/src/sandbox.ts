@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { FileStore } from '@recovery-kit/runner';
 
 export interface RunResult {
   exitCode: number;
@@ -90,7 +91,7 @@ export function createSandbox(options: { kitsDirs?: string[]; node?: string; tun
       });
     },
     storeBytes() {
-      const f = join(stateDir, 'store.json');
+      const f = new FileStore(stateDir).file;
       return existsSync(f) ? readFileSync(f, 'utf8') : '';
     },
     cleanup() {
