@@ -181,6 +181,11 @@ describe('a kit with roles (fixture), secrets, reload-agent and check levels', (
     expect(state.options.mode).toBe('slow');
     expect(state.phase).toBe('started');
     expect((await sb.run('roles', 'reload-agent', { ...p, mode: 'bogus' })).code).toBe(6);
+    // validate-all of other parameters does not replace what the running resource was started with
+    expect((await sb.run('roles', 'validate-all', { ...p, name: 'other' })).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(sb.state, 'roles.r1.json'), 'utf8')).options.name).toBe('one');
+    expect((await sb.run('roles', 'stop', { ...p, name: 'other' })).code).toBe(0);
+    expect(existsSync(join(sb.dir, 'roles', 'one.run'))).toBe(false);
   });
 
   it('stop: a failed remove is retried (forced attempt); 0 when the resource is then proven gone, 1 only when it is still held', async () => {

@@ -34,7 +34,7 @@ import { createLogger, streamSink } from '../logger.ts';
 import { resolveSettings } from '../settings.ts';
 import { loadTunables, TunableSet } from '../tunables.ts';
 import { resolveChildren } from './children.ts';
-import { DEFAULT_PROFILE, hasRoles, metadataXml, OCF_PROFILES, type OcfProfile } from './metadata.ts';
+import { DEFAULT_PROFILE, extrasOf, hasRoles, metadataXml, OCF_PROFILES, type OcfProfile } from './metadata.ts';
 import { inlineSecrets, paramError, parseOptions, readParams, type OcfParams } from './params.ts';
 import { paramsHash, readState, removeState, stateDir, stateFile, writeState, type InstanceState } from './state.ts';
 
@@ -254,7 +254,8 @@ class Agent {
     if (this.checkLevel === 0) return OcfCode.SUCCESS;
     const cached = readState(this.file);
     const prepared = await this.prepare(p, cached);
-    // Keep what a start or stop recorded; only the validation result is refreshed.
+    // A resource started with other parameters keeps its cache: stop must use what start used.
+    if (cached?.phase === 'started' && cached.paramsHash !== prepared.hash) return OcfCode.SUCCESS;
     this.save(prepared, cached?.phase ?? 'validated', cached?.role);
     return OcfCode.SUCCESS;
   }
@@ -265,8 +266,13 @@ class Agent {
     this.stage = 'action';
     const cached = readState(this.file);
     if (cached) {
-      // Reloadable parameters take effect at the next action: the kit reads its options at every call.
-      this.save({ options: p.options, info: cached.info, children: cached.children, hash: this.hashOf(p) }, cached.phase, cached.role);
+      // Only reloadable parameters change (Pacemaker restarts the resource for any other); they
+      // take effect at the next action, as the kit reads its options at every call.
+      const options = { ...cached.options };
+      for (const [name, field] of Object.entries(this.kit.options.fields)) {
+        if (extrasOf(field).reloadable) options[name] = p.options[name];
+      }
+      this.save({ options, info: cached.info, children: cached.children, hash: this.hashOf(p) }, cached.phase, cached.role);
     }
     return OcfCode.SUCCESS;
   }
