@@ -1,0 +1,121 @@
+/**
+ * `kit-runner cluster apply [TAG] [--dry-run]`: the hierarchies of the local store as Pacemaker
+ * configuration (cluster/cib.ts), applied with cibadmin (cluster/apply.ts), safe to run twice.
+ * `kit-runner cluster import [--write]`: the reverse, our part of the live CIB (or --from FILE)
+ * in the store form.
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigError, ExitCode, UsageError } from '@recovery-kit/sdk';
+import { openStore } from '../file-store.ts';
+import { applyGenerated, localCib, queryConfiguration } from '../cluster/apply.ts';
+import { configurationXml, crmCommands, generate, importCib } from '../cluster/cib.ts';
+import { loadFacts } from '../cluster/facts.ts';
+import { parseXml } from '../cluster/xml.ts';
+import { defineCommand, type Invocation } from './spec.ts';
+import { intFlag } from './common.ts';
+import { printJson } from './output.ts';
+
+async function apply(inv: Invocation): Promise<number> {
+  const s = inv.settings;
+  const tag = inv.positionals[2];
+  if (inv.positionals.length > 3) throw new UsageError(`unexpected argument ${JSON.stringify(inv.positionals[3])}`, { fix: `usage: ${command.usage}` });
+  const data = openStore(s.stateDir).read();
+  if (!Object.keys(data.resources).length) {
+    throw new ConfigError(`the store ${s.stateDir} has no resources to apply`, {
+      field: '--state-dir',
+      fix: 'create the hierarchy first (kit-runner create ...), or point --state-dir at the store that has it',
+    });
+  }
+  const interval = inv.values['monitor-interval'] !== undefined ? intFlag(inv.values['monitor-interval'], '--monitor-interval') : undefined;
+  const migration = inv.values['migration-threshold'] !== undefined ? intFlag(inv.values['migration-threshold'], '--migration-threshold') : undefined;
+  const facts = await loadFacts(
+    s.kitsDirs,
+    s.tunablesPath,
+    Object.values(data.resources).map((r) => r.kit),
+    interval,
+  );
+  const g = generate(data, facts, { ...(tag !== undefined ? { tag } : {}), ...(migration !== undefined ? { migrationThreshold: migration } : {}) });
+  const xml = configurationXml(g);
+  if (inv.values['dry-run']) {
+    const crm = crmCommands(g);
+    if (s.json) printJson({ ok: true, dryRun: true, xml, crm: crm ?? null, hierarchies: g.hierarchies.map((h) => ({ root: h.root, tags: h.tags })) });
+    else {
+      process.stdout.write(xml);
+      process.stdout.write(
+        crm ? `\n# the same with crmsh:\n${crm}` : '\n# (no crm commands: node-scoped values need the XML above; apply it with "kit-runner cluster apply")\n',
+      );
+    }
+    return ExitCode.OK;
+  }
+  const report = await applyGenerated(localCib, g);
+  if (s.json) printJson({ ok: true, ...report, hierarchies: g.hierarchies.map((h) => ({ root: h.root, tags: h.tags })) });
+  else {
+    for (const [what, ids] of Object.entries(report)) for (const id of ids as string[]) process.stdout.write(`${what} ${id}\n`);
+    const changed = report.created.length + report.replaced.length + report.deleted.length;
+    process.stdout.write(
+      changed ? `cluster apply: ${changed} change(s) written to the CIB\n` : 'cluster apply: the CIB already matches the store (nothing written)\n',
+    );
+  }
+  return ExitCode.OK;
+}
+
+async function importCmd(inv: Invocation): Promise<number> {
+  const from = inv.values.from;
+  let root;
+  if (typeof from === 'string') {
+    let text: string;
+    try {
+      text = readFileSync(from, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read ${from}: ${(err as Error).message}`, { field: '--from', fix: 'give a file holding "cibadmin --query" output' });
+    }
+    root = parseXml(text, from);
+  } else root = await queryConfiguration(localCib);
+  const data = importCib(root);
+  if (inv.values.write) {
+    const store = openStore(inv.settings.stateDir);
+    store.update((d) => {
+      const clash = Object.keys(data.resources).filter((t) => d.resources[t]);
+      if (clash.length)
+        throw new ConfigError(`the store already has ${clash.join(', ')}`, {
+          field: '--write',
+          fix: 'delete them from the store first, or import into another --state-dir',
+        });
+      Object.assign(d.resources, data.resources);
+      d.dependencies.push(...data.dependencies);
+    });
+  }
+  printJson(inv.settings.json ? { ok: true, ...data } : data);
+  return ExitCode.OK;
+}
+
+async function run(inv: Invocation): Promise<number> {
+  const sub = inv.positionals[1];
+  if (sub === 'apply') return apply(inv);
+  if (sub === 'import') return importCmd(inv);
+  throw new UsageError(sub ? `unknown cluster command "${sub}"` : 'cluster needs a command', { field: 'command', fix: `usage: ${command.usage}` });
+}
+
+export const command = defineCommand({
+  name: 'cluster',
+  summary: 'apply the hierarchies to a Pacemaker cluster (CIB), or import them from it',
+  usage: 'kit-runner cluster {apply [TAG] [--dry-run] [--monitor-interval S] [--migration-threshold N] | import [--from FILE] [--write]}',
+  help: [
+    'apply    writes every hierarchy of the store (or the one holding TAG) to the CIB: primitives of ocf:recovery-kit:<kit>,',
+    '         a group for a chain (else order + colocation constraints), location scores from the priorities, stickiness',
+    '         from switchback, per-server values as node-scoped instance attributes. Only our elements are written,',
+    '         only when they differ: running it twice changes nothing. --dry-run prints the XML (and crm commands when',
+    "         there are no node-scoped values). --monitor-interval overrides the kit's check interval (seconds).",
+    'import   prints our part of the CIB (or of --from FILE, cibadmin --query output) in the store form;',
+    '         --write adds it to the local store.',
+    'See docs/operate/cluster.md.',
+  ].join('\n'),
+  options: {
+    'dry-run': { type: 'boolean' },
+    'monitor-interval': { type: 'string' },
+    'migration-threshold': { type: 'string' },
+    from: { type: 'string' },
+    write: { type: 'boolean' },
+  },
+  run,
+});
