@@ -23,6 +23,9 @@ async function run(inv: Invocation): Promise<number> {
     throw new UsageError(`${action} is not run with "action"`, { fix: `use "kit-runner ${action} ..." (kit-runner ${action} --help)` });
   }
   const json = inv.settings.json;
+  // Cluster mode (docs/operate/cluster.md): Pacemaker moves the hierarchy; nothing runs here behind its back.
+  if (process.env.KIT_RUNNER_STORE === 'cib' && action === 'restore')
+    return (await import('./cmd-cluster.ts')).clusterRestore(tag, inv.settings.node, { json });
   const engine = engineFor(inv.settings);
   const note = (s: StepReport) => {
     if (json) return;

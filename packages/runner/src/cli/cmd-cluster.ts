@@ -10,6 +10,7 @@ import { openStore } from '../file-store.ts';
 import { applyGenerated, localCib, queryConfiguration } from '../cluster/apply.ts';
 import { configurationXml, crmCommands, generate, importCib } from '../cluster/cib.ts';
 import { loadFacts } from '../cluster/facts.ts';
+import { moveTo } from '../cluster/move.ts';
 import { parseXml } from '../cluster/xml.ts';
 import { defineCommand, type Invocation } from './spec.ts';
 import { intFlag } from './common.ts';
@@ -89,8 +90,51 @@ async function importCmd(inv: Invocation): Promise<number> {
   return ExitCode.OK;
 }
 
+/**
+ * A restore in cluster mode: the hierarchy holding TAG (read from the live CIB) is moved to the
+ * node through Pacemaker (crm_resource --move, wait, --clear). `kit-runner action TAG restore
+ * --node N` comes here when KIT_RUNNER_STORE=cib; so does `kit-runner cluster move TAG NODE`.
+ */
+export async function clusterRestore(tag: string, node: string, o: { json: boolean; timeoutMs?: number }): Promise<number> {
+  const data = importCib(await queryConfiguration(localCib));
+  if (!data.resources[tag]) {
+    throw new ConfigError(`no resource with tag "${tag}" in the cluster's configuration (CIB)`, {
+      field: 'TAG',
+      fix: 'apply the hierarchy first with "kit-runner cluster apply", or see "crm_mon -1"',
+    });
+  }
+  const g = generate(
+    data,
+    new Map(
+      Object.values(data.resources).map((r) => [
+        r.kit,
+        { kitType: r.kit, secret: new Set<string>(), startTimeoutS: 1, stopTimeoutS: 1, monitorTimeoutS: 1, monitorIntervalS: 1 },
+      ]),
+    ),
+    { tag },
+  );
+  const h = g.hierarchies[0]!;
+  const group = h.resources.find((e) => e.name === 'group');
+  // A chain is one group; otherwise the colocations follow the resource every other one depends on (the leaf).
+  const leaves = h.tags.filter((t) => !data.dependencies.some((d) => d.parent === t));
+  const rsc = group?.attrs.id ?? (leaves.length === 1 ? leaves[0]! : tag);
+  const started = performance.now();
+  const r = await moveTo(localCib, rsc, h.tags, node, { timeoutMs: o.timeoutMs ?? 120_000 });
+  const ms = Math.round(performance.now() - started);
+  if (o.json) printJson({ ok: true, tag, action: 'restore', node, via: 'pacemaker', resource: rsc, durationMs: ms, polls: r.polls });
+  else process.stdout.write(`restore ${tag} on ${node}: ok through Pacemaker (${rsc} moved, ${ms} ms)\n`);
+  return ExitCode.OK;
+}
+
 async function run(inv: Invocation): Promise<number> {
   const sub = inv.positionals[1];
+  if (sub === 'move') {
+    const tag = inv.positionals[2];
+    const node = inv.positionals[3];
+    if (!tag || !node) throw new UsageError('cluster move needs TAG and NODE', { fix: `usage: ${command.usage}` });
+    const timeout = inv.values.timeout !== undefined ? intFlag(inv.values.timeout, '--timeout') * 1000 : undefined;
+    return clusterRestore(tag, node, { json: inv.settings.json, ...(timeout !== undefined ? { timeoutMs: timeout } : {}) });
+  }
   if (sub === 'apply') return apply(inv);
   if (sub === 'import') return importCmd(inv);
   throw new UsageError(sub ? `unknown cluster command "${sub}"` : 'cluster needs a command', { field: 'command', fix: `usage: ${command.usage}` });
@@ -99,7 +143,8 @@ async function run(inv: Invocation): Promise<number> {
 export const command = defineCommand({
   name: 'cluster',
   summary: 'apply the hierarchies to a Pacemaker cluster (CIB), or import them from it',
-  usage: 'kit-runner cluster {apply [TAG] [--dry-run] [--monitor-interval S] [--migration-threshold N] | import [--from FILE] [--write]}',
+  usage:
+    'kit-runner cluster {move TAG NODE [--timeout S] | apply [TAG] [--dry-run] [--monitor-interval S] [--migration-threshold N] | import [--from FILE] [--write]}',
   help: [
     'apply    writes every hierarchy of the store (or the one holding TAG) to the CIB: primitives of ocf:recovery-kit:<kit>,',
     '         a group for a chain (else order + colocation constraints), location scores from the priorities, stickiness',
@@ -108,6 +153,9 @@ export const command = defineCommand({
     "         there are no node-scoped values). --monitor-interval overrides the kit's check interval (seconds).",
     'import   prints our part of the CIB (or of --from FILE, cibadmin --query output) in the store form;',
     '         --write adds it to the local store.',
+    'move     brings the hierarchy holding TAG into service on NODE through Pacemaker (crm_resource --move, a wait',
+    '         for every member Started there, --clear); --timeout S (default 120). The same as',
+    '         "KIT_RUNNER_STORE=cib kit-runner action TAG restore --node NODE".',
     'See docs/operate/cluster.md.',
   ].join('\n'),
   options: {
@@ -116,6 +164,7 @@ export const command = defineCommand({
     'migration-threshold': { type: 'string' },
     from: { type: 'string' },
     write: { type: 'boolean' },
+    timeout: { type: 'string' },
   },
   run,
 });
