@@ -85,12 +85,13 @@ describe('ocf:recovery-kit:route53 (AWS emulator)', () => {
     expect(JSON.stringify(zone)).toContain('10.0.2.10');
   }, 300_000);
 
-  it('a child that is neither in children nor in the CIB: start fails with 6 naming it; stop is still 0', async () => {
+  it('a child not in children and no cluster to ask: start fails with 1 (retried, never 6) saying how to give it; stop is still 0', async () => {
     const sb = ocfSandbox();
     const p = { zone: 'example.com', host: 'app2', ip: 'nosuchvip' };
-    const s = await sb.run('route53', 'start', p, { ...onNode1(), PATH: `/nonexistent:${process.env.PATH}` });
-    expect([2, 5, 6]).toContain(s.code);
-    expect(s.stderr).toMatch(/nosuchvip/);
+    const s = await sb.run('route53', 'start', p, onNode1());
+    expect(s.code).toBe(1);
+    expect(s.stderr).toMatch(/crm_resource --resource nosuchvip --get-parameter address failed \(exit 102\)/);
+    expect(s.stderr).toMatch(/children=\\?"nosuchvip:address=<value>\\?"/);
     expect((await sb.run('route53', 'stop', p, onNode1())).code).toBe(0);
   }, 120_000);
 });

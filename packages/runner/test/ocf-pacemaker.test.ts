@@ -3,11 +3,11 @@
  * pacemakerd in namespaces): start, a monitor failure (the address deleted behind its back),
  * recovery, stop. Our agents are overlaid on /usr/lib/ocf/resource.d inside the node only.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUnavailableReason, startCluster, type Cluster } from '../../cluster-lab/src/index.ts';
-import { kitRunner } from './ocf-helpers.ts';
+import { OCF_FIXTURE_KITS, kitRunner } from './ocf-helpers.ts';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -22,7 +22,7 @@ describe.skipIf(!!why)(`ocf:recovery-kit:ip under a one-node Pacemaker cluster${
     chmodSync(dir, 0o755);
     // No other host on the lab link to answer the broadcast ping: quickCheck checks address and link.
     writeFileSync(join(dir, 'tunables'), 'NOBCASTPING=1\n');
-    const r = kitRunner(['--tunables', join(dir, 'tunables'), 'ocf', 'install', '--root', join(dir, 'resource.d')]);
+    const r = kitRunner(['--tunables', join(dir, 'tunables'), '--kits-dir', OCF_FIXTURE_KITS, 'ocf', 'install', '--root', join(dir, 'resource.d')]);
     if (r.code !== 0) throw new Error(r.stderr);
     c = await startCluster({ nodes: 1 });
     await c.exec('node-a', ['mount', '-t', 'overlay', `${c.id}-ocf`, '-o', `lowerdir=${join(dir, 'resource.d')}:/usr/lib/ocf/resource.d`, '/usr/lib/ocf/resource.d']);
@@ -72,6 +72,32 @@ describe.skipIf(!!why)(`ocf:recovery-kit:ip under a one-node Pacemaker cluster${
     await until('restarted in place', async () => (await c!.cibStatus('node-a')).ops.some((o) => o.resource === 'vip' && o.operation === 'start' && o.rcCode === 0 && !startCalls.includes(o.callId)));
     await until('address back', hasAddress);
     console.log(`pacemaker: monitor failure in the CIB ${detected} ms after the fault, address back ${Date.now() - t0} ms after it`);
+
+    // A resource that depends on vip reads vip's address from the CIB (crm_resource --get-parameter).
+    const followed = join(dir, 'followed');
+    await c!.cibCreate(
+      'resources',
+      `<primitive id="follower" class="ocf" provider="recovery-kit" type="follower">
+         <instance_attributes id="follower-ia"><nvpair id="follower-ip" name="ip" value="vip"/><nvpair id="follower-file" name="file" value="${followed}"/></instance_attributes>
+       </primitive>`,
+    );
+    await c!.waitFor((m) => m[0]!.resources.find((r) => r.id === 'follower' && r.role === 'Started'), { timeoutMs: 60_000, what: 'follower Started' }).catch(async (err) => {
+      const log = await c!.exec('node-a', ['sh', '-c', 'crm_mon -1 -r --show-detail; grep -h -i follower /var/log/pacemaker/pacemaker.log | tail -n 20'], { allowFailure: true });
+      throw new Error(`${(err as Error).message}\n${log.stdout}${log.stderr}`);
+    });
+    expect(readFileSync(followed, 'utf8').trim()).toBe('10.99.0.50/24');
+    // One that names a resource the CIB does not have: not configured (6), with the reason.
+    await c!.cibCreate(
+      'resources',
+      `<primitive id="orphan" class="ocf" provider="recovery-kit" type="follower">
+         <instance_attributes id="orphan-ia"><nvpair id="orphan-ip" name="ip" value="nosuchvip"/><nvpair id="orphan-file" name="file" value="${join(dir, 'orphan')}"/></instance_attributes>
+       </primitive>`,
+    );
+    await until('orphan start fails with 6', async () => (await c!.cibStatus('node-a')).ops.some((o) => o.resource === 'orphan' && o.operation === 'start' && o.rcCode === 6));
+    const orphan = (await c!.crmMon('node-a')).failures.find((f) => f.opKey === 'orphan_start_0');
+    expect(orphan?.exitCode).toBe(6);
+    await c!.exec('node-a', ['crm_resource', '--resource', 'follower', '--meta', '--set-parameter', 'target-role', '--parameter-value', 'Stopped']);
+    await c!.waitFor((m) => m[0]!.resources.find((r) => r.id === 'follower' && r.role === 'Stopped'), { timeoutMs: 60_000, what: 'follower Stopped' });
 
     await c!.exec('node-a', ['crm_resource', '--resource', 'vip', '--meta', '--set-parameter', 'target-role', '--parameter-value', 'Stopped']);
     await c!.waitFor((m) => m[0]!.resources.find((r) => r.id === 'vip' && r.role === 'Stopped'), { timeoutMs: 60_000, what: 'vip Stopped' });

@@ -85,3 +85,19 @@ describe('the OCF exit-code policy', () => {
     expect(ocfMonitorCode({ status: 'unknown', degraded: true, promoted: true })).toBe(191);
   });
 });
+
+describe("crm_resource's output", () => {
+  it('reads a parameter from Pacemaker 2.1 XML (item text) and from a value attribute', async () => {
+    const { parseCrmParameter } = await import('../src/ocf/children.ts');
+    const pcmk215 = `<pacemaker-result api-version="2.25" request="crm_resource --resource vip --get-parameter address --output-as=xml">
+  <list name="attributes" count="1">
+    <item name="address">10.99.0.50/24</item>
+  </list>
+  <status code="0" message="OK"/>
+</pacemaker-result>`;
+    expect(parseCrmParameter(pcmk215, 'address')).toBe('10.99.0.50/24');
+    expect(parseCrmParameter(pcmk215, 'device')).toBeUndefined();
+    expect(parseCrmParameter('<x><nvpair id="a" name="address" value="fd00::1/64"/></x>', 'address')).toBe('fd00::1/64');
+    expect(parseCrmParameter('<item name="a">x &amp; y</item>', 'a')).toBe('x & y');
+  });
+});

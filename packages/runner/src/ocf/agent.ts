@@ -184,11 +184,15 @@ class Agent {
       result = await this.call('create', { options: p.options, info: {}, children: [] }, (ctx) => create(ctx as never));
     }
     const specs: ChildSpec[] = result?.children ?? [];
+    // A child missing from the CIB is configuration, the same on every node (6); a CIB that does not answer is retried (1).
+    const stage = this.stage;
+    this.stage = 'parameters';
     const children = await resolveChildren(specs, {
       explicit: p.agent.children,
       exec: createExec({ logger: this.logger, signal: new AbortController().signal, deadline: Date.now() + 30_000 }),
       kitOf: (type) => loadKit(this.discovery, type).catch(() => undefined),
     });
+    this.stage = stage;
     const options = result?.options ? (toRaw(result.options) as Record<string, unknown>) : p.options;
     return { options, info: result?.info ?? {}, children, hash };
   }

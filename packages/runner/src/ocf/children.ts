@@ -7,7 +7,7 @@
  *    --output-as=xml`, once for each required option of the child's kit (for the IP kit: address).
  * A child that cannot be found is a configuration error (the CIB is the same on every node: 6).
  */
-import { ConfigError, type ChildSpec, type DependencyView, type Exec, type Kit, type RawValue } from '@recovery-kit/sdk';
+import { ActionFailedError, ConfigError, type ChildSpec, type DependencyView, type Exec, type Kit, type RawValue } from '@recovery-kit/sdk';
 
 export interface ChildLookup {
   explicit: Map<string, Record<string, string>>;
@@ -18,17 +18,25 @@ export interface ChildLookup {
 
 const unescapeXml = (s: string) => s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
-/** The value of parameter `name` in crm_resource's XML output (an element with name= and value=). */
+/**
+ * The value of parameter `name` in crm_resource's XML output: Pacemaker 2.1 prints
+ * `<item name="address">10.0.0.10/24</item>` inside `<list name="attributes">`; a
+ * `value="..."` attribute is accepted too.
+ */
 export function parseCrmParameter(xml: string, name: string): string | undefined {
-  const el = /<[A-Za-z_-]+\b[^>]*>/g;
-  for (const m of xml.matchAll(el)) {
-    const tag = m[0];
-    const n = /\bname="([^"]*)"/.exec(tag)?.[1];
-    const v = /\bvalue="([^"]*)"/.exec(tag)?.[1];
-    if (n !== undefined && unescapeXml(n) === name && v !== undefined) return unescapeXml(v);
+  for (const m of xml.matchAll(/<([A-Za-z_-]+)\b([^>]*?)(\/>|>([^<]*)<\/\1>)/g)) {
+    const attrs = m[2] ?? '';
+    const n = /\bname="([^"]*)"/.exec(attrs)?.[1];
+    if (n === undefined || unescapeXml(n) !== name || m[1] === 'list') continue;
+    const v = /\bvalue="([^"]*)"/.exec(attrs)?.[1];
+    if (v !== undefined) return unescapeXml(v);
+    if (m[4] !== undefined) return unescapeXml(m[4]);
   }
   return undefined;
 }
+
+/** crm_resource's exit code for "no such resource" (CRM_EX_NOSUCH). */
+const CRM_EX_NOSUCH = 105;
 
 async function fromCib(tag: string, option: string, exec: Exec): Promise<string | undefined> {
   const r = await exec('crm_resource', ['--resource', tag, '--get-parameter', option, '--output-as=xml'], { reject: false });
@@ -38,7 +46,15 @@ async function fromCib(tag: string, option: string, exec: Exec): Promise<string 
       fix: `give them in the children parameter, e.g. children="${tag}:${option}=<value>"`,
     });
   }
-  if (r.exitCode !== 0) return undefined;
+  if (r.exitCode === CRM_EX_NOSUCH) return undefined;
+  if (r.exitCode !== 0) {
+    // The CIB did not answer (the cluster is starting, a time-out): retried, never "not configured".
+    throw new ActionFailedError(`crm_resource --resource ${tag} --get-parameter ${option} failed (exit ${r.exitCode ?? r.signal}): ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`, {
+      code: 'CIB_UNAVAILABLE',
+      retryable: true,
+      fix: `check the cluster (crm_mon -1), or give the child's options in the children parameter: children="${tag}:${option}=<value>"`,
+    });
+  }
   return parseCrmParameter(r.stdout, option);
 }
 
