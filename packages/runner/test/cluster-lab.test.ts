@@ -197,6 +197,14 @@ describe.skipIf(!!why)(`a hierarchy across two Pacemaker nodes with fence_aws (c
     const back = JSON.parse(imp.stdout) as { resources: Record<string, { servers: Record<string, { priority: number; overrides: Record<string, string> }> }> };
     expect(back.resources.routes!.servers['node-b']).toMatchObject({ priority: 10, overrides: { eni: eni['node-b'] } });
 
+    // status in cluster mode: the same tree with the same states on both nodes, from the CIB and crm_mon
+    const st = await Promise.all(c!.nodes.map((n) => kitRunnerIn(n, ['status'], { KIT_RUNNER_STORE: 'cib' })));
+    expect(st.map((r) => r.exitCode)).toEqual([0, 0]);
+    expect(st[0]!.stdout).toBe(st[1]!.stdout);
+    expect(st[0]!.stdout).toMatch(/routes\s+ec2\s+node-a\(1\):ISP node-b\(10\):OSU\s+Started on node-a/);
+    expect(st[0]!.stdout).toMatch(/└─ vip\s+ip\s+node-a\(1\):ISP node-b\(10\):OSU/);
+    console.log(st[0]!.stdout);
+
     // ---- the sampler
     const samples: Sample[] = [];
     let phase = 'on-a';

@@ -10,11 +10,12 @@ import { openStore } from '../file-store.ts';
 import { applyGenerated, localCib, queryConfiguration } from '../cluster/apply.ts';
 import { configurationXml, crmCommands, generate, importCib } from '../cluster/cib.ts';
 import { loadFacts } from '../cluster/facts.ts';
-import { moveTo } from '../cluster/move.ts';
+import { moveTo, placement } from '../cluster/move.ts';
+import { childrenOf, component, roots } from '../hierarchy.ts';
 import { parseXml } from '../cluster/xml.ts';
 import { defineCommand, type Invocation } from './spec.ts';
 import { intFlag } from './common.ts';
-import { printJson } from './output.ts';
+import { printJson, table } from './output.ts';
 
 async function apply(inv: Invocation): Promise<number> {
   const s = inv.settings;
@@ -126,8 +127,66 @@ export async function clusterRestore(tag: string, node: string, o: { json: boole
   return ExitCode.OK;
 }
 
+/**
+ * Status in cluster mode: the hierarchy from the CIB's configuration, each server's state from
+ * crm_mon (XML): ISP where Pacemaker has the resource Started, OSF where it failed, OSU elsewhere.
+ * The same on every node, since both come from the cluster, not from a local store.
+ */
+export async function clusterStatus(node: string, o: { json: boolean; only?: string }): Promise<number> {
+  const data = importCib(await queryConfiguration(localCib));
+  const where = await placement(localCib);
+  for (const [tag, r] of Object.entries(data.resources)) {
+    const p = where.resources[tag];
+    for (const [server, e] of Object.entries(r.servers)) {
+      const here = p?.nodes.includes(server) ?? false;
+      e.state = here && p?.failed ? 'OSF' : here && (p?.role === 'Started' || p?.role === 'Promoted' || p?.role === 'Unpromoted') ? 'ISP' : 'OSU';
+      e.reason = here ? `pacemaker: ${p!.role}${p!.failed ? ' (failed)' : ''}` : `pacemaker: not active on ${server}`;
+    }
+  }
+  if (o.only !== undefined && !data.resources[o.only])
+    throw new ConfigError(`no resource with tag "${o.only}" in the CIB`, { field: 'TAG', fix: 'run "kit-runner cluster status" for every tag' });
+  const tags = o.only !== undefined ? component(data, o.only) : Object.keys(data.resources).sort();
+  if (o.json) {
+    printJson({
+      ok: true,
+      node,
+      store: 'cib',
+      roots: roots(data).filter((t) => tags.includes(t)),
+      resources: tags.map((t) => ({ tag: t, kit: data.resources[t]!.kit, children: childrenOf(data, t), servers: data.resources[t]!.servers })),
+    });
+    return ExitCode.OK;
+  }
+  const rows: string[][] = [['TAG', 'KIT', 'SERVERS (priority:state)', 'PACEMAKER']];
+  const visit = (tag: string, prefix: string, childPrefix: string) => {
+    const r = data.resources[tag]!;
+    const servers = Object.entries(r.servers)
+      .sort(([, a], [, b]) => a.priority - b.priority)
+      .map(([s, x]) => `${s}(${x.priority}):${x.state}`)
+      .join(' ');
+    const p = where.resources[tag];
+    rows.push([
+      `${prefix}${tag}`,
+      r.kit,
+      servers,
+      p ? `${p.role}${p.nodes.length ? ` on ${p.nodes.join(',')}` : ''}${p.failed ? ' (failed)' : ''}` : 'not in crm_mon',
+    ]);
+    const kids = childrenOf(data, tag);
+    kids.forEach((k, i) => {
+      const last = i === kids.length - 1;
+      visit(k, `${childPrefix}${last ? '└─ ' : '├─ '}`, `${childPrefix}${last ? '   ' : '│  '}`);
+    });
+  };
+  for (const root of roots(data)) if (tags.includes(root)) visit(root, '', '');
+  process.stdout.write(
+    `Resource hierarchies in the cluster (${tags.length} resource${tags.length === 1 ? '' : 's'}, store: the CIB, states from crm_mon)\n\n${table(rows)}\n`,
+  );
+  return ExitCode.OK;
+}
+
 async function run(inv: Invocation): Promise<number> {
   const sub = inv.positionals[1];
+  if (sub === 'status')
+    return clusterStatus(inv.settings.node, { json: inv.settings.json, ...(inv.positionals[2] !== undefined ? { only: inv.positionals[2] } : {}) });
   if (sub === 'move') {
     const tag = inv.positionals[2];
     const node = inv.positionals[3];
@@ -153,6 +212,8 @@ export const command = defineCommand({
     "         there are no node-scoped values). --monitor-interval overrides the kit's check interval (seconds).",
     'import   prints our part of the CIB (or of --from FILE, cibadmin --query output) in the store form;',
     '         --write adds it to the local store.',
+    "status   the hierarchies from the CIB with each server's state from crm_mon: the same on every node (also",
+    '         "KIT_RUNNER_STORE=cib kit-runner status").',
     'move     brings the hierarchy holding TAG into service on NODE through Pacemaker (crm_resource --move, a wait',
     '         for every member Started there, --clear); --timeout S (default 120). The same as',
     '         "KIT_RUNNER_STORE=cib kit-runner action TAG restore --node NODE".',
