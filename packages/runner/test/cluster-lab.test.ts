@@ -289,4 +289,67 @@ describe.skipIf(!!why)(`a hierarchy across two Pacemaker nodes with fence_aws (c
     expect(wrong).toEqual([]);
     expect(steady.length).toBeGreaterThan(10);
   }, 240_000);
+
+  it("partition with the witness on node-a's side only: node-b (the holder) loses quorum and stops, node-a fences it and takes over; exactly one side holds", async () => {
+    // node-a comes back (its instance running again: the lab powers it on); intelligent switchback keeps the hierarchy on node-b.
+    emu!.state.findInstance(inst['node-a'])!.instance.state = 'running';
+    await c!.waitFor((ms) => ms.every((m) => m.nodes.every((n) => n.online)), { timeoutMs: 60_000, what: 'node-a back online' });
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await c!.crmMon('node-b')).resources.find((r) => r.id === 'routes')!.nodes).toEqual(['node-b']);
+    expect(routeTargets()).toEqual([eni['node-b'], eni['node-b']]);
+
+    const samples: Sample[] = [];
+    let phase = 'on-b';
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const t = Date.now();
+        const held = await Promise.all(
+          c!.nodes.map(async (n) =>
+            (await sh('ip', ['-n', c!.member(n).netns, '-o', '-4', 'addr', 'show', 'dev', 'eth0', 'up'])).stdout.includes(` ${VIP}/`) ? n : undefined,
+          ),
+        );
+        samples.push({ t, phase, holders: held.filter((x): x is string => !!x), routes: routeTargets() });
+        const wait = 50 - (Date.now() - t);
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+    })();
+    let tookMs = 0;
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      phase = 'partition';
+      const t0 = Date.now();
+      await c!.partition([['node-b'], ['node-a', 'qnetd']]);
+      await c!.waitFor((ms) => ms[0]!.quorum && ms[0]!.resources.find((r) => r.id === 'routes' && r.role === 'Started')?.nodes.join() === 'node-a', {
+        nodes: ['node-a'],
+        intervalMs: 100,
+        timeoutMs: 60_000,
+        what: 'routes Started on node-a (the side with the witness)',
+      });
+      tookMs = Date.now() - t0;
+      phase = 'on-a';
+      const mon = await c!.crmMon('node-a');
+      expect(
+        mon.fencing.some((f) => f.target === 'node-b' && f.status === 'success'),
+        summary(mon),
+      ).toBe(true);
+      expect(routeTargets()).toEqual([eni['node-a'], eni['node-a']]);
+      await new Promise((r) => setTimeout(r, 1000));
+    } finally {
+      sampling = false;
+      await sampler;
+      await c!.heal();
+    }
+    const two = samples.filter((x) => x.holders.length > 1);
+    const steady = samples.filter((x) => x.phase.startsWith('on-'));
+    const wrong = steady.filter((x) => x.holders.length !== 1 || x.routes.some((r) => r !== eni[x.holders[0] as 'node-a' | 'node-b']));
+    const span = (samples.at(-1)!.t - samples[0]!.t) / 1000;
+    const byPhase: Record<string, number> = {};
+    for (const x of samples) byPhase[x.phase] = (byPhase[x.phase] ?? 0) + 1;
+    console.log(
+      `partition: routes on node-a ${tookMs} ms after the cut; sampler: ${samples.length} samples over ${span.toFixed(1)} s (${(samples.length / span).toFixed(1)}/s), per phase ${JSON.stringify(byPhase)}; two holders: ${two.length}; steady samples wrong: ${wrong.length}`,
+    );
+    expect(two).toEqual([]);
+    expect(wrong).toEqual([]);
+  }, 150_000);
 });
