@@ -247,6 +247,21 @@ describe.skipIf(!!why)(`a hierarchy across two Pacemaker nodes with fence_aws (c
       expect(routeTargets()).toEqual([eni['node-a'], eni['node-a']]);
       await new Promise((r) => setTimeout(r, 1000));
 
+      // ---- remove in cluster mode: Pacemaker stops it everywhere; restore brings it back on node-a
+      phase = 'removed';
+      const rm = await kitRunnerIn('node-b', ['action', 'routes', 'remove'], { KIT_RUNNER_STORE: 'cib' });
+      expect(rm.exitCode, `${rm.stdout}${rm.stderr}`).toBe(0);
+      for (const n of c!.nodes)
+        expect((await sh('ip', ['-n', c!.member(n).netns, '-o', '-4', 'addr', 'show', 'dev', 'eth0'])).stdout).not.toContain(` ${VIP}/`);
+      const rc = await kitRunnerIn('node-b', ['action', 'routes', 'recover'], { KIT_RUNNER_STORE: 'cib' });
+      expect(rc.exitCode).toBe(2);
+      expect(rc.stderr).toContain("not run behind Pacemaker's back");
+      phase = 'moving';
+      const back = await kitRunnerIn('node-b', ['action', 'routes', 'restore', '--node', 'node-a'], { KIT_RUNNER_STORE: 'cib' });
+      expect(back.exitCode, `${back.stdout}${back.stderr}`).toBe(0);
+      phase = 'on-a';
+      await new Promise((r) => setTimeout(r, 1000));
+
       // ---- crash node-a
       emu!.calls.reset();
       phase = 'crash';

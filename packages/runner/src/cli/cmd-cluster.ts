@@ -10,7 +10,7 @@ import { openStore } from '../file-store.ts';
 import { applyGenerated, localCib, queryConfiguration } from '../cluster/apply.ts';
 import { configurationXml, crmCommands, generate, importCib } from '../cluster/cib.ts';
 import { loadFacts } from '../cluster/facts.ts';
-import { moveTo, placement } from '../cluster/move.ts';
+import { moveTo, placement, stopAll } from '../cluster/move.ts';
 import { childrenOf, component, roots } from '../hierarchy.ts';
 import { parseXml } from '../cluster/xml.ts';
 import { defineCommand, type Invocation } from './spec.ts';
@@ -96,7 +96,7 @@ async function importCmd(inv: Invocation): Promise<number> {
  * node through Pacemaker (crm_resource --move, wait, --clear). `kit-runner action TAG restore
  * --node N` comes here when KIT_RUNNER_STORE=cib; so does `kit-runner cluster move TAG NODE`.
  */
-export async function clusterRestore(tag: string, node: string, o: { json: boolean; timeoutMs?: number }): Promise<number> {
+export async function clusterRestore(tag: string, node: string, o: { json: boolean; timeoutMs?: number; remove?: boolean }): Promise<number> {
   const data = importCib(await queryConfiguration(localCib));
   if (!data.resources[tag]) {
     throw new ConfigError(`no resource with tag "${tag}" in the cluster's configuration (CIB)`, {
@@ -120,6 +120,13 @@ export async function clusterRestore(tag: string, node: string, o: { json: boole
   const leaves = h.tags.filter((t) => !data.dependencies.some((d) => d.parent === t));
   const rsc = group?.attrs.id ?? (leaves.length === 1 ? leaves[0]! : tag);
   const started = performance.now();
+  if (o.remove) {
+    const r = await stopAll(localCib, rsc, h.tags, { timeoutMs: o.timeoutMs ?? 120_000 });
+    const ms = Math.round(performance.now() - started);
+    if (o.json) printJson({ ok: true, tag, action: 'remove', via: 'pacemaker', resource: rsc, durationMs: ms, polls: r.polls });
+    else process.stdout.write(`remove ${tag}: ok through Pacemaker (${rsc} target-role=Stopped, ${ms} ms)\n`);
+    return ExitCode.OK;
+  }
   const r = await moveTo(localCib, rsc, h.tags, node, { timeoutMs: o.timeoutMs ?? 120_000 });
   const ms = Math.round(performance.now() - started);
   if (o.json) printJson({ ok: true, tag, action: 'restore', node, via: 'pacemaker', resource: rsc, durationMs: ms, polls: r.polls });

@@ -44,8 +44,12 @@ export async function moveTo(cib: CibRunner, rsc: string, members: readonly stri
   const on = (p: Placement) =>
     members.every((m) => p.resources[m]?.role === 'Started' && p.resources[m]!.nodes.length === 1 && p.resources[m]!.nodes[0] === node);
   if (on(already)) return { node, waitedMs: 0, polls: 0 };
+  // A hierarchy taken out of service (target-role=Stopped by a cluster-mode remove) is allowed to start again.
+  await cib.run(['crm_resource', '--resource', rsc, '--meta', '--delete-parameter', 'target-role']);
+  if (on(await placement(cib))) return { node, waitedMs: 0, polls: 0 };
   const mv = await cib.run(['crm_resource', '--move', '--resource', rsc, '--node', node]);
-  if (mv.code !== 0)
+  // 108 "Requested item already exists": the resource is already on (or starting on) that node; wait for it.
+  if (mv.code !== 0 && !/already exists/i.test(mv.stderr))
     throw new KitError(`crm_resource --move ${rsc} to ${node} failed (exit ${mv.code}): ${mv.stderr.trim()}`, {
       code: 'CIB_FAILED',
       exitCode: 1,
@@ -74,5 +78,38 @@ export async function moveTo(cib: CibRunner, rsc: string, members: readonly stri
     throw err;
   } finally {
     await cib.run(['crm_resource', '--clear', '--resource', rsc]);
+  }
+}
+
+/** Takes `rsc` out of service everywhere through Pacemaker (target-role=Stopped) and waits until every member is stopped. */
+export async function stopAll(cib: CibRunner, rsc: string, members: readonly string[], o: { timeoutMs: number }): Promise<MoveResult> {
+  const set = await cib.run(['crm_resource', '--resource', rsc, '--meta', '--set-parameter', 'target-role', '--parameter-value', 'Stopped']);
+  if (set.code !== 0)
+    throw new KitError(`crm_resource could not stop ${rsc} (exit ${set.code}): ${set.stderr.trim()}`, {
+      code: 'CIB_FAILED',
+      exitCode: 1,
+      fix: 'check that this node is an online cluster member ("crm_mon -1")',
+    });
+  let last: Placement | undefined;
+  try {
+    const w = await waitFor(
+      `${rsc} stopped`,
+      async () => {
+        last = await placement(cib);
+        return members.every((m) => !last!.resources[m] || last!.resources[m]!.nodes.length === 0) ? true : undefined;
+      },
+      { deadline: Date.now() + o.timeoutMs, initialDelayMs: 100, maxDelayMs: 250, factor: 1.2 },
+    );
+    return { node: '', waitedMs: w.waitedMs, polls: w.polls };
+  } catch (err) {
+    if (err instanceof WaitTimeoutError) {
+      const seen = members.map((m) => `${m}=${last?.resources[m]?.role ?? 'absent'}@${last?.resources[m]?.nodes.join('+') || '-'}`).join(' ');
+      throw new KitError(`${rsc} did not stop within ${o.timeoutMs} ms (last seen: ${seen})`, {
+        code: 'TIMEOUT',
+        exitCode: 124,
+        fix: `see "crm_mon -1 --show-detail"; a stop that fails gets the node fenced`,
+      });
+    }
+    throw err;
   }
 }
