@@ -627,6 +627,9 @@ export class Cluster {
     const stray = this.processesOf(node);
     killAll(stray);
     await waitGone(stray, 2000);
+    // A reboot loses every address added at run time (a virtual IP the node held): only the lab address comes back.
+    await run(['ip', '-n', m.netns, 'addr', 'flush', 'dev', 'eth0']);
+    await run(['ip', '-n', m.netns, 'addr', 'add', `${m.addr}/24`, 'dev', 'eth0']);
     await run(['ip', '-n', m.netns, 'link', 'set', 'dev', 'eth0', 'up']);
     for (const [fs, mode] of [
       ['/run', '0755'],

@@ -4,3 +4,4 @@ export * from './options.ts';
 export * from './validators.ts';
 export * from './processes.ts';
 export * from './args.ts';
+export * from './ocf.ts';

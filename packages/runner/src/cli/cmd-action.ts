@@ -23,6 +23,14 @@ async function run(inv: Invocation): Promise<number> {
     throw new UsageError(`${action} is not run with "action"`, { fix: `use "kit-runner ${action} ..." (kit-runner ${action} --help)` });
   }
   const json = inv.settings.json;
+  // Cluster mode (docs/operate/cluster.md): Pacemaker moves the hierarchy; nothing runs here behind its back.
+  if (process.env.KIT_RUNNER_STORE === 'cib' && (action === 'restore' || action === 'remove'))
+    return (await import('./cmd-cluster.ts')).clusterRestore(tag, inv.settings.node, { json, remove: action === 'remove' });
+  if (process.env.KIT_RUNNER_STORE === 'cib' && action !== 'quickCheck')
+    throw new UsageError(`${action} is not run behind Pacemaker's back in cluster mode (KIT_RUNNER_STORE=cib)`, {
+      field: 'ACTION',
+      fix: "use restore or remove (Pacemaker moves or stops the hierarchy), or quickCheck; Pacemaker runs the kits' monitor and recovery",
+    });
   const engine = engineFor(inv.settings);
   const note = (s: StepReport) => {
     if (json) return;

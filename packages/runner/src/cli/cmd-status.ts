@@ -39,6 +39,12 @@ function statusData(data: StoreData, node: string, only?: string) {
 }
 
 async function run(inv: Invocation): Promise<number> {
+  // Cluster mode (docs/operate/cluster.md): the tree and the states come from the CIB and crm_mon.
+  if (process.env.KIT_RUNNER_STORE === 'cib')
+    return (await import('./cmd-cluster.ts')).clusterStatus(inv.settings.node, {
+      json: inv.settings.json,
+      ...(inv.positionals[1] !== undefined ? { only: inv.positionals[1] } : {}),
+    });
   const store = openStore(inv.settings.stateDir);
   const data = store.read();
   const only = inv.positionals[1];

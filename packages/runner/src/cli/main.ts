@@ -27,6 +27,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'action', summary: "run an action: restore, remove, quickCheck, recover, or a kit's own", load: () => import('./cmd-action.ts') },
   { name: 'tunables', summary: 'show the tunables in effect, their values and where they come from', load: () => import('./cmd-tunables.ts') },
   { name: 'monitor', summary: 'watch in-service resources: quickCheck, recover, escalate', load: () => import('./cmd-monitor.ts') },
+  { name: 'cluster', summary: 'apply the hierarchies to a Pacemaker cluster (CIB), or import them from it', load: () => import('./cmd-cluster.ts') },
+  { name: 'ocf', summary: 'install or remove the OCF resource agents (ocf:recovery-kit:<kitType>) for Pacemaker', load: () => import('../ocf/command.ts') },
 ];
 
 function topHelp(): string {

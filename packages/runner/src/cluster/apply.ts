@@ -1,0 +1,142 @@
+/**
+ * Applies generated hierarchies to the live CIB with cibadmin (XML in, XML out; never parsed
+ * text), touching only our elements:
+ * - new elements (resources and the constraints that name them) in ONE `cibadmin --modify
+ *   --allow-create` of `<configuration>`, so Pacemaker never sees a resource without its
+ *   location scores (and the constraints' IDREFs resolve);
+ * - changed elements with `cibadmin --replace` of that element (by id);
+ * - our constraints of an applied hierarchy that are no longer wanted with `cibadmin --delete`.
+ * Unchanged elements are not written, so a second apply changes nothing (the CIB's epoch stays).
+ * An element with one of our ids that kit-runner did not write is never touched: apply refuses.
+ */
+import { execFile } from 'node:child_process';
+import { ConfigError, KitError } from '@recovery-kit/sdk';
+import { DESCRIPTION_PREFIX, type Generated } from './cib.ts';
+import { all, el, kid, parseXml, serialize, type El } from './xml.ts';
+
+export interface CibRunner {
+  /** Runs a Pacemaker CLI tool (argv[0] is the program), optionally with stdin. */
+  run(argv: readonly string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+export const localCib: CibRunner = {
+  run: (argv, input) =>
+    new Promise((resolve) => {
+      const child = execFile(argv[0]!, argv.slice(1), { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 127) : 0;
+        resolve({ code, stdout, stderr });
+      });
+      if (input !== undefined) child.stdin?.end(input);
+      else child.stdin?.end();
+    }),
+};
+
+export interface ApplyReport {
+  created: string[];
+  replaced: string[];
+  deleted: string[];
+  unchanged: string[];
+}
+
+/** Canonical text: attributes sorted, so the CIB's attribute order does not matter. */
+function canon(e: El): string {
+  const sort = (x: El): El => ({
+    name: x.name,
+    attrs: Object.fromEntries(Object.entries(x.attrs).sort(([a], [b]) => a.localeCompare(b))),
+    children: x.children.map(sort),
+  });
+  return serialize(sort(e));
+}
+
+async function must(cib: CibRunner, argv: string[], input?: string): Promise<string> {
+  const r = await cib.run(argv, input);
+  if (r.code !== 0) {
+    throw new KitError(`${argv.slice(0, 3).join(' ')} failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`, {
+      code: r.code === 127 ? 'NOT_INSTALLED' : 'CIB_FAILED',
+      exitCode: r.code === 127 ? 5 : 1,
+      fix:
+        r.code === 127
+          ? 'install pacemaker-cli-utils (cibadmin) on this node'
+          : 'check that this node is an online cluster member ("crm_mon -1") and that the XML is valid ("kit-runner cluster apply --dry-run")',
+    });
+  }
+  return r.stdout;
+}
+
+/** Our configuration in the live CIB. */
+export async function queryConfiguration(cib: CibRunner): Promise<El> {
+  return parseXml(await must(cib, ['cibadmin', '--query', '--scope', 'configuration']), 'cibadmin --query');
+}
+
+const ours = (e: El) => (e.attrs.description ?? '').startsWith(DESCRIPTION_PREFIX) || (e.attrs.id ?? '').startsWith('rk-');
+
+export async function applyGenerated(cib: CibRunner, g: Generated, o: { dryRun?: boolean } = {}): Promise<ApplyReport> {
+  const conf = await queryConfiguration(cib);
+  const rscs = kid(conf, 'resources');
+  const cons = kid(conf, 'constraints');
+  const byId = new Map<string, { e: El; parent: El }>();
+  const index = (parent: El | undefined) => {
+    for (const e of parent?.children ?? []) {
+      if (e.attrs.id && parent) byId.set(e.attrs.id, { e, parent });
+      if (e.name === 'group' || e.name === 'clone') index(e);
+    }
+  };
+  index(rscs);
+  for (const c of cons?.children ?? []) if (c.attrs.id) byId.set(c.attrs.id, { e: c, parent: cons! });
+  const report: ApplyReport = { created: [], replaced: [], deleted: [], unchanged: [] };
+  const creates: { resources: El[]; constraints: El[] } = { resources: [], constraints: [] };
+  const replaces: El[] = [];
+  const deletes: El[] = [];
+  const plan = (want: El, section: 'resources' | 'constraints') => {
+    const id = want.attrs.id!;
+    const have = byId.get(id);
+    // Group members already defined elsewhere (e.g. as top-level primitives of an earlier shape).
+    const members =
+      want.name === 'group'
+        ? all(want, 'primitive')
+            .map((p) => byId.get(p.attrs.id!))
+            .filter((x) => x && x.parent.attrs.id !== id)
+        : [];
+    for (const x of [have, ...members]) {
+      if (x && !ours(x.e)) {
+        throw new ConfigError(`the CIB already has a ${x.e.name} "${x.e.attrs.id}" that kit-runner did not write`, {
+          field: x.e.attrs.id,
+          fix: `rename the resource in the store or remove ${x.e.attrs.id} from the CIB yourself ("cibadmin --query --xpath \\"//*[@id='${x.e.attrs.id}']\\"" shows it)`,
+        });
+      }
+    }
+    if (!have && !members.length) {
+      creates[section].push(want);
+      report.created.push(id);
+    } else if (have && !members.length && have.e.name === want.name && canon(have.e) === canon(want)) {
+      report.unchanged.push(id);
+    } else if (have && !members.length && have.e.name === want.name) {
+      replaces.push(want);
+      report.replaced.push(id);
+    } else {
+      for (const x of [have, ...members]) if (x) deletes.push(x.e);
+      creates[section].push(want);
+      report.replaced.push(id);
+    }
+  };
+  for (const r of g.resources) plan(r, 'resources');
+  for (const c of g.constraints) plan(c, 'constraints');
+  const wanted = new Set(g.constraints.map((c) => c.attrs.id!));
+  for (const h of g.hierarchies) {
+    for (const c of cons?.children ?? []) {
+      const id = c.attrs.id ?? '';
+      if (id.startsWith(`rk-${h.root}-`) && !wanted.has(id)) {
+        deletes.push(c);
+        report.deleted.push(id);
+      }
+    }
+  }
+  if (o.dryRun) return report;
+  for (const d of deletes) await must(cib, ['cibadmin', '--delete', '--xml-pipe'], serialize(el(d.name, { id: d.attrs.id })));
+  if (creates.resources.length || creates.constraints.length) {
+    const xml = serialize(el('configuration', {}, [el('resources', {}, creates.resources), el('constraints', {}, creates.constraints)]));
+    await must(cib, ['cibadmin', '--modify', '--allow-create', '--scope', 'configuration', '--xml-pipe'], xml);
+  }
+  for (const r of replaces) await must(cib, ['cibadmin', '--replace', '--xml-pipe'], serialize(r));
+  return report;
+}

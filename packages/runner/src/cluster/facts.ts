@@ -1,0 +1,49 @@
+/** What `cluster apply` needs from each kit: secret options, the agents' timeouts, the monitor interval. */
+import type { Kit } from '@recovery-kit/sdk';
+import { discoverKits, loadKit } from '../loader.ts';
+import { actionTimeout } from '../ocf/metadata.ts';
+import { loadTunables } from '../tunables.ts';
+import type { KitFacts } from './cib.ts';
+
+/** Seconds: the tunables file's value of `name` when set and numeric, else `fallback`. */
+function seconds(values: Readonly<Record<string, string>>, name: string, fallback: number): number {
+  const v = values[name];
+  return v !== undefined && /^\d+$/.test(v) && Number(v) > 0 ? Number(v) : fallback;
+}
+
+export function kitFacts(kit: Kit, tunables: Readonly<Record<string, string>>, monitorIntervalS?: number): KitFacts {
+  const t = (action: 'restore' | 'remove' | 'quickCheck') => {
+    const a = actionTimeout(kit, action);
+    return seconds(tunables, a.source, a.seconds);
+  };
+  const own = kit.checkIntervalTunable;
+  const ownDefault = own ? kit.tunables?.[own]?.default : undefined;
+  const interval =
+    monitorIntervalS ?? (own ? seconds(tunables, own, typeof ownDefault === 'number' ? ownDefault : 120) : seconds(tunables, 'LKCHECKINTERVAL', 120));
+  return {
+    kitType: kit.meta.kitType,
+    secret: new Set(
+      Object.entries(kit.options.fields)
+        .filter(([, f]) => f.secret)
+        .map(([k]) => k),
+    ),
+    startTimeoutS: t('restore'),
+    stopTimeoutS: t('remove'),
+    monitorTimeoutS: t('quickCheck'),
+    monitorIntervalS: interval,
+  };
+}
+
+/** Facts for every kit type named in `kitTypes`, loading the installed kits. */
+export async function loadFacts(
+  kitsDirs: readonly string[],
+  tunablesPath: string,
+  kitTypes: Iterable<string>,
+  monitorIntervalS?: number,
+): Promise<Map<string, KitFacts>> {
+  const discovery = discoverKits(kitsDirs);
+  const values = loadTunables(tunablesPath).values;
+  const out = new Map<string, KitFacts>();
+  for (const type of new Set(kitTypes)) out.set(type, kitFacts(await loadKit(discovery, type), values, monitorIntervalS));
+  return out;
+}

@@ -1,0 +1,39 @@
+/** ocf:recovery-kit:postgresql against a real server (kits/postgresql/test/cluster.ts makes one). */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planCluster, realEnv, type Cluster } from '../../../kits/postgresql/test/cluster.ts';
+import { ocfSandbox } from './ocf-helpers.ts';
+
+const env = realEnv();
+
+describe.skipIf(!env.ok)(`ocf:recovery-kit:postgresql against a real server${env.ok ? '' : ` (skipped: ${env.why})`}`, () => {
+  let cluster: Cluster;
+  beforeAll(() => {
+    cluster = planCluster(env, 'ocfpg');
+    cluster.init();
+  });
+  afterAll(() => cluster?.cleanup());
+
+  const params = () => ({ ...cluster.options, binDir: env.binDir! });
+
+  it('passes ocf-tester', async () => {
+    const sb = ocfSandbox({ profile: '1.0' });
+    const r = await sb.tester('postgresql', 'pg1', params(), { OCF_RESKEY_CRM_meta_timeout: '120000' });
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toContain('passed all tests');
+    expect(cluster.pid()).toBeUndefined();
+  }, 300_000);
+
+  it('stop of a database that is already down is 0; a server killed behind its back fails monitor (1)', async () => {
+    const sb = ocfSandbox();
+    const p = params();
+    const long = { OCF_RESKEY_CRM_meta_timeout: '120000' };
+    expect((await sb.run('postgresql', 'start', p, long)).code).toBe(0);
+    expect(cluster.pid()).toBeGreaterThan(0);
+    expect((await sb.run('postgresql', 'monitor', p, { ...long, OCF_RESKEY_CRM_meta_interval: '10000' })).code).toBe(0);
+    cluster.stop();
+    const m = await sb.run('postgresql', 'monitor', p, { ...long, OCF_RESKEY_CRM_meta_interval: '10000' });
+    expect(m.code).toBe(1);
+    expect((await sb.run('postgresql', 'stop', p, long)).code).toBe(0);
+    expect((await sb.run('postgresql', 'monitor', p, { ...long, OCF_RESKEY_CRM_meta_interval: '0' })).code).toBe(7);
+  }, 300_000);
+});
