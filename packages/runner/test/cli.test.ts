@@ -346,8 +346,31 @@ describe('help', () => {
     const sb = recSandbox();
     sb.setTunables({ LKCHECKINTERVAL: 30 });
     const r = await sb.ok(['tunables', '--json']);
-    const rows = (r.json as { tunables: Array<{ name: string; value: string; source: string; owner: string }> }).tunables;
-    expect(rows.find((t) => t.name === 'LKCHECKINTERVAL')).toMatchObject({ value: '30', source: 'file', owner: 'runner' });
-    expect(rows.find((t) => t.name === 'REC_RESTORE_TIMEOUT')).toMatchObject({ value: '30', source: 'default', owner: 'rec' });
+    const rows = (r.json as { tunables: Array<{ name: string; value: unknown; source: string; owner: string }> }).tunables;
+    expect(rows.find((t) => t.name === 'LKCHECKINTERVAL')).toMatchObject({ value: 30, source: 'file', owner: 'runner' });
+    expect(rows.find((t) => t.name === 'REC_RESTORE_TIMEOUT')).toMatchObject({ value: 30, source: 'default', owner: 'rec' });
+    expect(rows.find((t) => t.name === 'LOCAL_RECOVERY')).toMatchObject({ value: true, source: 'default' });
+  });
+
+  it('tunables keeps # and ; in values and warns of a typo with a did-you-mean (--strict: exit 6)', async () => {
+    const sb = recSandbox();
+    sb.setTunables('ESCALATION_COMMAND=/usr/bin/page --channel=#ops --msg=a;b\nLKCHECKINTERVL=30\nREC_RESTORE_TIMEOUT_db=5\n');
+    const r = await sb.ok(['tunables', '--json']);
+    const j = r.json as {
+      formatVersion: number;
+      tunables: Array<{ name: string; value: unknown; owner: string | null }>;
+      warnings: Array<{ key: string; fix: string }>;
+    };
+    expect(j.formatVersion).toBe(1);
+    expect(j.tunables.find((t) => t.name === 'ESCALATION_COMMAND')!.value).toBe('/usr/bin/page --channel=#ops --msg=a;b');
+    expect(j.tunables.find((t) => t.name === 'REC_RESTORE_TIMEOUT_db')).toMatchObject({ value: 5, owner: 'rec' });
+    expect(j.warnings).toEqual([expect.objectContaining({ key: 'LKCHECKINTERVL', fix: expect.stringMatching(/did you mean LKCHECKINTERVAL\?/) })]);
+    const human = await sb.ok(['tunables']);
+    expect(human.stderr.match(/warning: .*LKCHECKINTERVL is not a tunable/g)).toHaveLength(1);
+    const strict = await sb.run(['tunables', '--strict']);
+    expect(strict.exitCode).toBe(6);
+    expect(strict.stderr).toMatch(/LKCHECKINTERVL[\s\S]*did you mean LKCHECKINTERVAL/);
+    const status = await sb.ok(['status']);
+    expect(status.stderr).not.toMatch(/LKCHECKINTERVL/);
   });
 });
