@@ -2,7 +2,7 @@
  * The runner end to end: the built kit-runner binary in its own sandbox (state dir, tunables
  * file, kits dir), driving real fixture kits that record what they were asked to do.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recSandbox } from './helpers.ts';
@@ -372,5 +372,65 @@ describe('help', () => {
     expect(strict.stderr).toMatch(/LKCHECKINTERVL[\s\S]*did you mean LKCHECKINTERVAL/);
     const status = await sb.ok(['status']);
     expect(status.stderr).not.toMatch(/LKCHECKINTERVL/);
+  });
+});
+
+describe('status and step output an operator can read at 3 a.m.', () => {
+  it('prints step lines in the walk order (children first) and -q prints only errors', async () => {
+    const sb = recSandbox();
+    await hierarchy(sb);
+    await sb.ok(['action', 'db', 'restore']);
+    const r = await sb.ok(['action', 'app', 'restore']);
+    const lines = r.stderr.split('\n').filter((l) => /^restore \w+: /.test(l));
+    expect(lines.map((l) => l.replace(/ \(\d+ ms\)$/, ''))).toEqual([
+      'restore db: skipped (already in service)',
+      'restore vip: ok',
+      'restore web: ok',
+      'restore app: ok',
+    ]);
+    expect(r.stdout).toMatch(/^restore app on node-a: ok/);
+    const quiet = await sb.ok(['action', 'app', 'remove', '-q']);
+    expect(quiet.stdout).toBe('');
+    expect(quiet.stderr).toBe('');
+    const failing = recSandbox();
+    await failing.create('x', ['failOn=restore']);
+    const err = await failing.run(['action', 'x', 'restore', '-q']);
+    expect(err.exitCode).toBe(1);
+    expect(err.stderr).toMatch(/error: .*restore of x failed on purpose/);
+    expect(err.stderr).not.toMatch(/^restore x: failed/m);
+  });
+
+  it('folds a multi-line reason onto one line, shows since and the check counts, and has a formatVersion', async () => {
+    const sb = recSandbox();
+    await hierarchy(sb);
+    const file = join(sb.stateDir, 'store.json');
+    const data = JSON.parse(readFileSync(file, 'utf8'));
+    const since = new Date(Date.now() - 5 * 60_000).toISOString();
+    Object.assign(data.resources.web.servers['node-a'], {
+      reason: 'restore failed: first line\n    second line\n',
+      unknown: { count: 3, since, reason: 'cannot tell' },
+    });
+    writeFileSync(file, JSON.stringify(data));
+    const human = await sb.ok(['status']);
+    const web = human.stdout.split('\n').find((l) => /web/.test(l))!;
+    expect(web).toMatch(/restore failed: first line \/ second line$/);
+    expect(web).toMatch(/unknown 3x since 5m ago/);
+    expect(human.stdout).toMatch(/SINCE/);
+    expect(human.stdout.split('\n').filter((l) => /second line/.test(l))).toHaveLength(1);
+    const j = (await sb.ok(['status', '--json'])).json as {
+      formatVersion: number;
+      resources: Array<{ tag: string; servers: Record<string, { unknown?: { count: number } }> }>;
+    };
+    expect(j.formatVersion).toBe(1);
+    expect(j.resources.find((x) => x.tag === 'web')!.servers['node-a']!.unknown!.count).toBe(3);
+  });
+
+  it("prints a kit action's result as key: value lines, JSON only with --json", async () => {
+    const sb = recSandbox();
+    await sb.create('h');
+    const r = await sb.ok(['action', 'h', 'hello', '--', 'a', 'b']);
+    expect(r.stdout).toBe('tag: h\nargs: a, b\n');
+    const j = await sb.ok(['action', 'h', 'hello', '--json', '--', 'a']);
+    expect((j.json as { result: unknown }).result).toEqual({ tag: 'h', args: ['a'] });
   });
 });

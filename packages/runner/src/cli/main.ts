@@ -5,7 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { ExitCode, UsageError } from '@recovery-kit/sdk';
-import { printError, wantsCauses } from './output.ts';
+import { printError, setQuiet, wantsCauses } from './output.ts';
+import { setTunablesWarningSink } from '../tunables.ts';
 import { resolveSettings, type GlobalFlags } from '../settings.ts';
 import { commandHelp, GLOBAL_HELP, GLOBAL_OPTIONS, leadingGlobals, type Command, type Invocation } from './spec.ts';
 
@@ -86,7 +87,15 @@ export async function main(argv: string[]): Promise<number> {
       });
     }
     const values = parsed.values as Invocation['values'];
-    const inv = (): Invocation => ({ settings: resolveSettings(values as GlobalFlags), values, positionals: [name, ...parsed.positionals], rest: after });
+    if (values.quiet) {
+      setQuiet(true);
+      setTunablesWarningSink(() => {});
+    }
+    const inv = (): Invocation => {
+      const settings = resolveSettings(values as GlobalFlags);
+      if (values.quiet && !values.verbose) settings.logLevel = 'error';
+      return { settings, values, positionals: [name, ...parsed.positionals], rest: after };
+    };
     if (values.help) {
       process.stdout.write(commandHelp(command));
       return (await command.moreHelp?.(inv())) ?? ExitCode.OK;
