@@ -38,7 +38,7 @@ async function run(inv: Invocation): Promise<number> {
   const printed = new Set<string>();
   const flushSkippedBefore = (t: string | undefined) => {
     const until = t === undefined ? order.length : order.findIndex((p) => p.tag === t);
-    for (const p of order.slice(0, until < 0 ? 0 : until)) {
+    for (const p of order.slice(0, Math.max(0, until))) {
       if (printed.has(p.tag) || !p.detail) continue;
       printed.add(p.tag);
       say(line({ tag: p.tag, server: engine.node, action, outcome: 'skipped', durationMs: 0, detail: p.detail }));
