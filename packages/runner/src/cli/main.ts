@@ -87,6 +87,7 @@ export async function main(argv: string[]): Promise<number> {
       });
     }
     const values = parsed.values as Invocation['values'];
+    if (values.progress) process.env.KIT_RUNNER_PROGRESS = '1';
     if (values.quiet) {
       setQuiet(true);
       setTunablesWarningSink(() => {});
