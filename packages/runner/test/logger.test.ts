@@ -27,7 +27,7 @@ describe('progress records', () => {
     await new Promise((r) => setImmediate(r));
     const out = s.text();
     expect(out.startsWith('\r\x1b[Kroute53: waiting for INSYNC (2 s)\r\x1b[Kroute53: waiting for INSYNC (4 s)\r\x1b[K')).toBe(true);
-    expect(out).toMatch(/INFO  route53: record is INSYNC\n$/);
+    expect(out).toMatch(/INFO {2}route53: record is INSYNC\n$/);
     expect(out).not.toMatch(/progress=/);
   });
 
