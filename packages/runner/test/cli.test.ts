@@ -2,7 +2,9 @@
  * The runner end to end: the built kit-runner binary in its own sandbox (state dir, tunables
  * file, kits dir), driving real fixture kits that record what they were asked to do.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recSandbox } from './helpers.ts';
@@ -337,6 +339,10 @@ describe('help', () => {
     const top = await sb.run(['--help']);
     expect(top.exitCode).toBe(0);
     expect(top.stdout).toMatch(/Exit codes: 0 ok/);
+    expect(top.stdout).toMatch(/-V, --version/);
+    const v = await sb.run(['-V']);
+    expect(v.exitCode).toBe(0);
+    expect(v.stdout).toMatch(/^\d+\.\d+\.\d+/);
     expect((await sb.run([])).exitCode).toBe(2);
     const create = await sb.run(['create', 'rec', '--help']);
     expect(create.stdout).toMatch(/sleepMs\s+integer/);
@@ -432,5 +438,23 @@ describe('status and step output an operator can read at 3 a.m.', () => {
     expect(r.stdout).toBe('tag: h\nargs: a, b\n');
     const j = await sb.ok(['action', 'h', 'hello', '--json', '--', 'a']);
     expect((j.json as { result: unknown }).result).toEqual({ tag: 'h', args: ['a'] });
+  });
+});
+
+describe('documented exit codes', () => {
+  it('permission denied on the store is exit 4 (PERMISSION), not 6', async () => {
+    const sb = recSandbox();
+    await sb.create('p');
+    chmodSync(sb.stateDir, 0o755);
+    chmodSync(join(sb.stateDir, 'store.json'), 0o600);
+    // root reads everything: run the same bundle as nobody (uid 65534), who may not read the store.
+    const bin = fileURLToPath(new URL('../bin/kit-runner.js', import.meta.url));
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bin, '--state-dir', sb.stateDir, 'status'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', KIT_RUNNER_NODE: 'node-a' },
+    });
+    expect(r.stderr).toMatch(/EACCES|permission denied/i);
+    expect(r.stderr).toMatch(/code: PERMISSION_DENIED \(exit 4\)/);
+    expect(r.status).toBe(4);
   });
 });

@@ -42,6 +42,7 @@ ${lines.join('\n')}
   ${'KIT_TYPE'.padEnd(width)}  a kit's own commands, e.g. "kit-runner ec2 --help"
 
 ${GLOBAL_HELP}
+  -V, --version      print kit-runner's version and exit
 
 Exit codes: 0 ok, 1 action failed, 2 usage, 3 unsupported action, 4 permission, 5 kit not installed,
 6 invalid configuration, 7 not running (quickCheck), 10 not found, 11 conflict, 12 busy, 124 timeout,
@@ -61,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
       else process.stdout.write(topHelp());
       return name === undefined ? ExitCode.USAGE : ExitCode.OK;
     }
-    if (name === '--version' || name === 'version') {
+    if (name === '--version' || name === '-V' || name === 'version') {
       const { runnerVersion } = await import('../version.ts');
       process.stdout.write(`${runnerVersion()}\n`);
       return ExitCode.OK;

@@ -1,5 +1,5 @@
 /** Printing: results on stdout, diagnostics on stderr, --json for scripts. */
-import { ExitCode, isKitError, type ErrorOrigin } from '@recovery-kit/sdk';
+import { ConfigError, ExitCode, isKitError, PermissionError, withOrigin, type ErrorOrigin } from '@recovery-kit/sdk';
 
 let quietMode = false;
 
@@ -88,7 +88,8 @@ export function originText(o: ErrorOrigin): string {
 }
 
 /** Prints an error the operator can act on; returns its exit code. `causes` prints the cause chain. */
-export function printError(err: unknown, json: boolean, causes = false): number {
+export function printError(given: unknown, json: boolean, causes = false): number {
+  const err = asPermission(given);
   if (isKitError(err)) {
     if (json) printJson({ ok: false, error: err.toJSON() });
     const lines = [`kit-runner: error: ${err.message}`];
@@ -103,6 +104,31 @@ export function printError(err: unknown, json: boolean, causes = false): number 
   if (json) printJson({ ok: false, error: { code: 'INTERNAL', message: e.message, exitCode: ExitCode.INTERNAL } });
   process.stderr.write(`kit-runner: internal error (a bug; please report it with this output): ${e.stack ?? e.message}\n`);
   return ExitCode.INTERNAL;
+}
+
+const DENIED = new Set(['EACCES', 'EPERM']);
+
+/**
+ * Permission denied on the runner's own files (the store, a lock, the tunables file) is exit 4
+ * (PERMISSION), as docs/reference/exit-codes.md says, whether it comes raw from Node or wrapped
+ * in a ConfigError (by its cause, or the "EACCES:" Node puts in the message). Kit errors keep theirs.
+ */
+export function asPermission(err: unknown): unknown {
+  if (isKitError(err) && !(err instanceof ConfigError)) return err;
+  let denied = false;
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    if (DENIED.has(String((e as NodeJS.ErrnoException).code))) denied = true;
+  }
+  if (!denied && err instanceof ConfigError && /\b(EACCES|EPERM)\b/.test(err.message)) denied = true;
+  if (!denied) return err;
+  const e = err as Error & { fix?: string; field?: string };
+  const p = new PermissionError(e.message, {
+    fix: e.fix ?? 'run kit-runner as root, or point --state-dir / --tunables at files this user may use',
+    ...(e.field ? { field: e.field } : {}),
+    cause: err,
+  });
+  if (isKitError(err) && err.origin) withOrigin(p, err.origin);
+  return p;
 }
 
 /** "  caused by: ..." for each error in the cause chain (a repeated message is skipped). */
