@@ -2,6 +2,13 @@
  * The runner's logger. Lines go to stderr (stdout is kept for command output and --json).
  * Under systemd (JOURNAL_STREAM set) each line starts with a syslog priority prefix `<N>` that
  * journald turns into the PRIORITY field; otherwise lines carry an ISO time stamp.
+ *
+ * Progress convention: a record whose fields hold `progress: true` (for kits,
+ * `ctx.logger.info('waiting for INSYNC (12 s)', { progress: true })`) reports a long wait. On a
+ * terminal it is one line rewritten in place (cleared by the next ordinary line); on a pipe or
+ * under journald it is dropped unless progress was asked for (`--progress`, or
+ * KIT_RUNNER_PROGRESS=1), and then printed at most once every 5 s per tag. `-q` drops it with
+ * every other non-error line.
  */
 import type { Logger } from '@recovery-kit/sdk';
 
@@ -34,18 +41,55 @@ function formatFields(fields: Record<string, unknown> | undefined): string {
   return parts.length ? ` ${parts.join(' ')}` : '';
 }
 
+export interface StreamSinkOptions {
+  /** Print progress records on a pipe too (every 5 s per tag). Default: env KIT_RUNNER_PROGRESS=1. */
+  progress?: boolean;
+  /** The clock (tests). */
+  now?: () => number;
+}
+
+/** How often a progress record is printed on a pipe (per tag). */
+export const PROGRESS_PIPE_INTERVAL_MS = 5000;
+
+/** True when the record is a progress report (see the progress convention above). */
+export const isProgress = (r: LogRecord): boolean => r.fields?.progress === true;
+
 /** Writes human lines (or JSON lines with KIT_RUNNER_LOG_FORMAT=json) to a stream. */
-export function streamSink(stream: NodeJS.WritableStream = process.stderr, env: NodeJS.ProcessEnv = process.env): LogSink {
+export function streamSink(stream: NodeJS.WritableStream = process.stderr, env: NodeJS.ProcessEnv = process.env, options: StreamSinkOptions = {}): LogSink {
   const journald = Boolean(env.JOURNAL_STREAM);
   const json = env.KIT_RUNNER_LOG_FORMAT === 'json';
+  const tty = Boolean((stream as NodeJS.WriteStream).isTTY) && !journald && !json;
+  const onPipe = options.progress ?? env.KIT_RUNNER_PROGRESS === '1';
+  const now = options.now ?? Date.now;
+  const lastPrinted = new Map<string, number>();
+  let lineOpen = false;
   return {
     write(r) {
+      if (isProgress(r)) {
+        const rest = Object.fromEntries(Object.entries(r.fields!).filter(([k]) => k !== 'progress'));
+        if (tty) {
+          const text = `${r.tag ? `${r.tag}: ` : ''}${r.message}${formatFields(rest)}`;
+          const width = (stream as NodeJS.WriteStream).columns || 80;
+          stream.write(`\r\x1b[K${text.length >= width ? `${text.slice(0, width - 2)}…` : text}`);
+          lineOpen = true;
+          return;
+        }
+        if (!onPipe) return;
+        const t = now();
+        const last = lastPrinted.get(r.tag);
+        if (last !== undefined && t - last < PROGRESS_PIPE_INTERVAL_MS) return;
+        lastPrinted.set(r.tag, t);
+      } else if (lineOpen) {
+        stream.write('\r\x1b[K');
+        lineOpen = false;
+      }
       if (json) {
         stream.write(`${JSON.stringify(r)}\n`);
         return;
       }
+      const shown = isProgress(r) ? { ...r, fields: Object.fromEntries(Object.entries(r.fields!).filter(([k]) => k !== 'progress')) } : r;
       const head = journald ? `<${SYSLOG[r.level]}>` : `${r.time} ${r.level.toUpperCase().padEnd(5)} `;
-      stream.write(`${head}${r.tag ? `${r.tag}: ` : ''}${r.message}${formatFields(r.fields)}\n`);
+      stream.write(`${head}${r.tag ? `${r.tag}: ` : ''}${r.message}${formatFields(shown.fields)}\n`);
     },
   };
 }

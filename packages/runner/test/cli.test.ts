@@ -2,7 +2,9 @@
  * The runner end to end: the built kit-runner binary in its own sandbox (state dir, tunables
  * file, kits dir), driving real fixture kits that record what they were asked to do.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recSandbox } from './helpers.ts';
@@ -337,6 +339,10 @@ describe('help', () => {
     const top = await sb.run(['--help']);
     expect(top.exitCode).toBe(0);
     expect(top.stdout).toMatch(/Exit codes: 0 ok/);
+    expect(top.stdout).toMatch(/-V, --version/);
+    const v = await sb.run(['-V']);
+    expect(v.exitCode).toBe(0);
+    expect(v.stdout).toMatch(/^\d+\.\d+\.\d+/);
     expect((await sb.run([])).exitCode).toBe(2);
     const create = await sb.run(['create', 'rec', '--help']);
     expect(create.stdout).toMatch(/sleepMs\s+integer/);
@@ -346,8 +352,109 @@ describe('help', () => {
     const sb = recSandbox();
     sb.setTunables({ LKCHECKINTERVAL: 30 });
     const r = await sb.ok(['tunables', '--json']);
-    const rows = (r.json as { tunables: Array<{ name: string; value: string; source: string; owner: string }> }).tunables;
-    expect(rows.find((t) => t.name === 'LKCHECKINTERVAL')).toMatchObject({ value: '30', source: 'file', owner: 'runner' });
-    expect(rows.find((t) => t.name === 'REC_RESTORE_TIMEOUT')).toMatchObject({ value: '30', source: 'default', owner: 'rec' });
+    const rows = (r.json as { tunables: Array<{ name: string; value: unknown; source: string; owner: string }> }).tunables;
+    expect(rows.find((t) => t.name === 'LKCHECKINTERVAL')).toMatchObject({ value: 30, source: 'file', owner: 'runner' });
+    expect(rows.find((t) => t.name === 'REC_RESTORE_TIMEOUT')).toMatchObject({ value: 30, source: 'default', owner: 'rec' });
+    expect(rows.find((t) => t.name === 'LOCAL_RECOVERY')).toMatchObject({ value: true, source: 'default' });
+  });
+
+  it('tunables keeps # and ; in values and warns of a typo with a did-you-mean (--strict: exit 6)', async () => {
+    const sb = recSandbox();
+    sb.setTunables('ESCALATION_COMMAND=/usr/bin/page --channel=#ops --msg=a;b\nLKCHECKINTERVL=30\nREC_RESTORE_TIMEOUT_db=5\n');
+    const r = await sb.ok(['tunables', '--json']);
+    const j = r.json as {
+      formatVersion: number;
+      tunables: Array<{ name: string; value: unknown; owner: string | null }>;
+      warnings: Array<{ key: string; fix: string }>;
+    };
+    expect(j.formatVersion).toBe(1);
+    expect(j.tunables.find((t) => t.name === 'ESCALATION_COMMAND')!.value).toBe('/usr/bin/page --channel=#ops --msg=a;b');
+    expect(j.tunables.find((t) => t.name === 'REC_RESTORE_TIMEOUT_db')).toMatchObject({ value: 5, owner: 'rec' });
+    expect(j.warnings).toEqual([expect.objectContaining({ key: 'LKCHECKINTERVL', fix: expect.stringMatching(/did you mean LKCHECKINTERVAL\?/) })]);
+    const human = await sb.ok(['tunables']);
+    expect(human.stderr.match(/warning: .*LKCHECKINTERVL is not a tunable/g)).toHaveLength(1);
+    const strict = await sb.run(['tunables', '--strict']);
+    expect(strict.exitCode).toBe(6);
+    expect(strict.stderr).toMatch(/LKCHECKINTERVL[\s\S]*did you mean LKCHECKINTERVAL/);
+    const status = await sb.ok(['status']);
+    expect(status.stderr).not.toMatch(/LKCHECKINTERVL/);
+  });
+});
+
+describe('status and step output an operator can read at 3 a.m.', () => {
+  it('prints step lines in the walk order (children first) and -q prints only errors', async () => {
+    const sb = recSandbox();
+    await hierarchy(sb);
+    await sb.ok(['action', 'db', 'restore']);
+    const r = await sb.ok(['action', 'app', 'restore']);
+    const lines = r.stderr.split('\n').filter((l) => /^restore \w+: /.test(l));
+    expect(lines.map((l) => l.replace(/ \(\d+ ms\)$/, ''))).toEqual([
+      'restore db: skipped (already in service)',
+      'restore vip: ok',
+      'restore web: ok',
+      'restore app: ok',
+    ]);
+    expect(r.stdout).toMatch(/^restore app on node-a: ok/);
+    const quiet = await sb.ok(['action', 'app', 'remove', '-q']);
+    expect(quiet.stdout).toBe('');
+    expect(quiet.stderr).toBe('');
+    const failing = recSandbox();
+    await failing.create('x', ['failOn=restore']);
+    const err = await failing.run(['action', 'x', 'restore', '-q']);
+    expect(err.exitCode).toBe(1);
+    expect(err.stderr).toMatch(/error: .*restore of x failed on purpose/);
+    expect(err.stderr).not.toMatch(/^restore x: failed/m);
+  });
+
+  it('folds a multi-line reason onto one line, shows since and the check counts, and has a formatVersion', async () => {
+    const sb = recSandbox();
+    await hierarchy(sb);
+    const file = join(sb.stateDir, 'store.json');
+    const data = JSON.parse(readFileSync(file, 'utf8'));
+    const since = new Date(Date.now() - 5 * 60_000).toISOString();
+    Object.assign(data.resources.web.servers['node-a'], {
+      reason: 'restore failed: first line\n    second line\n',
+      unknown: { count: 3, since, reason: 'cannot tell' },
+    });
+    writeFileSync(file, JSON.stringify(data));
+    const human = await sb.ok(['status']);
+    const web = human.stdout.split('\n').find((l) => /web/.test(l))!;
+    expect(web).toMatch(/restore failed: first line \/ second line$/);
+    expect(web).toMatch(/unknown 3x since 5m ago/);
+    expect(human.stdout).toMatch(/SINCE/);
+    expect(human.stdout.split('\n').filter((l) => /second line/.test(l))).toHaveLength(1);
+    const j = (await sb.ok(['status', '--json'])).json as {
+      formatVersion: number;
+      resources: Array<{ tag: string; servers: Record<string, { unknown?: { count: number } }> }>;
+    };
+    expect(j.formatVersion).toBe(1);
+    expect(j.resources.find((x) => x.tag === 'web')!.servers['node-a']!.unknown!.count).toBe(3);
+  });
+
+  it("prints a kit action's result as key: value lines, JSON only with --json", async () => {
+    const sb = recSandbox();
+    await sb.create('h');
+    const r = await sb.ok(['action', 'h', 'hello', '--', 'a', 'b']);
+    expect(r.stdout).toBe('tag: h\nargs: a, b\n');
+    const j = await sb.ok(['action', 'h', 'hello', '--json', '--', 'a']);
+    expect((j.json as { result: unknown }).result).toEqual({ tag: 'h', args: ['a'] });
+  });
+});
+
+describe('documented exit codes', () => {
+  it('permission denied on the store is exit 4 (PERMISSION), not 6', async () => {
+    const sb = recSandbox();
+    await sb.create('p');
+    chmodSync(sb.stateDir, 0o755);
+    chmodSync(join(sb.stateDir, 'store.json'), 0o600);
+    // root reads everything: run the same bundle as nobody (uid 65534), who may not read the store.
+    const bin = fileURLToPath(new URL('../bin/kit-runner.js', import.meta.url));
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bin, '--state-dir', sb.stateDir, 'status'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', KIT_RUNNER_NODE: 'node-a' },
+    });
+    expect(r.stderr).toMatch(/EACCES|permission denied/i);
+    expect(r.stderr).toMatch(/code: PERMISSION_DENIED \(exit 4\)/);
+    expect(r.status).toBe(4);
   });
 });

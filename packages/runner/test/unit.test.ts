@@ -4,7 +4,19 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { ConfigError, defineOptions, opt, checkCidr, parseCidr } from '@recovery-kit/sdk';
-import { createTunables, readTunablesFile, checkTunables, CORE_TUNABLES } from '../src/tunables.ts';
+import {
+  createTunables,
+  readTunablesFile,
+  checkTunables,
+  CORE_TUNABLES,
+  describeKind,
+  parseTunablesText,
+  setTunablesWarningSink,
+  suggestTunable,
+  tunableSetOf,
+  typedValue,
+  undeclaredTunables,
+} from '../src/tunables.ts';
 import { acquireLock } from '../src/lock.ts';
 import { removeOrder, restoreOrder, wouldCycle } from '../src/hierarchy.ts';
 import type { StoreData } from '../src/store.ts';
@@ -36,6 +48,68 @@ describe('tunables file', () => {
   it('checks declared kinds and ranges, also of per-tag overrides', () => {
     const issues = checkTunables({ LKCHECKINTERVAL: '0', LOCAL_RECOVERY: 'maybe', RESTORE_TIMEOUT_db: 'x' }, CORE_TUNABLES);
     expect(issues.map((i) => i.field).sort()).toEqual(['LKCHECKINTERVAL', 'LOCAL_RECOVERY', 'RESTORE_TIMEOUT_db']);
+  });
+  it('keeps # and ; inside values; a comment starts a line', () => {
+    const { values, issues } = parseTunablesText(
+      [
+        'ESCALATION_COMMAND=/usr/bin/page --channel=#ops --msg=a;b',
+        '  # indented comment',
+        '; semicolon comment',
+        'A="x # y; z"   # trailing comment after quotes',
+        "B='it''s'",
+        "C='single $HOME \\ kept'",
+        'D="say \\"hi\\" \\\\ ok"',
+        'export E=1',
+        'F=',
+        'G = spaced',
+      ].join('\n'),
+    );
+    expect(issues).toEqual([expect.objectContaining({ field: '(text):5' })]);
+    expect(values).toEqual({
+      ESCALATION_COMMAND: '/usr/bin/page --channel=#ops --msg=a;b',
+      A: 'x # y; z',
+      C: 'single $HOME \\ kept',
+      D: 'say "hi" \\ ok',
+      E: '1',
+      F: '',
+      G: 'spaced',
+    });
+    expect(parseTunablesText('A="open').issues[0]!.message).toMatch(/double quote is not closed/);
+  });
+  it('reports undeclared keys with a did-you-mean, once, and types values', () => {
+    const values = { LKCHECKINTERVL: '30', RESTORE_TIMEOUT_db: '9', OTHER_TOOL_KEY: 'x', EC2_RESTORE_TIMEOUT: '5' };
+    const all = undeclaredTunables(values, CORE_TUNABLES);
+    expect(all.map((i) => i.field)).toEqual(['EC2_RESTORE_TIMEOUT', 'LKCHECKINTERVL', 'OTHER_TOOL_KEY']);
+    expect(all.find((i) => i.field === 'LKCHECKINTERVL')!.fix).toMatch(/did you mean LKCHECKINTERVAL\?/);
+    expect(all.find((i) => i.field === 'EC2_RESTORE_TIMEOUT')!.fix).not.toMatch(/did you mean/);
+    expect(undeclaredTunables(values, CORE_TUNABLES, true).map((i) => i.field)).toEqual(['LKCHECKINTERVL']);
+    expect(suggestTunable('lkcheckinterval', Object.keys(CORE_TUNABLES))).toBe('LKCHECKINTERVAL');
+    const lines: string[] = [];
+    const prev = setTunablesWarningSink((l) => lines.push(l));
+    try {
+      const set = tunableSetOf({ LKCHECKINTERVL: 30 });
+      set.check();
+      set.view(undefined, 'x');
+      tunableSetOf({ LKCHECKINTERVL: 30 }).check();
+    } finally {
+      setTunablesWarningSink(prev);
+    }
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/LKCHECKINTERVL is not a tunable.*did you mean LKCHECKINTERVAL/);
+    expect(typedValue('30', CORE_TUNABLES.LKCHECKINTERVAL)).toBe(30);
+    expect(typedValue('0', CORE_TUNABLES.LOCAL_RECOVERY)).toBe(false);
+    expect(typedValue(true, CORE_TUNABLES.LOCAL_RECOVERY)).toBe(true);
+    expect(typedValue('a b', CORE_TUNABLES.ESCALATION_COMMAND)).toBe('a b');
+  });
+  it('says "an integer from 1 to 3600", never "a integer" or "∞"', () => {
+    expect(describeKind({ kind: 'integer', min: 1, max: 3600 })).toBe('an integer from 1 to 3600');
+    expect(describeKind({ kind: 'integer', min: 1 })).toBe('an integer of at least 1');
+    expect(describeKind({ kind: 'number', max: 5 })).toBe('a number of at most 5');
+    const issues = checkTunables({ LKCHECKINTERVAL: '0' }, CORE_TUNABLES);
+    expect(issues[0]!.fix).toBe('set an integer of at least 1 (default 120), or delete the line to use the default');
+    for (const i of checkTunables({ LKCHECKINTERVAL: 'x', LOCAL_RECOVERY: 'maybe', LOCK_WAIT_TIMEOUT: '-1' }, CORE_TUNABLES)) {
+      expect(i.fix).not.toMatch(/\ba integer|∞/);
+    }
   });
 });
 

@@ -2,7 +2,9 @@ import { ExitCode, UsageError } from '@recovery-kit/sdk';
 import { ActionError, command as runCommand, quickCheck, recover, remove, restore, type StepReport } from '../walks.ts';
 import { defineCommand, type Invocation } from './spec.ts';
 import { engineFor, noExtra, positional } from './common.ts';
-import { printJson } from './output.ts';
+import { openStore } from '../file-store.ts';
+import { ancestors, removeOrder, restoreOrder } from '../hierarchy.ts';
+import { humanValue, isQuiet, note as say, oneLine, printJson } from './output.ts';
 
 const ALIASES: Record<string, string> = {
   'quick-check': 'quickCheck',
@@ -32,10 +34,29 @@ async function run(inv: Invocation): Promise<number> {
       fix: "use restore or remove (Pacemaker moves or stops the hierarchy), or quickCheck; Pacemaker runs the kits' monitor and recovery",
     });
   const engine = engineFor(inv.settings);
+  const line = (s: StepReport) => {
+    const where = s.server === engine.node ? '' : ` on ${s.server}`;
+    if (s.outcome === 'skipped') return `${s.action} ${s.tag}${where}: skipped (${s.detail})`;
+    return `${s.action} ${s.tag}${where}: ${s.outcome}${s.outcome === 'failed' ? ` (${oneLine(s.detail)})` : ''} (${s.durationMs} ms)`;
+  };
+  // The walk reports the steps it runs as they end; the ones it skips (already in the state asked for)
+  // come back only at the end. So that the lines read in the walk's order (for restore: children
+  // before parents), each skipped line is printed before the first step that comes after it.
+  const order = json || isQuiet() ? [] : walkOrder(inv.settings.stateDir, tag, action, engine.node, Boolean(inv.values.force));
+  const printed = new Set<string>();
+  const flushSkippedBefore = (t: string | undefined) => {
+    const until = t === undefined ? order.length : order.findIndex((p) => p.tag === t);
+    for (const p of order.slice(0, Math.max(0, until))) {
+      if (printed.has(p.tag) || !p.detail) continue;
+      printed.add(p.tag);
+      say(line({ tag: p.tag, server: engine.node, action, outcome: 'skipped', durationMs: 0, detail: p.detail }));
+    }
+  };
   const note = (s: StepReport) => {
     if (json) return;
-    const where = s.server === engine.node ? '' : ` on ${s.server}`;
-    process.stderr.write(`${s.action} ${s.tag}${where}: ${s.outcome}${s.outcome === 'failed' ? ` (${s.detail})` : ''} (${s.durationMs} ms)\n`);
+    if (s.server === engine.node) flushSkippedBefore(s.tag);
+    printed.add(s.tag);
+    say(line(s));
   };
   const started = performance.now();
   try {
@@ -44,8 +65,11 @@ async function run(inv: Invocation): Promise<number> {
       const ms = Math.round(performance.now() - started);
       if (json) printJson({ ok: true, tag, action, node: engine.node, durationMs: ms, steps });
       else {
-        for (const s of steps.filter((x) => x.outcome === 'skipped')) process.stderr.write(`${s.action} ${s.tag}: skipped (${s.detail})\n`);
-        process.stdout.write(`${action} ${tag} on ${engine.node}: ok (${ms} ms)\n`);
+        const skipped = new Set(steps.filter((x) => x.outcome === 'skipped').map((x) => x.tag));
+        for (const p of order) if (!skipped.has(p.tag)) printed.add(p.tag);
+        flushSkippedBefore(undefined);
+        for (const s of steps) if (s.outcome === 'skipped' && !printed.has(s.tag)) say(line(s));
+        if (!isQuiet()) process.stdout.write(`${action} ${tag} on ${engine.node}: ok (${ms} ms)\n`);
       }
       return ExitCode.OK;
     }
@@ -54,7 +78,7 @@ async function run(inv: Invocation): Promise<number> {
       const code = r.status === 'failed' ? ExitCode.NOT_RUNNING : ExitCode.OK;
       if (json) printJson({ ok: r.status !== 'failed', tag, action, node: engine.node, ...r });
       else {
-        const text = r.status === 'ok' ? 'healthy' : r.status === 'unknown' ? `could not tell: ${r.reason}` : `not healthy: ${r.reason}`;
+        const text = r.status === 'ok' ? 'healthy' : r.status === 'unknown' ? `could not tell: ${oneLine(r.reason)}` : `not healthy: ${oneLine(r.reason)}`;
         process.stdout.write(`quickCheck ${tag} on ${engine.node}: ${text} (${r.durationMs} ms)\n`);
       }
       return code;
@@ -62,12 +86,15 @@ async function run(inv: Invocation): Promise<number> {
     if (action === 'recover') {
       const s = await recover(engine, tag);
       if (json) printJson({ ok: true, tag, action, node: engine.node, steps: [s] });
-      else process.stdout.write(`recover ${tag} on ${engine.node}: ok (${s.durationMs} ms)\n`);
+      else if (!isQuiet()) process.stdout.write(`recover ${tag} on ${engine.node}: ok (${s.durationMs} ms)\n`);
       return ExitCode.OK;
     }
     const result = await runCommand(engine, tag, action, inv.rest);
     if (json) printJson({ ok: true, tag, action, result: result ?? null });
-    else if (result !== undefined) process.stdout.write(`${typeof result === 'string' ? result : JSON.stringify(result, null, 2)}\n`);
+    else if (result !== undefined && result !== null) {
+      const text = typeof result === 'string' ? result.replace(/\n$/, '') : humanValue(result);
+      if (text) process.stdout.write(`${text}\n`);
+    }
     return ExitCode.OK;
   } catch (err) {
     if (err instanceof ActionError && json) {
@@ -92,8 +119,25 @@ export const command = defineCommand({
     'quickCheck  health probe; exit 0 healthy, 7 not healthy. Changes no state.',
     "recover   the kit's local repair; ISP on success, OSF on failure. A kit without recover gets remove, then restore.",
     'Other names run the kit\'s own commands ("kit-runner kits TYPE" lists them) with ARGS.',
-    'Actions may be written in kebab-case (quick-check).',
+    'Actions may be written in kebab-case (quick-check). A kit action\'s result prints as "key: value" lines;',
+    '--json gives it as JSON. Step lines go to stderr in the order of the walk; -q prints only errors.',
   ].join('\n'),
   options: { force: { type: 'boolean' } },
   run,
 });
+
+/** The resources the walk visits, in its order, with why each would be skipped (from the store as it is now). */
+function walkOrder(stateDir: string, tag: string, action: string, node: string, force: boolean): Array<{ tag: string; detail: string | undefined }> {
+  try {
+    const data = openStore(stateDir).read();
+    if (!data.resources[tag]) return [];
+    const state = (t: string) => data.resources[t]?.servers[node]?.state;
+    if (action === 'restore') {
+      return restoreOrder(data, tag).map((t) => ({ tag: t, detail: state(t) === 'ISP' ? 'already in service' : undefined }));
+    }
+    const set = new Set([tag, ...[...ancestors(data, tag)].filter((a) => data.resources[a]!.servers[node])]);
+    return removeOrder(data, set).map((t) => ({ tag: t, detail: state(t) === 'OSU' && !force ? 'already out of service' : undefined }));
+  } catch {
+    return [];
+  }
+}

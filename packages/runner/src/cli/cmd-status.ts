@@ -4,12 +4,40 @@ import { openStore } from '../file-store.ts';
 import type { ResourceRecord, ServerEntry, StoreData } from '../store.ts';
 import { need } from '../engine-need.ts';
 import { defineCommand, type Invocation } from './spec.ts';
-import { printJson, table } from './output.ts';
+import { ago, oneLine, printJson, table } from './output.ts';
+
+/** Fields the monitor records when it has them (older stores and runners have none). */
+interface CheckFields {
+  unknown?: { count: number; since: string; reason?: string } | undefined;
+  lastCheck?: string | { at: string; status?: string } | undefined;
+  failures?: number | undefined;
+}
+
+const lastCheckAt = (e: CheckFields): string | undefined => (typeof e.lastCheck === 'string' ? e.lastCheck : e.lastCheck?.at);
+
+/** "unknown 3x since 4m ago", "2 failures", "checked 30s ago": what the store knows of the checks. */
+function checkText(e: CheckFields | undefined): string {
+  if (!e) return '';
+  const parts: string[] = [];
+  if (e.unknown && e.unknown.count > 0) parts.push(`unknown ${e.unknown.count}x since ${ago(e.unknown.since)}`);
+  if (typeof e.failures === 'number' && e.failures > 0) parts.push(`${e.failures} failure${e.failures === 1 ? '' : 's'}`);
+  const at = lastCheckAt(e);
+  if (at) parts.push(`checked ${ago(at)}`);
+  return parts.join(', ');
+}
 
 function pendingNote(p: ServerEntry['pending']): string | undefined {
   if (!p) return undefined;
   const dead = processGone(p.pid);
   return dead ? `${p.action} interrupted (pid ${p.pid} is gone); run the action again` : `${p.action} in progress (pid ${p.pid})`;
+}
+
+function checkFields(e: CheckFields): CheckFields {
+  return {
+    ...(e.unknown ? { unknown: e.unknown } : {}),
+    ...(e.lastCheck !== undefined ? { lastCheck: e.lastCheck } : {}),
+    ...(e.failures !== undefined ? { failures: e.failures } : {}),
+  };
 }
 
 function statusData(data: StoreData, node: string, only?: string) {
@@ -30,13 +58,24 @@ function statusData(data: StoreData, node: string, only?: string) {
           .sort(([, a], [, b]) => a.priority - b.priority)
           .map(([s, e]) => [
             s,
-            { priority: e.priority, switchback: e.switchback, state: e.state, reason: e.reason, since: e.since, ...(e.pending ? { pending: e.pending } : {}) },
+            {
+              priority: e.priority,
+              switchback: e.switchback,
+              state: e.state,
+              reason: e.reason,
+              since: e.since,
+              ...(e.pending ? { pending: e.pending } : {}),
+              ...checkFields(e as ServerEntry & CheckFields),
+            },
           ]),
       ),
     };
   });
   return { node, roots: roots(data).filter((t) => wanted.has(t)), resources };
 }
+
+/** Bumped when a field of `status --json` changes meaning or goes away (new fields do not bump it). */
+export const STATUS_FORMAT_VERSION = 1;
 
 async function run(inv: Invocation): Promise<number> {
   // Cluster mode (docs/operate/cluster.md): the tree and the states come from the CIB and crm_mon.
@@ -51,11 +90,12 @@ async function run(inv: Invocation): Promise<number> {
   if (only !== undefined) need(data, only);
   const node = inv.settings.node;
   if (inv.settings.json) {
-    printJson({ ok: true, ...statusData(data, node, only) });
+    printJson({ ok: true, formatVersion: STATUS_FORMAT_VERSION, ...statusData(data, node, only) });
     return 0;
   }
   const wanted = new Set(only ? component(data, only) : Object.keys(data.resources));
-  const rows: string[][] = [['TAG', 'KIT', 'ID', 'STATE', 'SERVERS (priority:state)', 'REASON']];
+  const checks = [...wanted].some((t) => checkText(data.resources[t]!.servers[node] as (ServerEntry & CheckFields) | undefined) !== '');
+  const rows: string[][] = [['TAG', 'KIT', 'ID', 'STATE', 'SINCE', 'SERVERS (priority:state)', ...(checks ? ['CHECKS'] : []), 'REASON']];
   const visit = (tag: string, prefix: string, childPrefix: string) => {
     const r: ResourceRecord = data.resources[tag]!;
     const e = r.servers[node];
@@ -64,7 +104,16 @@ async function run(inv: Invocation): Promise<number> {
       .map(([s, x]) => `${s}(${x.priority}):${x.state}`)
       .join(' ');
     const note = pendingNote(e?.pending);
-    rows.push([`${prefix}${tag}`, r.kit, r.id, e ? `${e.state}${e.pending ? '*' : ''}` : '--', servers, note ?? e?.reason ?? `not extended to ${node}`]);
+    rows.push([
+      `${prefix}${tag}`,
+      r.kit,
+      r.id,
+      e ? `${e.state}${e.pending ? '*' : ''}` : '--',
+      e ? ago(e.since) : '',
+      servers,
+      ...(checks ? [checkText(e as (ServerEntry & CheckFields) | undefined) || '-'] : []),
+      oneLine(note ?? e?.reason ?? `not extended to ${node}`),
+    ]);
     const kids = childrenOf(data, tag);
     kids.forEach((c, i) => {
       const last = i === kids.length - 1;
@@ -85,7 +134,10 @@ export const command = defineCommand({
   usage: 'kit-runner status [TAG] [--json]',
   help:
     'Shows every hierarchy as a tree, parents above their children, with the state of each resource on this node\n' +
-    'and its priority and state on every server it is extended to. With TAG, only the hierarchy holding TAG.',
+    'and its priority and state on every server it is extended to. With TAG, only the hierarchy holding TAG.\n' +
+    'SINCE is when the state last changed; REASON is folded onto one line; CHECKS (shown when the monitor has\n' +
+    'recorded them) gives consecutive quickChecks that could not tell, failures and the last check.\n' +
+    '--json has a formatVersion (1), full ISO times and the reasons as recorded.',
   options: {},
   run,
 });

@@ -3,7 +3,7 @@ import { ConfigError, UsageError, type RawValue } from '@recovery-kit/sdk';
 import { Engine } from '../engine.ts';
 import { createLogger, streamSink } from '../logger.ts';
 import type { Settings } from '../settings.ts';
-import { printJson } from './output.ts';
+import { isQuiet, printJson } from './output.ts';
 
 export function engineFor(settings: Settings, signal?: AbortSignal): Engine {
   const logger = createLogger([streamSink()], settings.logLevel);
@@ -78,8 +78,8 @@ export function noExtra(inv: { positionals: string[] }, count: number, usage: st
   }
 }
 
-/** A one-line result: the text, or `{ ok: true, ...value }` with --json. */
+/** A one-line result: the text (nothing under -q), or `{ ok: true, ...value }` with --json. */
 export function say(settings: Settings, text: string, value: object): void {
   if (settings.json) printJson({ ok: true, ...value });
-  else process.stdout.write(`${text}\n`);
+  else if (!isQuiet()) process.stdout.write(`${text}\n`);
 }

@@ -5,7 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { ExitCode, UsageError } from '@recovery-kit/sdk';
-import { printError, wantsCauses } from './output.ts';
+import { printError, setQuiet, wantsCauses } from './output.ts';
+import { setTunablesWarningSink } from '../tunables.ts';
 import { resolveSettings, type GlobalFlags } from '../settings.ts';
 import { commandHelp, GLOBAL_HELP, GLOBAL_OPTIONS, leadingGlobals, type Command, type Invocation } from './spec.ts';
 
@@ -43,6 +44,7 @@ ${lines.join('\n')}
   ${'KIT_TYPE'.padEnd(width)}  a kit's own commands, e.g. "kit-runner ec2 --help"
 
 ${GLOBAL_HELP}
+  -V, --version      print kit-runner's version and exit
 
 Exit codes: 0 ok, 1 action failed, 2 usage, 3 unsupported action, 4 permission, 5 kit not installed,
 6 invalid configuration, 7 not running (quickCheck), 10 not found, 11 conflict, 12 busy, 124 timeout,
@@ -62,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
       else process.stdout.write(topHelp());
       return name === undefined ? ExitCode.USAGE : ExitCode.OK;
     }
-    if (name === '--version' || name === 'version') {
+    if (name === '--version' || name === '-V' || name === 'version') {
       const { runnerVersion } = await import('../version.ts');
       process.stdout.write(`${runnerVersion()}\n`);
       return ExitCode.OK;
@@ -88,7 +90,16 @@ export async function main(argv: string[]): Promise<number> {
       });
     }
     const values = parsed.values as Invocation['values'];
-    const inv = (): Invocation => ({ settings: resolveSettings(values as GlobalFlags), values, positionals: [name, ...parsed.positionals], rest: after });
+    if (values.progress) process.env.KIT_RUNNER_PROGRESS = '1';
+    if (values.quiet) {
+      setQuiet(true);
+      setTunablesWarningSink(() => {});
+    }
+    const inv = (): Invocation => {
+      const settings = resolveSettings(values as GlobalFlags);
+      if (values.quiet && !values.verbose) settings.logLevel = 'error';
+      return { settings, values, positionals: [name, ...parsed.positionals], rest: after };
+    };
     if (values.help) {
       process.stdout.write(commandHelp(command));
       return (await command.moreHelp?.(inv())) ?? ExitCode.OK;

@@ -1,5 +1,67 @@
 /** Printing: results on stdout, diagnostics on stderr, --json for scripts. */
-import { ExitCode, isKitError, type ErrorOrigin } from '@recovery-kit/sdk';
+import { ConfigError, ExitCode, isKitError, PermissionError, withOrigin, type ErrorOrigin } from '@recovery-kit/sdk';
+
+let quietMode = false;
+
+/** `-q`: only errors are printed (step lines, notes, warnings and "ok" lines are not). */
+export function setQuiet(on: boolean): void {
+  quietMode = on;
+}
+
+export function isQuiet(): boolean {
+  return quietMode;
+}
+
+/** A note for the operator on stderr (step lines, warnings); silent under -q. */
+export function note(text: string): void {
+  if (!quietMode) process.stderr.write(`${text}\n`);
+}
+
+/** A reason or other text on one line: line breaks and runs of blanks folded to single spaces, " / " between lines. */
+export function oneLine(text: string | undefined): string {
+  if (!text) return '';
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim().replace(/\s+/g, ' '))
+    .filter(Boolean)
+    .join(' / ');
+}
+
+/** "42s ago", "5m ago", "3h ago", "2d ago" from an ISO time (or the time itself when unreadable). */
+export function ago(iso: string | undefined, now = Date.now()): string {
+  if (!iso) return '';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const s = Math.max(0, Math.round((now - t) / 1000));
+  if (s < 90) return `${s}s ago`;
+  if (s < 90 * 60) return `${Math.round(s / 60)}m ago`;
+  if (s < 36 * 3600) return `${Math.round(s / 3600)}h ago`;
+  return `${Math.round(s / 86400)}d ago`;
+}
+
+/** A kit action's result for people: a string as is, an object as `key: value` lines (nested ones indented). */
+export function humanValue(value: unknown, indent = ''): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value !== 'object') return `${indent}${String(value)}`;
+  const lines: string[] = [];
+  const scalar = (v: unknown) => v === null || typeof v !== 'object';
+  const show = (v: unknown) => (v === null ? '-' : typeof v === 'string' ? oneLine(v) : String(v));
+  if (Array.isArray(value)) {
+    if (value.every(scalar)) return `${indent}${value.map(show).join(', ')}`;
+    value.forEach((v, i) => {
+      if (scalar(v)) lines.push(`${indent}- ${show(v)}`);
+      else lines.push(`${indent}- [${i}]`, humanValue(v, `${indent}    `));
+    });
+    return lines.join('\n');
+  }
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (v === undefined) continue;
+    if (scalar(v)) lines.push(`${indent}${k}: ${show(v)}`);
+    else if (Array.isArray(v) && v.every(scalar)) lines.push(`${indent}${k}: ${v.length ? v.map(show).join(', ') : '(none)'}`);
+    else lines.push(`${indent}${k}:`, humanValue(v, `${indent}  `));
+  }
+  return lines.join('\n');
+}
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -26,7 +88,8 @@ export function originText(o: ErrorOrigin): string {
 }
 
 /** Prints an error the operator can act on; returns its exit code. `causes` prints the cause chain. */
-export function printError(err: unknown, json: boolean, causes = false): number {
+export function printError(given: unknown, json: boolean, causes = false): number {
+  const err = asPermission(given);
   if (isKitError(err)) {
     if (json) printJson({ ok: false, error: err.toJSON() });
     const lines = [`kit-runner: error: ${err.message}`];
@@ -41,6 +104,31 @@ export function printError(err: unknown, json: boolean, causes = false): number 
   if (json) printJson({ ok: false, error: { code: 'INTERNAL', message: e.message, exitCode: ExitCode.INTERNAL } });
   process.stderr.write(`kit-runner: internal error (a bug; please report it with this output): ${e.stack ?? e.message}\n`);
   return ExitCode.INTERNAL;
+}
+
+const DENIED = new Set(['EACCES', 'EPERM']);
+
+/**
+ * Permission denied on the runner's own files (the store, a lock, the tunables file) is exit 4
+ * (PERMISSION), as docs/reference/exit-codes.md says, whether it comes raw from Node or wrapped
+ * in a ConfigError (by its cause, or the "EACCES:" Node puts in the message). Kit errors keep theirs.
+ */
+export function asPermission(err: unknown): unknown {
+  if (isKitError(err) && !(err instanceof ConfigError)) return err;
+  let denied = false;
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    if (DENIED.has(String((e as NodeJS.ErrnoException).code))) denied = true;
+  }
+  if (!denied && err instanceof ConfigError && /\b(EACCES|EPERM)\b/.test(err.message)) denied = true;
+  if (!denied) return err;
+  const e = err as Error & { fix?: string; field?: string };
+  const p = new PermissionError(e.message, {
+    fix: e.fix ?? 'run kit-runner as root, or point --state-dir / --tunables at files this user may use',
+    ...(e.field ? { field: e.field } : {}),
+    cause: err,
+  });
+  if (isKitError(err) && err.origin) withOrigin(p, err.origin);
+  return p;
 }
 
 /** "  caused by: ..." for each error in the cause chain (a repeated message is skipped). */

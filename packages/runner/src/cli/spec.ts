@@ -16,6 +16,7 @@ export const GLOBAL_OPTIONS: Options = {
   'log-level': { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
   quiet: { type: 'boolean', short: 'q' },
+  progress: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -27,7 +28,9 @@ export const GLOBAL_HELP = `Global options (before or after the command):
   --node NAME        the server this runner acts for (env KIT_RUNNER_NODE, default the host name)
   --json             machine-readable output on stdout
   --log-level LEVEL  debug, info, warn or error (env KIT_RUNNER_LOG_LEVEL); -v = debug (and errors show
-                     their causes), -q = warn
+                     their causes), -q = errors only
+  --progress         progress of long waits on stderr also when it is not a terminal (a line every 5 s;
+                     env KIT_RUNNER_PROGRESS=1); on a terminal it is one line updated in place
   -h, --help         help for the command`;
 
 export interface Invocation {

@@ -1,0 +1,58 @@
+/** The logger's progress convention: one updating line on a terminal, throttled lines on a pipe only when asked. */
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger, PROGRESS_PIPE_INTERVAL_MS, streamSink } from '../src/logger.ts';
+
+function stream(tty: boolean) {
+  const s = new PassThrough() as PassThrough & { isTTY?: boolean; columns?: number; text: () => string };
+  let out = '';
+  s.on('data', (d) => {
+    out += String(d);
+  });
+  if (tty) {
+    s.isTTY = true;
+    s.columns = 60;
+  }
+  s.text = () => out;
+  return s;
+}
+
+describe('progress records', () => {
+  it('on a terminal: one line rewritten in place, cleared by the next ordinary line', async () => {
+    const s = stream(true);
+    const log = createLogger([streamSink(s, {})], 'info', 'route53');
+    log.info('waiting for INSYNC (2 s)', { progress: true });
+    log.info('waiting for INSYNC (4 s)', { progress: true });
+    log.info('record is INSYNC');
+    await new Promise((r) => setImmediate(r));
+    const out = s.text();
+    expect(out.startsWith('\r\x1b[Kroute53: waiting for INSYNC (2 s)\r\x1b[Kroute53: waiting for INSYNC (4 s)\r\x1b[K')).toBe(true);
+    expect(out).toMatch(/INFO {2}route53: record is INSYNC\n$/);
+    expect(out).not.toMatch(/progress=/);
+  });
+
+  it('on a pipe: nothing unless asked; when asked, at most one line every 5 s per tag', async () => {
+    const quiet = stream(false);
+    createLogger([streamSink(quiet, {})], 'info', 'k').info('waiting', { progress: true });
+    let t = 1000;
+    const s = stream(false);
+    const log = createLogger([streamSink(s, {}, { progress: true, now: () => t })], 'info', 'k');
+    log.info('waiting 0', { progress: true });
+    t += 1000;
+    log.info('waiting 1', { progress: true });
+    t += PROGRESS_PIPE_INTERVAL_MS;
+    log.info('waiting 6', { progress: true, polls: 3 });
+    const env = stream(false);
+    createLogger([streamSink(env, { KIT_RUNNER_PROGRESS: '1' })], 'info', 'k').info('from env', { progress: true });
+    const q = stream(true);
+    createLogger([streamSink(q, {})], 'error', 'k').info('quiet', { progress: true });
+    await new Promise((r) => setImmediate(r));
+    expect(quiet.text()).toBe('');
+    const lines = s.text().trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/k: waiting 0$/);
+    expect(lines[1]).toMatch(/k: waiting 6 polls=3$/);
+    expect(env.text()).toMatch(/from env/);
+    expect(q.text()).toBe('');
+  });
+});
