@@ -238,7 +238,7 @@ export async function switchRoutes(o: SwitchOptions): Promise<SwitchReport> {
   }
   const { CreateRouteCommand, ReplaceRouteCommand } = await sdk();
   const write = async (i: PlanItem, op: 'replace' | 'create'): Promise<void> => {
-    const dest = (ipFamily(i.destination.split('/')[0]!) === 6) ? { DestinationIpv6CidrBlock: i.destination } : { DestinationCidrBlock: i.destination };
+    const dest = ipFamily(i.destination.split('/')[0]!) === 6 ? { DestinationIpv6CidrBlock: i.destination } : { DestinationCidrBlock: i.destination };
     const input = { RouteTableId: i.routeTableId, NetworkInterfaceId: o.eni, ...dest };
     const info = {
       service: 'ec2' as const,

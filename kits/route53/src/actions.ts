@@ -52,7 +52,6 @@ export interface Target {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-
 function suggestTag(ctx: { options: { host?: string } }): string {
   return `route53-${ctx.options.host ?? '<host>'}`;
 }
@@ -111,7 +110,9 @@ export function ioOf(ctx: Pick<Ctx, 'logger' | 'signal' | 'timeoutMs' | 'deadlin
 }
 
 function holds(r: RecordValue | undefined, address: string): boolean {
-  return r !== undefined && r.alias === undefined && r.values.length === 1 && (canonicalIp(r.values[0]!.trim()) ?? r.values[0]!.trim().toLowerCase()) === address;
+  return (
+    r !== undefined && r.alias === undefined && r.values.length === 1 && (canonicalIp(r.values[0]!.trim()) ?? r.values[0]!.trim().toLowerCase()) === address
+  );
 }
 
 function describeRecord(r: RecordValue | undefined): string {

@@ -86,7 +86,9 @@ describe('ocf:recovery-kit:app', () => {
     expect(typo.stderr).toMatch(/parameter settleSecond \(OCF_RESKEY_settleSecond\): unknown parameter \(fix: did you mean "settleSeconds"\?\)/);
     const unknown = await sb.run('app', 'start', { ...p, foo: '1' });
     expect(unknown.code).toBe(6);
-    expect(unknown.stderr).toMatch(/parameter foo \(OCF_RESKEY_foo\): unknown parameter \(fix: known parameters: start, stop, status, user, settleSeconds, and the agent's local_recovery, degraded_results, children\)/);
+    expect(unknown.stderr).toMatch(
+      /parameter foo \(OCF_RESKEY_foo\): unknown parameter \(fix: known parameters: start, stop, status, user, settleSeconds, and the agent's local_recovery, degraded_results, children\)/,
+    );
     const bool = await sb.run('app', 'start', { ...p, local_recovery: 'maybe' });
     expect(bool.code).toBe(6);
     expect(bool.stderr).toMatch(/parameter local_recovery \(OCF_RESKEY_local_recovery\)/);
@@ -167,8 +169,12 @@ describe('a kit with roles (fixture), secrets, reload-agent and check levels', (
     const dir = join(sb.dir, 'roles');
     const p = params(dir);
     expect((await sb.run('roles', 'start', p)).code).toBe(0);
-    for (const level of ['0', '10', '20']) expect((await sb.run('roles', 'monitor', p, { OCF_CHECK_LEVEL: level, OCF_RESKEY_CRM_meta_interval: '10000' })).code).toBe(0);
-    const calls = readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; level: string });
+    for (const level of ['0', '10', '20'])
+      expect((await sb.run('roles', 'monitor', p, { OCF_CHECK_LEVEL: level, OCF_RESKEY_CRM_meta_interval: '10000' })).code).toBe(0);
+    const calls = readFileSync(join(dir, 'calls.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { action: string; level: string });
     expect(calls.filter((c) => c.action === 'quickCheck').map((c) => c.level)).toEqual(['0', '10', '20']);
   });
 
@@ -207,7 +213,9 @@ describe('a kit with roles (fixture), secrets, reload-agent and check levels', (
     const h = await sb.run('roles', 'stop', held, { OCF_RESOURCE_INSTANCE: 'c' });
     expect(h.code).toBe(1);
     expect(h.stderr).toMatch(/still held here after two attempts/);
-    const removes = readFileSync(join(dir, 'calls.log'), 'utf8').split('\n').filter((l) => l.includes('"remove"')).length;
+    const removes = readFileSync(join(dir, 'calls.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"remove"')).length;
     expect(removes).toBe(6);
   });
 });

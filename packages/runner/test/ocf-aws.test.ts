@@ -17,7 +17,11 @@ afterAll(async () => {
 });
 
 const onNode1 = () => ({ ...emu.env({ instanceId: ids.instances.node1 }), OCF_RESKEY_CRM_meta_timeout: '60000' });
-const routeTarget = (rtb: string) => emu.state.ec2(ids.region).routeTables.get(rtb)!.routes.find((r) => r.destinationCidrBlock === ids.overlayCidr)?.networkInterfaceId;
+const routeTarget = (rtb: string) =>
+  emu.state
+    .ec2(ids.region)
+    .routeTables.get(rtb)!
+    .routes.find((r) => r.destinationCidrBlock === ids.overlayCidr)?.networkInterfaceId;
 const eipEni = () => emu.state.ec2(ids.region).addresses.get(ids.allocationId)!.networkInterfaceId;
 
 describe('ocf:recovery-kit:ec2 (AWS emulator, IMDS on loopback)', () => {
@@ -51,12 +55,17 @@ describe('ocf:recovery-kit:ec2 (AWS emulator, IMDS on loopback)', () => {
     expect((await sb.run('ec2', 'stop', p, onNode1())).code).toBe(0);
     expect(eipEni()).toBe(ids.enis.node2);
     emu.state.ec2(ids.region).addresses.get(ids.allocationId)!.networkInterfaceId = undefined;
-    expect((await sb.run('ec2', 'stop', p, onNode1(), )).code).toBe(0);
+    expect((await sb.run('ec2', 'stop', p, onNode1())).code).toBe(0);
     // a route-table stop needs neither IMDS nor the API: it succeeds with IMDS pointed nowhere
     const rt = { scenario: 'route-table', destinations: ids.overlayCidr };
     expect((await sb.run('ec2', 'start', rt, { ...onNode1(), OCF_RESOURCE_INSTANCE: 'rt2' })).code).toBe(0);
     const calls = emu.calls.count();
-    const noImds = { ...onNode1(), OCF_RESOURCE_INSTANCE: 'rt2', AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9' };
+    const noImds = {
+      ...onNode1(),
+      OCF_RESOURCE_INSTANCE: 'rt2',
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
+      AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9',
+    };
     expect((await sb.run('ec2', 'stop', rt, noImds)).code).toBe(0);
     expect(emu.calls.count()).toBe(calls);
     expect((await sb.run('ec2', 'monitor', rt, { ...noImds, OCF_RESKEY_CRM_meta_interval: '10000' })).code).toBe(7);

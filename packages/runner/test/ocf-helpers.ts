@@ -20,7 +20,11 @@ export interface OcfRun {
 /** kit-runner with arguments (sync; for install and meta-data). */
 export function kitRunner(args: string[], env: NodeJS.ProcessEnv = {}): OcfRun {
   try {
-    const stdout = execFileSync(process.execPath, [RUNNER_BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout = execFileSync(process.execPath, [RUNNER_BIN, ...args], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return { code: 0, stdout, stderr: '' };
   } catch (err) {
     const e = err as { status: number; stdout: string; stderr: string };
@@ -52,9 +56,14 @@ export function ocfSandbox(opts: { kitsDirs?: string[]; profile?: '1.0' | '1.1' 
       const reskeys = Object.fromEntries(Object.entries(params).map(([k, v]) => [`OCF_RESKEY_${k}`, v]));
       const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OCF_')));
       const [file, ...args] = [...wrap, agent(kitType), action];
-      execFile(file!, args, { env: { ...clean, ...baseEnv(String(env.OCF_RESOURCE_INSTANCE ?? 'r1')), OCF_RESKEY_CRM_meta_timeout: '20000', ...reskeys, ...env } }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0, stdout, stderr });
-      });
+      execFile(
+        file!,
+        args,
+        { env: { ...clean, ...baseEnv(String(env.OCF_RESOURCE_INSTANCE ?? 'r1')), OCF_RESKEY_CRM_meta_timeout: '20000', ...reskeys, ...env } },
+        (err, stdout, stderr) => {
+          resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
+        },
+      );
     });
   /** ocf-tester against an installed agent: [exit code, output]. */
   const tester = (kitType: string, name: string, params: Record<string, string>, env: NodeJS.ProcessEnv = {}, wrap: string[] = []): Promise<OcfRun> =>
@@ -63,7 +72,7 @@ export function ocfSandbox(opts: { kitsDirs?: string[]; profile?: '1.0' | '1.1' 
       const [file, ...rest] = [...wrap, '/usr/sbin/ocf-tester', ...args];
       const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OCF_')));
       execFile(file!, rest, { env: { ...clean, ...baseEnv(name), ...env }, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0, stdout, stderr });
+        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
       });
     });
   return { dir, root, state, agent, run, tester };

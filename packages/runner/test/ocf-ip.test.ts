@@ -37,7 +37,9 @@ describe.skipIf(!canRunNetns)(`ocf:recovery-kit:ip in network namespaces${canRun
     expect(topo.addrs(topo.a)).toContain('192.0.2.101');
     expect(topo.pingFromC('192.0.2.101')).toBe(true);
     // node B probes: not running there (address is on A)
-    expect((await sb.run('ip', 'monitor', { ...p, pingList: '192.0.2.1' }, { OCF_RESKEY_CRM_meta_interval: '0', OCF_RESOURCE_INSTANCE: 'onB' }, inB)).code).toBe(7);
+    expect(
+      (await sb.run('ip', 'monitor', { ...p, pingList: '192.0.2.1' }, { OCF_RESKEY_CRM_meta_interval: '0', OCF_RESOURCE_INSTANCE: 'onB' }, inB)).code,
+    ).toBe(7);
     // deleted behind its back, then stopped: 0 (already gone)
     topo.ip(topo.a, 'addr', 'del', '192.0.2.101/24', 'dev', 'va');
     expect((await sb.run('ip', 'monitor', p, { OCF_RESKEY_CRM_meta_interval: '10000' }, inA)).code).toBe(1);
@@ -56,7 +58,11 @@ describe.skipIf(!canRunNetns)(`ocf:recovery-kit:ip in network namespaces${canRun
         .replaceAll('@PEER@', '192.0.2.2'),
     );
     execFileSync('/usr/sbin/ocft', ['make', '-d', cfg, 'ip'], { encoding: 'utf8' });
-    const out = execFileSync('ip', ['netns', 'exec', topo.a, '/usr/sbin/ocft', 'test', 'ip'], { encoding: 'utf8', env: { ...process.env, OCF_ROOT: '/usr/lib/ocf' } });
+    const out = execFileSync('ip', ['netns', 'exec', topo.a, '/usr/sbin/ocft', 'test', 'ip'], {
+      encoding: 'utf8',
+      env: { ...process.env, OCF_ROOT: '/usr/lib/ocf' },
+    });
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ocft's colour escapes
     const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
     expect(plain).not.toMatch(/FAILED|ERROR/i);
     const cases = plain.split('\n').filter((l) => /^ip: .* - OK\.$/.test(l));

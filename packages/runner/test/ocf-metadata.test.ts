@@ -24,9 +24,12 @@ describe('OCF meta-data generated from the option schema', () => {
 
   it('every option is a parameter with its type, default, required flag and descriptions', () => {
     const m = meta('ip', '1.1');
-    expect(m).toMatch(/<parameter name="address" required="1">\n<longdesc lang="en">The virtual address with its prefix length[^<]*<\/longdesc>\n<shortdesc lang="en">[^<]+<\/shortdesc>\n<content type="string"\/>/);
+    expect(m).toMatch(
+      /<parameter name="address" required="1">\n<longdesc lang="en">The virtual address with its prefix length[^<]*<\/longdesc>\n<shortdesc lang="en">[^<]+<\/shortdesc>\n<content type="string"\/>/,
+    );
     expect(m).toMatch(/<parameter name="pingList" required="0">[\s\S]*?A comma- or space-separated list[\s\S]*?<content type="string"\/>/);
-    for (const p of ['address', 'device', 'label', 'pingList', 'netns', 'local_recovery', 'degraded_results', 'children']) expect(m).toContain(`<parameter name="${p}"`);
+    for (const p of ['address', 'device', 'label', 'pingList', 'netns', 'local_recovery', 'degraded_results', 'children'])
+      expect(m).toContain(`<parameter name="${p}"`);
     const ec2 = meta('ec2', '1.1');
     expect(ec2).toContain('<content type="select"><option value="route-table"/><option value="elastic-ip"/></content>');
     expect(ec2).toMatch(/<parameter name="createMissing" required="0">[\s\S]*?<content type="boolean" default="false"\/>/);

@@ -1,6 +1,6 @@
-/** ocf:recovery-kit:oracle and oracle-listener against the fake ORACLE_HOME (kits/oracle/test/fakehome.ts). */
+/** ocf:recovery-kit:oracle and oracle-listener against the fake ORACLE_HOME (kits/oracle/test/helpers.ts). */
 import { afterAll, describe, expect, it } from 'vitest';
-import { fakeHome } from '../../../kits/oracle/test/fakehome.ts';
+import { fakeHome } from '../../../kits/oracle/test/helpers.ts';
 import { ocfSandbox } from './ocf-helpers.ts';
 
 describe('ocf:recovery-kit:oracle and oracle-listener (fake ORACLE_HOME)', () => {

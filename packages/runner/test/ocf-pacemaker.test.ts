@@ -25,7 +25,15 @@ describe.skipIf(!!why)(`ocf:recovery-kit:ip under a one-node Pacemaker cluster${
     const r = kitRunner(['--tunables', join(dir, 'tunables'), '--kits-dir', OCF_FIXTURE_KITS, 'ocf', 'install', '--root', join(dir, 'resource.d')]);
     if (r.code !== 0) throw new Error(r.stderr);
     c = await startCluster({ nodes: 1 });
-    await c.exec('node-a', ['mount', '-t', 'overlay', `${c.id}-ocf`, '-o', `lowerdir=${join(dir, 'resource.d')}:/usr/lib/ocf/resource.d`, '/usr/lib/ocf/resource.d']);
+    await c.exec('node-a', [
+      'mount',
+      '-t',
+      'overlay',
+      `${c.id}-ocf`,
+      '-o',
+      `lowerdir=${join(dir, 'resource.d')}:/usr/lib/ocf/resource.d`,
+      '/usr/lib/ocf/resource.d',
+    ]);
   }, 120_000);
 
   afterAll(async () => {
@@ -52,12 +60,27 @@ describe.skipIf(!!why)(`ocf:recovery-kit:ip under a one-node Pacemaker cluster${
          <operations><op id="vip-monitor-2s" name="monitor" interval="2s" timeout="20s"/></operations>
        </primitive>`,
     );
-    await c!.waitFor((m) => m[0]!.resources.find((r) => r.id === 'vip' && r.role === 'Started' && r.nodes.includes('node-a')), { timeoutMs: 60_000, what: 'vip Started on node-a' }).catch(async (err) => {
-      const log = await c!.exec('node-a', ['sh', '-c', 'crm_mon -1 -r --show-detail; grep -h -i "vip\\|recovery-kit" /var/log/pacemaker/pacemaker.log /var/log/pacemaker.log 2>/dev/null | tail -n 40; ls -la /usr/lib/ocf/resource.d/'], { allowFailure: true });
-      throw new Error(`${(err as Error).message}\n${log.stdout}${log.stderr}`);
-    });
+    await c!
+      .waitFor((m) => m[0]!.resources.find((r) => r.id === 'vip' && r.role === 'Started' && r.nodes.includes('node-a')), {
+        timeoutMs: 60_000,
+        what: 'vip Started on node-a',
+      })
+      .catch(async (err) => {
+        const log = await c!.exec(
+          'node-a',
+          [
+            'sh',
+            '-c',
+            'crm_mon -1 -r --show-detail; grep -h -i "vip\\|recovery-kit" /var/log/pacemaker/pacemaker.log /var/log/pacemaker.log 2>/dev/null | tail -n 40; ls -la /usr/lib/ocf/resource.d/',
+          ],
+          { allowFailure: true },
+        );
+        throw new Error(`${(err as Error).message}\n${log.stdout}${log.stderr}`);
+      });
     await until('address added', hasAddress, 10_000).catch(async (err) => {
-      const log = await c!.exec('node-a', ['sh', '-c', 'ip -o addr; crm_mon -1 -r; tail -n 60 /var/log/pacemaker/pacemaker.log 2>/dev/null | grep -i vip'], { allowFailure: true });
+      const log = await c!.exec('node-a', ['sh', '-c', 'ip -o addr; crm_mon -1 -r; tail -n 60 /var/log/pacemaker/pacemaker.log 2>/dev/null | grep -i vip'], {
+        allowFailure: true,
+      });
       throw new Error(`${(err as Error).message}\n${log.stdout}${log.stderr}`);
     });
     const before = await c!.cibStatus('node-a');
@@ -65,11 +88,15 @@ describe.skipIf(!!why)(`ocf:recovery-kit:ip under a one-node Pacemaker cluster${
 
     const t0 = Date.now();
     await c!.exec('node-a', ['ip', 'addr', 'del', '10.99.0.50/24', 'dev', 'eth0']);
-    await until('monitor failure recorded', async () => (await c!.cibStatus('node-a')).ops.some((o) => o.resource === 'vip' && o.operation === 'monitor' && o.intervalMs === 2000 && o.rcCode === 1));
+    await until('monitor failure recorded', async () =>
+      (await c!.cibStatus('node-a')).ops.some((o) => o.resource === 'vip' && o.operation === 'monitor' && o.intervalMs === 2000 && o.rcCode === 1),
+    );
     const detected = Date.now() - t0;
     const mon = await c!.crmMon('node-a');
     expect(mon.failures.some((f) => f.opKey === 'vip_monitor_2000' && f.exitCode === 1)).toBe(true);
-    await until('restarted in place', async () => (await c!.cibStatus('node-a')).ops.some((o) => o.resource === 'vip' && o.operation === 'start' && o.rcCode === 0 && !startCalls.includes(o.callId)));
+    await until('restarted in place', async () =>
+      (await c!.cibStatus('node-a')).ops.some((o) => o.resource === 'vip' && o.operation === 'start' && o.rcCode === 0 && !startCalls.includes(o.callId)),
+    );
     await until('address back', hasAddress);
     console.log(`pacemaker: monitor failure in the CIB ${detected} ms after the fault, address back ${Date.now() - t0} ms after it`);
 
@@ -81,10 +108,14 @@ describe.skipIf(!!why)(`ocf:recovery-kit:ip under a one-node Pacemaker cluster${
          <instance_attributes id="follower-ia"><nvpair id="follower-ip" name="ip" value="vip"/><nvpair id="follower-file" name="file" value="${followed}"/></instance_attributes>
        </primitive>`,
     );
-    await c!.waitFor((m) => m[0]!.resources.find((r) => r.id === 'follower' && r.role === 'Started'), { timeoutMs: 60_000, what: 'follower Started' }).catch(async (err) => {
-      const log = await c!.exec('node-a', ['sh', '-c', 'crm_mon -1 -r --show-detail; grep -h -i follower /var/log/pacemaker/pacemaker.log | tail -n 20'], { allowFailure: true });
-      throw new Error(`${(err as Error).message}\n${log.stdout}${log.stderr}`);
-    });
+    await c!
+      .waitFor((m) => m[0]!.resources.find((r) => r.id === 'follower' && r.role === 'Started'), { timeoutMs: 60_000, what: 'follower Started' })
+      .catch(async (err) => {
+        const log = await c!.exec('node-a', ['sh', '-c', 'crm_mon -1 -r --show-detail; grep -h -i follower /var/log/pacemaker/pacemaker.log | tail -n 20'], {
+          allowFailure: true,
+        });
+        throw new Error(`${(err as Error).message}\n${log.stdout}${log.stderr}`);
+      });
     expect(readFileSync(followed, 'utf8').trim()).toBe('10.99.0.50/24');
     // One that names a resource the CIB does not have: not configured (6), with the reason.
     await c!.cibCreate(
@@ -93,7 +124,9 @@ describe.skipIf(!!why)(`ocf:recovery-kit:ip under a one-node Pacemaker cluster${
          <instance_attributes id="orphan-ia"><nvpair id="orphan-ip" name="ip" value="nosuchvip"/><nvpair id="orphan-file" name="file" value="${join(dir, 'orphan')}"/></instance_attributes>
        </primitive>`,
     );
-    await until('orphan start fails with 6', async () => (await c!.cibStatus('node-a')).ops.some((o) => o.resource === 'orphan' && o.operation === 'start' && o.rcCode === 6));
+    await until('orphan start fails with 6', async () =>
+      (await c!.cibStatus('node-a')).ops.some((o) => o.resource === 'orphan' && o.operation === 'start' && o.rcCode === 6),
+    );
     const orphan = (await c!.crmMon('node-a')).failures.find((f) => f.opKey === 'orphan_start_0');
     expect(orphan?.exitCode).toBe(6);
     await c!.exec('node-a', ['crm_resource', '--resource', 'follower', '--meta', '--set-parameter', 'target-role', '--parameter-value', 'Stopped']);

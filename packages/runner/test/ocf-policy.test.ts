@@ -17,7 +17,15 @@ import {
 } from '@recovery-kit/sdk';
 
 const start = { action: 'start' };
-const result = (exitCode: number | undefined, timedOut = false) => ({ command: 'x', exitCode, signal: undefined, timedOut, stdout: '', stderr: '', durationMs: 1 });
+const result = (exitCode: number | undefined, timedOut = false) => ({
+  command: 'x',
+  exitCode,
+  signal: undefined,
+  timedOut,
+  stdout: '',
+  stderr: '',
+  durationMs: 1,
+});
 
 describe('the OCF exit-code policy', () => {
   it('transient, throttled, timed-out and credential-expired cloud calls give 1, never 6 or 7', () => {
@@ -28,7 +36,16 @@ describe('the OCF exit-code policy', () => {
     const expired = new PermissionError('refused (ExpiredToken)', { details: { awsCode: 'ExpiredToken' } });
     const expiredAsConfig = new ConfigError('refused', { details: { awsCode: 'ExpiredTokenException' } });
     for (const action of ['start', 'stop', 'monitor', 'validate-all']) {
-      for (const e of [throttled, lying6, lying7, expired, expiredAsConfig, new TimeoutError('late'), new BusyError('busy'), new CommandFailedError(result(undefined, true))]) {
+      for (const e of [
+        throttled,
+        lying6,
+        lying7,
+        expired,
+        expiredAsConfig,
+        new TimeoutError('late'),
+        new BusyError('busy'),
+        new CommandFailedError(result(undefined, true)),
+      ]) {
         expect(ocfExitCode(e, { action }), `${action}: ${e.message}`).toBe(OcfCode.ERR_GENERIC);
         expect(ocfExitCode(e, { action, stage: 'parameters' })).toBe(OcfCode.ERR_GENERIC);
       }

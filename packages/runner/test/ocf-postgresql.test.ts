@@ -1,6 +1,6 @@
-/** ocf:recovery-kit:postgresql against a real server (kits/postgresql/test/cluster.ts makes one). */
+/** ocf:recovery-kit:postgresql against a real server (kits/postgresql/test/helpers.ts makes one). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planCluster, realEnv, type Cluster } from '../../../kits/postgresql/test/cluster.ts';
+import { planCluster, realEnv, type Cluster } from '../../../kits/postgresql/test/helpers.ts';
 import { ocfSandbox } from './ocf-helpers.ts';
 
 const env = realEnv();

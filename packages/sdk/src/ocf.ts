@@ -46,7 +46,14 @@ export interface OcfErrorContext {
 }
 
 /** AWS error codes (details.awsCode) that mean expired or not-yet-refreshed credentials: retry in place. */
-const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException', 'RequestExpired', 'CredentialsProviderError', 'InvalidClientTokenId', 'TokenRefreshRequired']);
+const EXPIRED_CREDENTIALS = new Set([
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'RequestExpired',
+  'CredentialsProviderError',
+  'InvalidClientTokenId',
+  'TokenRefreshRequired',
+]);
 /** Kit error codes that mean "the cloud or the host did not answer in time": retry in place. */
 const TRANSIENT_CODES = new Set(['TIMEOUT', 'COMMAND_TIMEOUT', 'BUSY', 'AWS_UNAVAILABLE', 'IMDS_UNAVAILABLE', 'STOPPED', 'WAIT_TIMEOUT']);
 
@@ -75,7 +82,9 @@ export function ocfClassify(err: unknown, context: OcfErrorContext): { rc: OcfCo
     return { rc: OcfCode.ERR_GENERIC, rule: 'cloud credentials expired or not yet available: generic error, recovered in place' };
   }
   if (missingProgram(err) || err.exitCode === 5) {
-    return probe ? { rc: OcfCode.NOT_RUNNING, rule: 'missing program or kit on a probe: not running' } : { rc: OcfCode.ERR_INSTALLED, rule: 'missing program or kit: not installed on this host' };
+    return probe
+      ? { rc: OcfCode.NOT_RUNNING, rule: 'missing program or kit on a probe: not running' }
+      : { rc: OcfCode.ERR_INSTALLED, rule: 'missing program or kit: not installed on this host' };
   }
   switch (err.exitCode) {
     case 6:

@@ -38,7 +38,21 @@ import { DEFAULT_PROFILE, extrasOf, hasRoles, metadataXml, OCF_PROFILES, type Oc
 import { inlineSecrets, paramError, parseOptions, readParams, type OcfParams } from './params.ts';
 import { paramsHash, readState, removeState, stateDir, stateFile, writeState, type InstanceState } from './state.ts';
 
-export const OCF_ACTIONS = ['start', 'stop', 'monitor', 'status', 'validate-all', 'meta-data', 'reload-agent', 'promote', 'demote', 'recover', 'notify', 'usage', 'help'] as const;
+export const OCF_ACTIONS = [
+  'start',
+  'stop',
+  'monitor',
+  'status',
+  'validate-all',
+  'meta-data',
+  'reload-agent',
+  'promote',
+  'demote',
+  'recover',
+  'notify',
+  'usage',
+  'help',
+] as const;
 
 export interface AgentIo {
   env: NodeJS.ProcessEnv;
@@ -56,13 +70,17 @@ function usage(kitType: string): string {
 }
 
 /** Runs one OCF action; returns the OCF exit code. Never throws. */
-export async function runAgent(kitType: string, action: string | undefined, io: AgentIo = { env: process.env, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function runAgent(
+  kitType: string,
+  action: string | undefined,
+  io: AgentIo = { env: process.env, stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   const env = io.env;
   if (action === undefined || action === 'usage' || action === 'help') {
     io.stdout.write(usage(kitType));
     return action === undefined ? OcfCode.ERR_ARGS : OcfCode.SUCCESS;
   }
-  const level = env.HA_debug === '1' ? 'debug' : (env.KIT_RUNNER_LOG_LEVEL as 'debug' | 'info' | 'warn' | 'error' | undefined) ?? 'info';
+  const level = env.HA_debug === '1' ? 'debug' : ((env.KIT_RUNNER_LOG_LEVEL as 'debug' | 'info' | 'warn' | 'error' | undefined) ?? 'info');
   const logger = createLogger([streamSink(io.stderr, env)], level, `ocf:${kitType}`);
   const reason = (text: string) => io.stderr.write(`ocf-exit-reason:${text.split('\n').join(' ').slice(0, 500)}\n`);
   let discovery: Discovery;
@@ -150,18 +168,23 @@ class Agent {
 
   private call<R>(action: string, p: Pick<Prepared, 'options' | 'info' | 'children'>, fn: (ctx: KitContext<unknown>) => Promise<R> | R): Promise<R> {
     const t = this.timeoutMs();
-    return runAction(this.kit, action, {
-      tag: this.instance,
-      server: this.node,
-      node: this.node,
-      options: p.options,
-      optionsContext: `parameters of ${this.instance} are not valid for kit ${this.kit.meta.kitType}`,
-      info: p.info,
-      children: p.children,
-      tunables: this.tunables,
-      logger: this.logger,
-      ...(t !== undefined ? { timeoutMs: t } : {}),
-    }, fn);
+    return runAction(
+      this.kit,
+      action,
+      {
+        tag: this.instance,
+        server: this.node,
+        node: this.node,
+        options: p.options,
+        optionsContext: `parameters of ${this.instance} are not valid for kit ${this.kit.meta.kitType}`,
+        info: p.info,
+        children: p.children,
+        tunables: this.tunables,
+        logger: this.logger,
+        ...(t !== undefined ? { timeoutMs: t } : {}),
+      },
+      fn,
+    );
   }
 
   private params(): OcfParams & { options: Record<string, unknown> } {
@@ -178,7 +201,7 @@ class Agent {
   private async prepare(p: OcfParams & { options: Record<string, unknown> }, cached: InstanceState | undefined): Promise<Prepared> {
     const hash = this.hashOf(p);
     if (cached && cached.paramsHash === hash) return { options: cached.options, info: cached.info, children: cached.children, hash };
-    let result: CreateResult | void = undefined;
+    let result: CreateResult | void ;
     if (this.kit.actions.create) {
       const create = this.kit.actions.create;
       result = await this.call('create', { options: p.options, info: {}, children: [] }, (ctx) => create(ctx as never));
@@ -294,7 +317,9 @@ class Agent {
       try {
         p = this.params();
       } catch (err) {
-        this.logger.warn(`stop: the parameters are not valid and this node has no record of starting ${this.instance}: nothing to stop (${(err as Error).message.split('\n').join(' ')})`);
+        this.logger.warn(
+          `stop: the parameters are not valid and this node has no record of starting ${this.instance}: nothing to stop (${(err as Error).message.split('\n').join(' ')})`,
+        );
         return OcfCode.SUCCESS;
       }
       prepared = { options: p.options, info: {}, children: [], hash: this.hashOf(p) };
@@ -322,7 +347,9 @@ class Agent {
       return OcfCode.SUCCESS;
     }
     if (check.status === 'unknown') {
-      this.logger.error(`stop: remove failed and the kit cannot tell whether ${this.instance} is still held here (${check.reason}); reporting stopped, since it is not proven held`);
+      this.logger.error(
+        `stop: remove failed and the kit cannot tell whether ${this.instance} is still held here (${check.reason}); reporting stopped, since it is not proven held`,
+      );
       this.save(prepared, 'stopped');
       return OcfCode.SUCCESS;
     }

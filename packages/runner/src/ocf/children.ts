@@ -16,7 +16,13 @@ export interface ChildLookup {
   kitOf(kitType: string): Promise<Kit | undefined>;
 }
 
-const unescapeXml = (s: string) => s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unescapeXml = (s: string) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 /**
  * The value of parameter `name` in crm_resource's XML output: Pacemaker 2.1 prints
@@ -49,11 +55,14 @@ async function fromCib(tag: string, option: string, exec: Exec): Promise<string 
   if (r.exitCode === CRM_EX_NOSUCH) return undefined;
   if (r.exitCode !== 0) {
     // The CIB did not answer (the cluster is starting, a time-out): retried, never "not configured".
-    throw new ActionFailedError(`crm_resource --resource ${tag} --get-parameter ${option} failed (exit ${r.exitCode ?? r.signal}): ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`, {
-      code: 'CIB_UNAVAILABLE',
-      retryable: true,
-      fix: `check the cluster (crm_mon -1), or give the child's options in the children parameter: children="${tag}:${option}=<value>"`,
-    });
+    throw new ActionFailedError(
+      `crm_resource --resource ${tag} --get-parameter ${option} failed (exit ${r.exitCode ?? r.signal}): ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`,
+      {
+        code: 'CIB_UNAVAILABLE',
+        retryable: true,
+        fix: `check the cluster (crm_mon -1), or give the child's options in the children parameter: children="${tag}:${option}=<value>"`,
+      },
+    );
   }
   return parseCrmParameter(r.stdout, option);
 }
@@ -69,14 +78,21 @@ export async function resolveChildren(specs: readonly ChildSpec[], lookup: Child
       // A child the kit would create itself from the options it gives (the Oracle kit's
       // listener): in a cluster it is its own Pacemaker resource; the kit reads these options.
     } else {
-      const required = childKit ? Object.entries(childKit.options.fields).filter(([, f]) => f.required && !f.secret).map(([k]) => k) : ['address'];
+      const required = childKit
+        ? Object.entries(childKit.options.fields)
+            .filter(([, f]) => f.required && !f.secret)
+            .map(([k]) => k)
+        : ['address'];
       for (const option of required) {
         const v = await fromCib(spec.tag, option, lookup.exec);
         if (v === undefined) {
-          throw new ConfigError(`the resource this one depends on, ${spec.tag} (kit ${spec.kitType}), was not found: no parameter ${option} in the children parameter or on a Pacemaker resource ${spec.tag}`, {
-            field: 'children',
-            fix: `create the Pacemaker resource ${spec.tag} (ocf:recovery-kit:${spec.kitType}) first, or give children="${spec.tag}:${option}=<value>"`,
-          });
+          throw new ConfigError(
+            `the resource this one depends on, ${spec.tag} (kit ${spec.kitType}), was not found: no parameter ${option} in the children parameter or on a Pacemaker resource ${spec.tag}`,
+            {
+              field: 'children',
+              fix: `create the Pacemaker resource ${spec.tag} (ocf:recovery-kit:${spec.kitType}) first, or give children="${spec.tag}:${option}=<value>"`,
+            },
+          );
         }
         raw[option] = v;
       }
@@ -85,7 +101,10 @@ export async function resolveChildren(specs: readonly ChildSpec[], lookup: Child
     if (childKit) {
       const r = childKit.options.check(raw);
       if (!r.ok) {
-        throw new ConfigError(`the options of ${spec.tag} (kit ${spec.kitType}) are not valid: ${r.issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, { field: 'children', fix: `correct the parameters of ${spec.tag}` });
+        throw new ConfigError(`the options of ${spec.tag} (kit ${spec.kitType}) are not valid: ${r.issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, {
+          field: 'children',
+          fix: `correct the parameters of ${spec.tag}`,
+        });
       }
       options = childKit.options.redact(r.value as Record<string, unknown>);
     }

@@ -12,7 +12,10 @@ import { metadataXml, OCF_PROFILES, type OcfProfile } from './metadata.ts';
 function profileFlag(v: unknown): OcfProfile | undefined {
   if (v === undefined) return undefined;
   if ((OCF_PROFILES as readonly unknown[]).includes(v)) return v as OcfProfile;
-  throw new UsageError(`--profile ${JSON.stringify(v)} is not an OCF meta-data profile`, { field: '--profile', fix: 'use --profile 1.1 (OCF 1.1, the default) or --profile 1.0 (what ocf-tester and ra-api-1.dtd accept)' });
+  throw new UsageError(`--profile ${JSON.stringify(v)} is not an OCF meta-data profile`, {
+    field: '--profile',
+    fix: 'use --profile 1.1 (OCF 1.1, the default) or --profile 1.0 (what ocf-tester and ra-api-1.dtd accept)',
+  });
 }
 
 async function run(inv: Invocation): Promise<number> {

@@ -60,13 +60,17 @@ ${MARKER}
 'use strict';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 ${env}
-${o.meta ? `const META = ${JSON.stringify(o.meta)};
+${
+  o.meta
+    ? `const META = ${JSON.stringify(o.meta)};
 if (process.argv[2] === 'meta-data') {
   const p = process.env.KIT_RUNNER_OCF_PROFILE;
   process.stdout.write(META[p === '1.0' || p === '1.1' ? p : ${JSON.stringify(DEFAULT_PROFILE)}]);
   return;
 }
-` : ''}require('node:module').enableCompileCache?.();
+`
+    : ''
+}require('node:module').enableCompileCache?.();
 import(${JSON.stringify(pathToFileURL(o.bundle).href)})
   .then(({ main }) => main(['ocf', 'agent', ${JSON.stringify(kitType)}, ...process.argv.slice(2, 3)]))
   .then((rc) => { process.exitCode = rc; }, (err) => { process.stderr.write(\`ocf-exit-reason:\${err && err.message}\\n\`); process.exitCode = 1; });

@@ -134,7 +134,13 @@ export interface ActionTimeout {
   fromKit: boolean;
 }
 
-const RUNNER_TUNABLE: Record<string, string> = { restore: 'RESTORE_TIMEOUT', remove: 'REMOVE_TIMEOUT', quickCheck: 'QUICKCHECK_TIMEOUT', recover: 'RECOVER_TIMEOUT', create: 'ADMIN_TIMEOUT' };
+const RUNNER_TUNABLE: Record<string, string> = {
+  restore: 'RESTORE_TIMEOUT',
+  remove: 'REMOVE_TIMEOUT',
+  quickCheck: 'QUICKCHECK_TIMEOUT',
+  recover: 'RECOVER_TIMEOUT',
+  create: 'ADMIN_TIMEOUT',
+};
 
 export function actionTimeout(kit: Kit, action: 'restore' | 'remove' | 'quickCheck' | 'recover' | 'create'): ActionTimeout {
   const own = kit.timeouts?.[action];
@@ -159,7 +165,8 @@ export function parameterNames(kit: Kit): string[] {
 export function metadataXml(kit: Kit, profile: OcfProfile = DEFAULT_PROFILE): string {
   const out: string[] = [];
   const fields = kit.options.fields;
-  for (const p of AGENT_PARAMS) if (Object.hasOwn(fields, p.name)) throw new Error(`kit ${kit.meta.kitType}: option ${p.name} clashes with the OCF agent's own parameter of that name`);
+  for (const p of AGENT_PARAMS)
+    if (Object.hasOwn(fields, p.name)) throw new Error(`kit ${kit.meta.kitType}: option ${p.name} clashes with the OCF agent's own parameter of that name`);
   const params: string[] = [];
   let reloadable = false;
   for (const [name, field] of Object.entries(fields)) {
@@ -176,7 +183,9 @@ export function metadataXml(kit: Kit, profile: OcfProfile = DEFAULT_PROFILE): st
   for (const p of AGENT_PARAMS) {
     const attrs = ` required="0"${profile === '1.0' ? ' unique="0"' : ''}${profile === '1.1' && p.name !== 'children' ? ' reloadable="1"' : ''}`;
     if (profile === '1.1' && p.name !== 'children') reloadable = true;
-    params.push(paramXml(p.name, attrs, p.longdesc, p.shortdesc, `<content type="${p.kind}"${p.default !== undefined ? ` default="${esc(p.default)}"` : ''}/>`));
+    params.push(
+      paramXml(p.name, attrs, p.longdesc, p.shortdesc, `<content type="${p.kind}"${p.default !== undefined ? ` default="${esc(p.default)}"` : ''}/>`),
+    );
   }
 
   const start = actionTimeout(kit, 'restore');
@@ -187,7 +196,9 @@ export function metadataXml(kit: Kit, profile: OcfProfile = DEFAULT_PROFILE): st
   const interval = monitorInterval(kit);
   const levels = kitExtras(kit).checkLevels ?? {};
   const note = (what: string, t: ActionTimeout) =>
-    t.fromKit ? `${what}: ${t.seconds} s, the default of the kit's ${t.source}` : `${what}: ${t.seconds} s, the runner's ${t.source} default (the kit declares no timeout of its own: no measured worst case)`;
+    t.fromKit
+      ? `${what}: ${t.seconds} s, the default of the kit's ${t.source}`
+      : `${what}: ${t.seconds} s, the runner's ${t.source} default (the kit declares no timeout of its own: no measured worst case)`;
   // A monitor's timeout must also cover local recovery when local_recovery is on.
   const monitorTimeout = check.seconds;
   const actions: string[] = [];
@@ -195,14 +206,17 @@ export function metadataXml(kit: Kit, profile: OcfProfile = DEFAULT_PROFILE): st
   actions.push(`<action name="stop" timeout="${stop.seconds}s"/>`);
   if (hasRoles(kit)) {
     actions.push(`<action name="monitor" timeout="${monitorTimeout}s" interval="${interval}s" role="${profile === '1.1' ? 'Unpromoted' : 'Slave'}"/>`);
-    actions.push(`<action name="monitor" timeout="${monitorTimeout}s" interval="${Math.max(1, interval - 1)}s" role="${profile === '1.1' ? 'Promoted' : 'Master'}"/>`);
+    actions.push(
+      `<action name="monitor" timeout="${monitorTimeout}s" interval="${Math.max(1, interval - 1)}s" role="${profile === '1.1' ? 'Promoted' : 'Master'}"/>`,
+    );
     actions.push(`<action name="promote" timeout="${start.seconds}s"/>`);
     actions.push(`<action name="demote" timeout="${stop.seconds}s"/>`);
   } else {
     actions.push(`<action name="monitor" timeout="${monitorTimeout}s" interval="${interval}s"/>`);
   }
   for (const depth of ['10', '20'] as const) {
-    if (levels[depth]) actions.push(`<action name="monitor" timeout="${monitorTimeout}s" interval="${interval * (depth === '10' ? 2 : 10)}s" depth="${depth}"/>`);
+    if (levels[depth])
+      actions.push(`<action name="monitor" timeout="${monitorTimeout}s" interval="${interval * (depth === '10' ? 2 : 10)}s" depth="${depth}"/>`);
   }
   if (kit.actions.recover) actions.push(`<action name="recover" timeout="${recover.seconds}s"/>`);
   if (reloadable && profile === '1.1') actions.push(`<action name="reload-agent" timeout="20s"/>`);
@@ -226,7 +240,9 @@ export function metadataXml(kit: Kit, profile: OcfProfile = DEFAULT_PROFILE): st
   out.push('<parameters>');
   out.push(...params);
   out.push('</parameters>');
-  out.push(`<!-- ${esc([note('start', start), note('stop', stop), note('monitor', check), ...(kit.actions.recover ? [note('recover', recover)] : []), note('validate-all', create)].join('; ')).replace(/--/g, '- -')} -->`);
+  out.push(
+    `<!-- ${esc([note('start', start), note('stop', stop), note('monitor', check), ...(kit.actions.recover ? [note('recover', recover)] : []), note('validate-all', create)].join('; ')).replace(/--/g, '- -')} -->`,
+  );
   out.push('<actions>');
   out.push(...actions);
   out.push('</actions>');

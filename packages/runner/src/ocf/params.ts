@@ -33,7 +33,11 @@ function parseChildren(text: string | undefined): Map<string, Record<string, str
   if (!text) return out;
   for (const entry of text.trim().split(/\s+/)) {
     const m = /^([A-Za-z0-9_-][A-Za-z0-9_./-]*):([A-Za-z][A-Za-z0-9_]*)=(.*)$/.exec(entry);
-    if (!m) throw new ConfigError(`parameter children (OCF_RESKEY_children): ${JSON.stringify(entry)} is not TAG:OPTION=VALUE`, { field: 'children', fix: 'write entries such as vip:address=10.0.0.10/32, separated by spaces' });
+    if (!m)
+      throw new ConfigError(`parameter children (OCF_RESKEY_children): ${JSON.stringify(entry)} is not TAG:OPTION=VALUE`, {
+        field: 'children',
+        fix: 'write entries such as vip:address=10.0.0.10/32, separated by spaces',
+      });
     const rec = out.get(m[1]!) ?? {};
     rec[m[2]!] = m[3]!;
     out.set(m[1]!, rec);
@@ -75,7 +79,9 @@ export function inlineSecrets(kit: Kit, raw: Readonly<Record<string, RawValue>>)
     issues.push({
       field: name,
       message: 'is a secret and must not be given inline: OCF parameters are stored in the CIB, which the haclient group can read',
-      fix: fileOption ? `delete ${name} and give ${fileOption}=<path to a 0600 file holding it>` : `delete ${name} and give a path to a 0600 file holding it (see the kit's options)`,
+      fix: fileOption
+        ? `delete ${name} and give ${fileOption}=<path to a 0600 file holding it>`
+        : `delete ${name} and give a path to a 0600 file holding it (see the kit's options)`,
     });
   }
   return issues;
@@ -91,9 +97,7 @@ export function parseOptions<O>(kit: Kit<O>, raw: Readonly<Record<string, RawVal
 export function paramError(kit: Kit, issues: readonly Issue[]): ConfigError {
   const own = AGENT_PARAMS.map((p) => p.name).join(', ');
   const fix = (i: Issue) =>
-    (i.fix ?? '')
-      .replace(/--opt ([A-Za-z0-9_]+)=/g, 'the parameter $1=')
-      .replace(/^known options: (.*)$/, `known parameters: $1, and the agent's ${own}`);
+    (i.fix ?? '').replace(/--opt ([A-Za-z0-9_]+)=/g, 'the parameter $1=').replace(/^known options: (.*)$/, `known parameters: $1, and the agent's ${own}`);
   const message = (i: Issue) => (i.message === 'unknown option' ? 'unknown parameter' : i.message);
   const lines = issues.map((i) => `  - parameter ${i.field} (OCF_RESKEY_${i.field}): ${message(i)}${i.fix ? ` (fix: ${fix(i)})` : ''}`);
   const first = issues[0];

@@ -37,7 +37,10 @@ export function stateFile(dir: string, kitType: string, instance: string): strin
 
 export function paramsHash(raw: Readonly<Record<string, RawValue>>, children: unknown): string {
   const sorted = Object.fromEntries(Object.entries(raw).sort(([a], [b]) => a.localeCompare(b)));
-  return createHash('sha256').update(JSON.stringify([sorted, children])).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(JSON.stringify([sorted, children]))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 export function readState(file: string): InstanceState | undefined {
