@@ -201,11 +201,10 @@ class Agent {
   private async prepare(p: OcfParams & { options: Record<string, unknown> }, cached: InstanceState | undefined): Promise<Prepared> {
     const hash = this.hashOf(p);
     if (cached && cached.paramsHash === hash) return { options: cached.options, info: cached.info, children: cached.children, hash };
-    let result: CreateResult | void ;
-    if (this.kit.actions.create) {
-      const create = this.kit.actions.create;
-      result = await this.call('create', { options: p.options, info: {}, children: [] }, (ctx) => create(ctx as never));
-    }
+    const create = this.kit.actions.create;
+    const result: CreateResult | undefined = create
+      ? ((await this.call('create', { options: p.options, info: {}, children: [] }, (ctx) => create(ctx as never))) ?? undefined)
+      : undefined;
     const specs: ChildSpec[] = result?.children ?? [];
     // A child missing from the CIB is configuration, the same on every node (6); a CIB that does not answer is retried (1).
     const stage = this.stage;
