@@ -134,7 +134,10 @@ export class Vm {
   /** Starts qemu and returns once the process runs and its control socket is connected. */
   async launch(): Promise<void> {
     const sockPath = join(this.spec.dir, 'ctl.sock');
-    const proc = spawn('qemu-system-x86_64', this.qemuArgs(), { stdio: ['ignore', 'ignore', 'pipe'] });
+    // qemu must not outlive the test process (a crashed test would leave VMs eating the CPU):
+    // setpriv (util-linux) has the kernel kill it when its parent dies.
+    const argv = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', 'qemu-system-x86_64', ...this.qemuArgs()] : ['qemu-system-x86_64', ...this.qemuArgs()];
+    const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
     let stderr = '';
     proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
