@@ -136,18 +136,22 @@ export async function bringUp(ctx: Ctx, r: Resolved, options: { restart: boolean
     steps.push('already up');
     return steps.join(', ');
   }
-  const wait = Math.min(ctx.tunables.int('OPENSWAN_UP_WAIT') * 1000, ctx.deadline - Date.now() - 5000);
-  const up = await ipsec.up(tunnel.name, Math.max(1000, wait));
+  const upWait = Math.min(ctx.tunables.int('OPENSWAN_UP_WAIT') * 1000, ctx.deadline - Date.now() - 5000);
+  const up = await ipsec.up(tunnel.name, Math.max(1000, upWait));
   if (!up.established) {
-    // auto=start connections may have come up by themselves (after a pluto start) while `up` ran.
-    const now = childSasOf((await ipsec.childSas()) ?? [], tunnel.name);
-    if (!now.length) {
-      throw new ActionFailedError(`${r.version.generation === 5 ? 'ipsec up' : 'ipsec auto --up'} ${tunnel.name} did not establish the tunnel: ${up.reason}`, {
+    const fail = (reason: string | undefined) =>
+      new ActionFailedError(`${r.version.generation === 5 ? 'ipsec up' : 'ipsec auto --up'} ${tunnel.name} did not establish the tunnel: ${reason ?? `no Child SA within ${Math.round(upWait / 1000)} s`}`, {
         fix: up.configProblem ? 'correct the configuration on both VPN nodes (ipsec.secrets, leftid/rightid, proposals), then recover' : 'check that the peer VPN node runs and that UDP 500/4500 and ESP pass between the two public addresses',
         retryable: !up.configProblem,
         details: { connection: tunnel.name, configProblem: up.configProblem },
       });
-    }
+    if (up.configProblem) throw fail(up.reason);
+    // `up` returns at once (exit 0, no output) when pluto is already negotiating the connection
+    // (auto=start after a pluto start, or a revival): wait for the Child SA it is making.
+    const until = up.timedOut ? Date.now() : Math.min(ctx.deadline - 5000, Date.now() + upWait);
+    await waitFor(`a Child SA for ${tunnel.name}`, async () => childSasOf((await ipsec.childSas()) ?? [], tunnel.name).length > 0, { deadline: until, initialDelayMs: 500, maxDelayMs: 2000, signal: ctx.signal }).catch(() => {
+      throw fail(up.reason);
+    });
   }
   steps.push('up');
   // The tunnel must carry traffic, not only exist.

@@ -7,6 +7,9 @@ import { ActionFailedError, ConfigError, type Exec, type ExecResult, type Logger
 import { splitArgs } from '@recovery-kit/sdk/util';
 import { parseReadWriteConf, parseTrafficStatus, parseUpOutput, parseVersion, plutoDown, type ChildSa, type ConnSection, type IpsecVersion, type UpOutcome } from './parse.ts';
 
+/** pluto's lock file (Libreswan's rundir /run/pluto on Linux distributions). */
+export const PLUTO_PID_FILE = '/run/pluto/pluto.pid';
+
 export interface IpsecDeps {
   exec: Exec;
   logger: Logger;
@@ -81,12 +84,15 @@ export class Ipsec {
     if (r.exitCode !== 0) throw new ActionFailedError(`ipsec ${v.generation === 5 ? 'add' : 'auto --add'} ${conn} failed (${r.exitCode}): ${(r.stdout + r.stderr).trim().split('\n').slice(-3).join(' | ')}`, { fix: 'check the connection with ipsec addconn --checkconfig' });
   }
 
-  async up(conn: string, timeoutMs: number): Promise<UpOutcome & { output: string }> {
+  async up(conn: string, timeoutMs: number): Promise<UpOutcome & { output: string; timedOut: boolean }> {
     const v = await this.version();
     const r = await this.run(v.generation === 5 ? ['up', conn] : ['auto', '--up', conn], timeoutMs);
     const output = `${r.stdout}\n${r.stderr}`;
     this.d.logger.debug(`ipsec up ${conn}: exit ${r.exitCode ?? (r.timedOut ? 'timeout' : r.signal)}`, { output: output.trim().split('\n').slice(-6).join('\n') });
-    return { ...parseUpOutput(output, r.timedOut ? undefined : r.exitCode), output };
+    const outcome = parseUpOutput(output, r.timedOut ? undefined : r.exitCode);
+    // Exit 0 without an "established" line: pluto was already negotiating it (not a failure yet).
+    if (!outcome.established && r.exitCode === 0 && !r.timedOut && !outcome.configProblem) delete outcome.reason;
+    return { ...outcome, output, timedOut: r.timedOut };
   }
 
   async down(conn: string, timeoutMs: number): Promise<ExecResult> {
@@ -94,8 +100,17 @@ export class Ipsec {
     return this.run(v.generation === 5 ? ['down', conn] : ['auto', '--down', conn], timeoutMs);
   }
 
-  /** Starts pluto with the configured command. */
+  /**
+   * Starts pluto with the configured command. Call it only when no pluto process runs: a pluto
+   * that was killed leaves its lock file behind, and pluto refuses to start while it exists
+   * (systemd removes it, being told PIDFile=; other start commands do not), so it goes first.
+   */
   async startDaemon(command: string, timeoutMs: number): Promise<void> {
+    const stale = await this.d.exec('cat', [PLUTO_PID_FILE], { reject: false, timeoutMs: 10_000 });
+    if (stale.exitCode === 0) {
+      this.d.logger.warn(`removing the stale ${PLUTO_PID_FILE} (pid ${stale.stdout.trim()}) a killed pluto left behind`);
+      await this.d.exec('rm', ['-f', PLUTO_PID_FILE], { reject: false, timeoutMs: 10_000 });
+    }
     const [file, ...args] = splitArgs(command);
     const r = await this.d.exec(file!, args, { reject: false, timeoutMs });
     if (r.exitCode !== 0) throw new ActionFailedError(`starting pluto (${command}) failed (${r.exitCode ?? 'timeout'}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`, { fix: 'run the daemonStart command by hand to see why; journalctl -u ipsec on systemd' });
