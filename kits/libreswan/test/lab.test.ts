@@ -110,6 +110,9 @@ describe.skipIf(skip !== undefined)('libreswan kit in the VM lab (Libreswan 4.10
     const ok = await act('create');
     expect(ok.error).toBeUndefined();
     expect(ok.value).toMatchObject({ info: { libreswan: 'Libreswan 4.10', generation: 4, commands: expect.stringMatching(/ipsec auto --up/), localSide: 'left', localSourceAddress: '10.0.0.5', remoteLocalAddress: '172.16.0.5', remotePublicAddress: '192.0.2.2' } });
+    expect(ok.value).not.toHaveProperty('children');
+    const withEc2 = await act('create', { ec2Child: true });
+    expect(withEc2.value).toMatchObject({ children: [{ kitType: 'ec2', tag: 'vpn-ec2', options: { scenario: 'route-table', destinations: ['172.16.0.0/16'] } }] });
   }, 300_000);
 
   it('restore starts pluto and brings the tunnel up; quickCheck is ok; restore again changes nothing', async () => {
