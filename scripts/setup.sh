@@ -72,3 +72,12 @@ if ! pnpm install --frozen-lockfile --reporter=append-only >"$log" 2>&1; then
   exit 1
 fi
 echo "setup: ready" >&2
+
+# --- VM lab (packages/vmlab, docs/operate/vm-lab.md) ------------------------------------------
+# qemu-system-x86, debootstrap and e2fsprogs (above) are what the lab needs. Its Debian image is
+# built by the first lab test (about 5 minutes, cached in /var/cache/recovery-kit/vmlab, or
+# $RK_VMLAB_CACHE); RK_VMLAB_PREBUILD=1 builds it here instead.
+if [[ "${RK_VMLAB_PREBUILD:-}" == 1 && "${1:-}" != "--minimal" ]]; then
+  sh scripts/node.sh packages/vmlab/dist/cli.js build >/dev/null || { echo "setup: the VM lab image build failed" >&2; exit 1; }
+  echo "setup: VM lab image ready" >&2
+fi
