@@ -15,10 +15,12 @@ describe('the running monitor', () => {
     await sb.create('a');
     await sb.ok(['action', 'a', 'restore']);
     const file = new FileStore(sb.stateDir).file;
-    writeFileSync(file, '{ not json');
     const child = sb.spawn(['monitor']);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Broken once the monitor has checked (and scheduled) the resource: the old loop then spun.
+    for (let i = 0; i < 200 && !sb.log().some((l) => l.tag === 'a' && l.action === 'quickCheck'); i++) await wait(50);
+    writeFileSync(file, '{ not json');
     await wait(3500);
     child.kill('SIGKILL');
     await new Promise((r) => child.on('close', r));
