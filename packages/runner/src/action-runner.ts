@@ -12,6 +12,7 @@ import {
   KIT_API_VERSION,
   KitError,
   TimeoutError,
+  ConfigError,
   isKitError,
   withOrigin,
   type ActionName,
@@ -30,6 +31,9 @@ import {
 import { createExec } from './exec.ts';
 import type { TunableSet } from './tunables.ts';
 import { runnerVersion } from './version.ts';
+
+/** The longest a timer can wait (Node's setTimeout: 2^31-1 ms; longer fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The runner's own timeout tunable for each action; everything else uses ADMIN_TIMEOUT. */
 const TIMEOUT_TUNABLE: Partial<Record<string, string>> = {
@@ -159,6 +163,11 @@ export function createActionContext<O>(kit: Kit<O>, action: string, run: ActionR
     const name = kit.timeouts?.[action as ActionName] ?? TIMEOUT_TUNABLE[action] ?? 'ADMIN_TIMEOUT';
     // The kit's own timeout tunable when it names one, else the runner's for the action.
     const ms = run.timeoutMs ?? tunables.int(name, tunables.int(TIMEOUT_TUNABLE[action] ?? 'ADMIN_TIMEOUT')) * 1000;
+    if (!(ms > 0 && ms <= MAX_TIMER_MS))
+      throw new ConfigError(`tunable ${name} (${ms / 1000} s) is out of range for a timeout`, {
+        field: name,
+        fix: `set ${name} to a whole number of seconds from 1 to ${Math.floor(MAX_TIMER_MS / 1000)} (about 24.8 days; a timer cannot wait longer)`,
+      });
     const where = `kit ${kit.meta.kitType}@${kit.meta.version}`;
     const options = kit.options.parse(toRaw(run.options), run.optionsContext ?? `stored options of ${run.tag} are no longer valid for ${where}`);
     const s = (scope = openScope(

@@ -4,7 +4,7 @@
  * in one write. Nothing is stored when any check fails.
  */
 import { randomBytes } from 'node:crypto';
-import { ConfigError, ConflictError, NotFoundError, TAG_PATTERN, withFix, type ChildSpec, type RawValue } from '@recovery-kit/sdk';
+import { ConfigError, ConflictError, NotFoundError, RESERVED_TAGS, tagProblem, withFix, type ChildSpec, type RawValue } from '@recovery-kit/sdk';
 import { asKitError, runAction, toRaw } from './action-runner.ts';
 import type { Engine } from './engine.ts';
 import { reserve } from './reservation.ts';
@@ -25,10 +25,11 @@ export function checkPriority(p: number): void {
 }
 
 function checkTag(tag: string): void {
-  if (!TAG_PATTERN.test(tag)) {
-    throw new ConfigError(`tag ${JSON.stringify(tag)} is not valid`, {
+  const why = tagProblem(tag);
+  if (why) {
+    throw new ConfigError(`tag ${JSON.stringify(tag.length > 100 ? `${tag.slice(0, 100)}...` : tag)} is not valid: ${why}`, {
       field: 'tag',
-      fix: 'use 1-256 letters, digits, "-", "_", "." or "/", not starting with "." or "/"',
+      fix: `use 1-80 letters, digits, "-", "_", "." or "/", starting with a letter, digit or "_", and not ${RESERVED_TAGS.map((t) => `"${t}"`).join(', ')}`,
     });
   }
 }

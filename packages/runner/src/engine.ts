@@ -8,7 +8,7 @@
  * - state.ts: recording states in the store (the walks and the monitor);
  * - action-runner.ts: the one place a kit is called.
  */
-import type { DependencyView, Kit, Logger } from '@recovery-kit/sdk';
+import { ExitCode, KitError, type DependencyView, type Kit, type Logger } from '@recovery-kit/sdk';
 import type { ActionRun } from './action-runner.ts';
 import { openStore } from './file-store.ts';
 import { childrenOf } from './hierarchy.ts';
@@ -74,7 +74,8 @@ export class Engine {
   ): ActionRun {
     const entry = data.resources[tag]?.servers[server];
     const children: DependencyView[] = childrenOf(data, tag).map((c) => {
-      const r = data.resources[c]!;
+      const r = data.resources[c];
+      if (!r) throw storeDamage(this.store.location, `${tag} depends on ${c}, which has no resource record`);
       const e = r.servers[server];
       return { tag: c, kitType: r.kit, options: { ...r.options, ...(e?.overrides ?? {}) }, info: e?.info ?? {}, state: e?.state ?? 'ILLSTATE' };
     });
@@ -91,4 +92,14 @@ export class Engine {
       stop: [this.signal],
     };
   }
+}
+
+/** The store holds something no command could have written (hand edits, a foreign tool): exit 6, naming the file. */
+export function storeDamage(location: string, what: string): KitError {
+  return new KitError(`the store ${location} is damaged: ${what}`, {
+    code: 'STORE_DAMAGED',
+    exitCode: ExitCode.INVALID_CONFIG,
+    field: location,
+    fix: `restore ${location} from a backup, or correct it by hand ("kit-runner status" shows what it holds)`,
+  });
 }

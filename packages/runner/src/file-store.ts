@@ -23,9 +23,17 @@ export function openStore(stateDir: string): Store {
   return new FileStore(stateDir);
 }
 
-/** A reservation name as a file name: any tag, no slashes. */
-function lockFile(name: string): string {
-  return `${encodeURIComponent(name).replace(/%/g, '_')}.lock`;
+/**
+ * A reservation name as a file name: `r-` (so no name can be the store's own `store.lock`), then
+ * the name with `_` written `_5F` and every other character outside [A-Za-z0-9.-] as `_XX` (its
+ * UTF-8 bytes in hex), so two names never share a file (`a/b` is `_2F`, `a_2Fb` is `a_5F2Fb`).
+ * A tag (at most 80 characters) gives at most 247 bytes.
+ */
+export function lockFile(name: string): string {
+  const enc = [...Buffer.from(name, 'utf8')]
+    .map((b) => (/[A-Za-z0-9.-]/.test(String.fromCharCode(b)) && b < 0x80 ? String.fromCharCode(b) : `_${b.toString(16).toUpperCase().padStart(2, '0')}`))
+    .join('');
+  return `r-${enc}.lock`;
 }
 
 function identity(file: string): string | undefined {
@@ -172,7 +180,10 @@ export class FileStore implements Store {
 
 function validateStore(data: unknown, file: string): StoreData {
   const bad = (why: string) =>
-    new ConfigError(`the store ${file} is damaged: ${why}`, { field: file, fix: 'restore it from a backup or repair the named entry' });
+    new ConfigError(`the store ${file} is damaged: ${why}`, {
+      field: file,
+      fix: `restore ${file} from a backup, or repair the named entry by hand (kit-runner writes it atomically; nothing else should)`,
+    });
   if (typeof data !== 'object' || data === null) throw bad('not an object');
   const d = data as Partial<StoreData>;
   if (d.format !== STORE_FORMAT) {
@@ -185,8 +196,28 @@ function validateStore(data: unknown, file: string): StoreData {
   for (const [tag, r] of Object.entries(d.resources)) {
     if (!r || r.tag !== tag || typeof r.kit !== 'string' || typeof r.servers !== 'object') throw bad(`resource ${tag}`);
     for (const [server, s] of Object.entries(r.servers)) {
+      if (!s || typeof s !== 'object') throw bad(`resource ${tag} on ${server} is not an object`);
       if (!STATES.includes(s.state)) throw bad(`resource ${tag} on ${server} has state ${String(s.state)}`);
+      if (!Number.isInteger(s.priority)) throw bad(`resource ${tag} on ${server} has priority ${JSON.stringify(s.priority)}`);
     }
   }
+  const children = new Map<string, string[]>();
+  for (const dep of d.dependencies as unknown[]) {
+    const x = dep as { parent?: unknown; child?: unknown } | null;
+    if (!x || typeof x.parent !== 'string' || typeof x.child !== 'string') throw bad(`dependency ${JSON.stringify(dep)} is not { parent, child }`);
+    for (const t of [x.parent, x.child])
+      if (!Object.hasOwn(d.resources, t)) throw bad(`dependency ${x.parent} -> ${x.child} names ${t}, which has no resource record`);
+    children.set(x.parent, [...(children.get(x.parent) ?? []), x.child]);
+  }
+  // A cycle would make every walk of its hierarchy meaningless: damage, not a hierarchy.
+  const state = new Map<string, 1 | 2>();
+  const visit = (t: string, path: string[]): void => {
+    if (state.get(t) === 2) return;
+    if (state.get(t) === 1) throw bad(`the dependencies form a cycle: ${[...path.slice(path.indexOf(t)), t].join(' -> ')}`);
+    state.set(t, 1);
+    for (const c of children.get(t) ?? []) visit(c, [...path, t]);
+    state.set(t, 2);
+  };
+  for (const t of children.keys()) visit(t, []);
   return d as StoreData;
 }

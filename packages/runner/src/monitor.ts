@@ -12,9 +12,9 @@ import type { Engine } from './engine.ts';
 import { createExec, quoteArg } from './exec.ts';
 import { hierarchyKey, restoreOrder } from './hierarchy.ts';
 import { tryReserve } from './reservation.ts';
-import { markState } from './state.ts';
+import { clearUnknown, markState, markUnknown } from './state.ts';
 import type { StoreData } from './store.ts';
-import { quickCheck, recoverReserved } from './walks.ts';
+import { classifyCheckError, quickCheck, recoverReserved } from './walks.ts';
 
 export interface CheckOutcome {
   tag: string;
@@ -48,6 +48,12 @@ export class Monitor {
   readonly engine: Engine;
   readonly logger: Logger;
   private readonly due = new Map<string, number>();
+  /** Hierarchies being checked now (the running monitor does not wait for one before the others). */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly inFlightTags = new Set<string>();
+  /** After a pass that could not start (a broken store or tunables file): no new attempt before this. */
+  private quietUntil = 0;
+  private lastInterval = 120;
 
   constructor(engine: Engine) {
     this.engine = engine;
@@ -56,11 +62,22 @@ export class Monitor {
 
   /** One pass over the resources that are due (all of them when `all`). Returns what happened. */
   async pass(all = false): Promise<CheckOutcome[]> {
-    // The tunables file is read once per pass, so a running monitor sees an operator's change.
-    const tunables = this.engine.reloadTunables();
-    const data = this.engine.store.read();
-    const node = this.engine.node;
     const now = Date.now();
+    if (!all && now < this.quietUntil) return [];
+    let tunables;
+    let data;
+    try {
+      // The tunables file is read once per pass, so a running monitor sees an operator's change.
+      tunables = this.engine.reloadTunables();
+      data = this.engine.store.read();
+      this.lastInterval = tunables.view().int('LKCHECKINTERVAL');
+    } catch (err) {
+      // One error per interval (the caller logs it), not one per wake-up: the file stays broken until someone fixes it.
+      this.quietUntil = now + this.lastInterval * 1000;
+      throw err;
+    }
+    this.quietUntil = 0;
+    const node = this.engine.node;
     const core = tunables.view();
     const candidates = Object.values(data.resources)
       .filter((r) => r.servers[node]?.state === 'ISP')
@@ -74,7 +91,7 @@ export class Monitor {
       const key = hierarchyKey(data, tag);
       groups.set(key, [...(groups.get(key) ?? []), tag]);
     }
-    await pool([...groups.entries()], CONCURRENCY, async ([key, tags]) => {
+    const checkGroup = async ([key, tags]: [string, string[]]): Promise<void> => {
       const ordered = restoreOrderOf(data, tags);
       for (const tag of ordered) {
         let interval = core.int('LKCHECKINTERVAL');
@@ -90,7 +107,8 @@ export class Monitor {
       if (!lock) {
         this.logger.debug(`${key}: hierarchy busy with an action, checked next round`);
         for (const tag of ordered) {
-          this.due.set(tag, now);
+          // Tried again in a second, not at once (an action may hold it for minutes).
+          this.due.set(tag, now + 1000);
           outcomes.push({ tag, result: 'skipped', reason: 'busy' });
         }
         return;
@@ -100,16 +118,39 @@ export class Monitor {
       } finally {
         lock.release();
       }
-    });
+    };
+    if (all) await pool([...groups.entries()], CONCURRENCY, checkGroup);
+    else {
+      // Each hierarchy on its own: one whose check hangs (up to its own timeout) delays no other;
+      // it is not started again while it is still under way.
+      for (const group of groups.entries()) {
+        const key = group[0];
+        if (this.inFlight.has(key) || this.inFlight.size >= CONCURRENCY) continue;
+        for (const t of group[1]) this.inFlightTags.add(t);
+        const job = checkGroup(group)
+          .catch((err) => this.logger.error(`${key}: check failed to run: ${asKitError(err).message}`))
+          .finally(() => {
+            this.inFlight.delete(key);
+            for (const t of group[1]) this.inFlightTags.delete(t);
+          });
+        this.inFlight.set(key, job);
+      }
+    }
     for (const t of [...this.due.keys()]) if (!candidates.includes(t) && data.resources[t]?.servers[node]?.state !== 'ISP') this.due.delete(t);
     return outcomes;
+  }
+
+  /** Waits for the checks under way (the running monitor, before it exits). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.inFlight.values()]);
   }
 
   /** Milliseconds until the next resource is due (capped). */
   nextDelay(cap = 1000): number {
     const now = Date.now();
+    if (now < this.quietUntil) return Math.min(cap, this.quietUntil - now);
     let min = cap;
-    for (const t of this.due.values()) min = Math.min(min, Math.max(0, t - now));
+    for (const [tag, t] of this.due) if (!this.inFlightTags.has(tag)) min = Math.min(min, Math.max(0, t - now));
     return min;
   }
 
@@ -118,23 +159,43 @@ export class Monitor {
     // Read under the reservation: an action may have changed the hierarchy since the pass began.
     const data = this.engine.store.read();
     if (data.resources[tag]?.servers[this.engine.node]?.state !== 'ISP') return { tag, result: 'skipped', reason: 'no longer in service' };
-    let r;
+    const node = this.engine.node;
+    let r: { status: 'ok' | 'failed' | 'unknown'; reason?: string | undefined; durationMs: number };
     try {
       r = await quickCheck(this.engine, tag, data);
     } catch (err) {
-      r = { status: 'failed' as const, reason: asKitError(err).message, durationMs: 0 };
+      // The check could not even start (its kit does not load, the store names a child that is gone).
+      r = { ...classifyCheckError(err), durationMs: 0 };
     }
     if (r.status === 'ok') {
+      clearUnknown(this.engine.store, data, tag, node);
       this.logger.debug(`${tag}: healthy (${r.durationMs} ms)`);
       return { tag, result: 'ok' };
     }
+    const record = data.resources[tag]!;
+    const limit = this.engine.tunables.view(undefined, tag).int('UNKNOWN_LIMIT');
     if (r.status === 'unknown') {
-      this.logger.warn(`${tag}: quickCheck could not tell, resource stays in service: ${r.reason}`);
-      return { tag, result: 'unknown', reason: r.reason };
+      const run = markUnknown(this.engine.store, data, tag, node, r.reason ?? 'no reason given');
+      if (run.count < limit) {
+        this.logger.warn(`${tag}: quickCheck could not tell (${run.count} of ${limit} in a row, since ${run.since}), resource stays in service: ${r.reason}`);
+        this.engine.store.history({ event: 'monitor', tag, server: node, outcome: 'unknown', count: run.count, reason: r.reason });
+        return { tag, result: 'unknown', reason: r.reason };
+      }
+      r = {
+        status: 'failed',
+        reason: `quickCheck could not tell ${run.count} times in a row since ${run.since} (UNKNOWN_LIMIT=${limit}): ${r.reason}`,
+        durationMs: r.durationMs,
+      };
     }
     this.logger.warn(`${tag}: quickCheck failed: ${r.reason}`);
-    const record = data.resources[tag]!;
-    const kit = await this.engine.kit(record.kit);
+    let kit;
+    try {
+      kit = await this.engine.kit(record.kit);
+    } catch (err) {
+      const why = `quickCheck failed and kit ${record.kit} cannot be loaded to recover it: ${asKitError(err).message}`;
+      markState(this.engine.store, data, { tag, server: node, action: 'monitor', state: 'OSF', reason: why, history: { outcome: 'failed', reason: why } });
+      return { tag, result: 'failed', reason: why, escalated: await this.escalate(tag, record.kit, why) };
+    }
     const local = this.engine.tunables.view(kit, tag).bool('LOCAL_RECOVERY');
     if (local) {
       this.logger.info(`${tag}: local recovery started`);

@@ -31,6 +31,17 @@ export interface ServerEntry {
   reason: string;
   since: string;
   pending?: Pending | undefined;
+  /** Consecutive quickChecks that could not tell (the monitor's count; cleared by a healthy or failed check). */
+  unknown?: UnknownRun | undefined;
+}
+
+/** A run of quickChecks that could not tell whether the resource is healthy. */
+export interface UnknownRun {
+  count: number;
+  /** When the first of them happened. */
+  since: string;
+  /** The last one's reason. */
+  reason: string;
 }
 
 export interface ResourceRecord {

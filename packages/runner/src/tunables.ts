@@ -12,19 +12,60 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, type Issue, type Kit, type TunableSpec, type Tunables } from '@recovery-kit/sdk';
 
+/** The longest timeout a timer can take (Node's setTimeout: 2^31-1 ms), in whole seconds. */
+export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 /** Tunables of the runner itself. */
 export const CORE_TUNABLES: Record<string, TunableSpec> = {
   LKCHECKINTERVAL: { kind: 'integer', default: 120, min: 1, description: 'Seconds between quickChecks of each in-service resource (monitor).' },
-  RESTORE_TIMEOUT: { kind: 'integer', default: 300, min: 1, description: 'Seconds a restore may take, unless the kit names its own tunable.' },
-  REMOVE_TIMEOUT: { kind: 'integer', default: 300, min: 1, description: 'Seconds a remove may take, unless the kit names its own tunable.' },
-  QUICKCHECK_TIMEOUT: { kind: 'integer', default: 60, min: 1, description: 'Seconds a quickCheck may take, unless the kit names its own tunable.' },
-  RECOVER_TIMEOUT: { kind: 'integer', default: 300, min: 1, description: 'Seconds a recover may take, unless the kit names its own tunable.' },
-  ADMIN_TIMEOUT: { kind: 'integer', default: 120, min: 1, description: 'Seconds create, extend, unextend, delete and other named actions may take.' },
+  RESTORE_TIMEOUT: {
+    kind: 'integer',
+    default: 300,
+    min: 1,
+    max: MAX_TIMEOUT_SECONDS,
+    description: 'Seconds a restore may take, unless the kit names its own tunable.',
+  },
+  REMOVE_TIMEOUT: {
+    kind: 'integer',
+    default: 300,
+    min: 1,
+    max: MAX_TIMEOUT_SECONDS,
+    description: 'Seconds a remove may take, unless the kit names its own tunable.',
+  },
+  QUICKCHECK_TIMEOUT: {
+    kind: 'integer',
+    default: 60,
+    min: 1,
+    max: MAX_TIMEOUT_SECONDS,
+    description: 'Seconds a quickCheck may take, unless the kit names its own tunable.',
+  },
+  RECOVER_TIMEOUT: {
+    kind: 'integer',
+    default: 300,
+    min: 1,
+    max: MAX_TIMEOUT_SECONDS,
+    description: 'Seconds a recover may take, unless the kit names its own tunable.',
+  },
+  ADMIN_TIMEOUT: {
+    kind: 'integer',
+    default: 120,
+    min: 1,
+    max: MAX_TIMEOUT_SECONDS,
+    description: 'Seconds create, extend, unextend, delete and other named actions may take.',
+  },
   LOCK_WAIT_TIMEOUT: {
     kind: 'integer',
     default: 60,
     min: 0,
+    max: MAX_TIMEOUT_SECONDS,
     description: 'Seconds to wait for another kit-runner to release a hierarchy before failing with exit 12.',
+  },
+  UNKNOWN_LIMIT: {
+    kind: 'integer',
+    default: 3,
+    min: 1,
+    description:
+      'Consecutive quickChecks that could not tell (API silent, own timeout, configuration or store problem) after which the monitor treats the resource as failed (recover, then escalation).',
   },
   LOCAL_RECOVERY: { kind: 'boolean', default: true, description: 'Run recover after a failed quickCheck (0 = escalate at once).' },
   ESCALATION_COMMAND: {
@@ -33,7 +74,7 @@ export const CORE_TUNABLES: Record<string, TunableSpec> = {
     description:
       'Program and arguments (quotes group words; never run through a shell) started when recovery fails; gets KIT_RUNNER_TAG, KIT_RUNNER_KIT, KIT_RUNNER_REASON, KIT_RUNNER_NODE in its environment.',
   },
-  ESCALATION_TIMEOUT: { kind: 'integer', default: 120, min: 1, description: 'Seconds the escalation command may take.' },
+  ESCALATION_TIMEOUT: { kind: 'integer', default: 120, min: 1, max: MAX_TIMEOUT_SECONDS, description: 'Seconds the escalation command may take.' },
 };
 
 export interface TunablesFile {

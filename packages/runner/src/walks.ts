@@ -4,7 +4,7 @@
  * probes one; and a kit's own named actions. Each reads the store once, under its reservation,
  * plans from that snapshot, and records one state change per store write (state.ts).
  */
-import { KitError, UnsupportedActionError, withOrigin, type Kit, type QuickCheckResult } from '@recovery-kit/sdk';
+import { ExitCode, KitError, UnsupportedActionError, withOrigin, type Kit, type QuickCheckResult } from '@recovery-kit/sdk';
 import { asKitError, runAction } from './action-runner.ts';
 import type { Engine } from './engine.ts';
 import { need, needOn } from './engine-need.ts';
@@ -176,11 +176,48 @@ export async function quickCheck(engine: Engine, tag: string, data: StoreData = 
   if (!kit.actions.quickCheck) throw UnsupportedActionError.of(r.kit, 'quickCheck');
   let result: QuickCheckResult;
   try {
-    result = (await runAction(kit, 'quickCheck', engine.actionRun(data, tag, engine.node), (ctx) => kit.actions.quickCheck!(ctx))) ?? { status: 'ok' };
+    const answer: unknown = await runAction(kit, 'quickCheck', engine.actionRun(data, tag, engine.node), (ctx) => kit.actions.quickCheck!(ctx));
+    result = checkAnswer(answer, r.kit);
   } catch (err) {
-    result = { status: 'failed', reason: asKitError(err).message };
+    result = classifyCheckError(err);
   }
   return { ...result, durationMs: elapsed(started) };
+}
+
+const STATUSES = new Set(['ok', 'failed', 'unknown']);
+
+/** A kit's quickCheck answer, checked: anything but { status: ok | failed | unknown } is unknown, saying what came back. */
+function checkAnswer(answer: unknown, kitType: string): QuickCheckResult {
+  if (answer === undefined) return { status: 'ok' };
+  const status = (answer as { status?: unknown } | null)?.status;
+  if (typeof answer === 'object' && answer !== null && typeof status === 'string' && STATUSES.has(status)) {
+    const reason = (answer as { reason?: unknown }).reason;
+    return {
+      ...(answer as QuickCheckResult),
+      ...(status !== 'ok' && typeof reason !== 'string' ? { reason: `quickCheck said ${status} without a reason` } : {}),
+    };
+  }
+  const shown = typeof status === 'string' ? JSON.stringify(status.slice(0, 40)) : typeof answer === 'object' && answer !== null ? 'no status' : typeof answer;
+  return {
+    status: 'unknown',
+    reason: `kit ${kitType}'s quickCheck gave an invalid answer (${shown}; expected status ok, failed or unknown): a bug in the kit`,
+  };
+}
+
+/**
+ * What a quickCheck that threw means. Unknown (could not tell; the resource stays in service)
+ * when the check itself could not run: its own timeout, invalid configuration (a password file
+ * with the wrong mode), a damaged store, a busy or retryable condition. Failed otherwise (the
+ * kit found the resource broken), and for missing or refused credentials: no later round can
+ * tell either, so the operator must hear of it now.
+ */
+export function classifyCheckError(err: unknown): QuickCheckResult {
+  const e = asKitError(err);
+  const reason = e.fix ? `${e.message} (fix: ${e.fix})` : e.message;
+  if (e.code === 'PERMISSION_DENIED') return { status: 'failed', reason };
+  const unknownCodes = new Set(['TIMEOUT', 'COMMAND_TIMEOUT', 'INVALID_CONFIG', 'STORE_DAMAGED', 'BUSY', 'STOPPED', 'KIT_LOAD_FAILED']);
+  if (unknownCodes.has(e.code) || e.retryable || e.exitCode === ExitCode.INVALID_CONFIG) return { status: 'unknown', reason };
+  return { status: 'failed', reason };
 }
 
 /** Runs recover of one resource on this node; records ISP on success, OSF on failure. */

@@ -229,8 +229,24 @@ export function isKit(value: unknown): value is Kit {
   return typeof value === 'object' && value !== null && (value as { $$type?: unknown }).$$type === KIT_BRAND;
 }
 
-/** Tag rules (LifeKeeper's): 1-256 chars of letters, digits, `- _ . /`; no leading `.` or `/`. */
-export const TAG_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9_./-]{0,255}$/;
+/**
+ * Tag rule (docs/reference/kit-runner.md, TAGS): 1-80 characters of letters, digits, `- _ . /`,
+ * starting with a letter, digit or `_` (not `-`: commands would read it as an option; not `.`
+ * or `/`). 80 keeps every file named after a tag within 255 bytes however it is encoded. The
+ * tags in {@link RESERVED_TAGS} are refused too.
+ */
+export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_./-]{0,79}$/;
+/** Names no resource may have (`store`: the store's own lock file in older kit-runners). */
+export const RESERVED_TAGS: readonly string[] = Object.freeze(['store']);
+/** Why `tag` is not a valid tag (undefined when it is). */
+export function tagProblem(tag: string): string | undefined {
+  if (tag.length === 0) return 'it is empty';
+  if (tag.length > 80) return `it has ${tag.length} characters (at most 80)`;
+  if (tag.startsWith('-')) return 'it starts with "-" (commands would read it as an option)';
+  if (!TAG_PATTERN.test(tag)) return 'it holds characters other than letters, digits, "-", "_", "." and "/", or starts with "." or "/"';
+  if (RESERVED_TAGS.includes(tag.toLowerCase())) return `"${tag}" is a reserved name`;
+  return undefined;
+}
 /** Server names: host names. */
 export const SERVER_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9_.-]{0,252}[A-Za-z0-9])?$/;
 

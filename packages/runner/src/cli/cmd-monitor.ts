@@ -41,6 +41,7 @@ async function run(inv: Invocation): Promise<number> {
       };
     });
   }
+  await monitor.drain();
   controller.abort();
   monitor.logger.info('monitor stopped');
   return ExitCode.OK;
