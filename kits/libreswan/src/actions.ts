@@ -41,14 +41,27 @@ export async function resolve(ctx: { exec: Exec; logger: Logger; options: Option
   const conns = await ipsec.connections();
   const conn = conns.find((c) => c.name === o.connection);
   if (!conn) {
-    throw new ConfigError(`no connection ${o.connection} in ${o.configFile}${conns.length ? ` (found: ${conns.map((c) => c.name).join(', ')})` : ' (it has no conn sections)'}`, {
-      field: 'connection',
-      fix: conns.length ? `give one of: ${conns.map((c) => c.name).join(', ')}` : 'configure the tunnel first (seed 000 chapter 4 step 6), then create the resource',
-    });
+    throw new ConfigError(
+      `no connection ${o.connection} in ${o.configFile}${conns.length ? ` (found: ${conns.map((c) => c.name).join(', ')})` : ' (it has no conn sections)'}`,
+      {
+        field: 'connection',
+        fix: conns.length
+          ? `give one of: ${conns.map((c) => c.name).join(', ')}`
+          : 'configure the tunnel first (seed 000 chapter 4 step 6), then create the resource',
+      },
+    );
   }
-  const { tunnel, issues } = orient(conn, await localAddresses(ctx.exec), version.generation, { localSource: o.localSourceAddress, remoteLocal: o.remoteLocalAddress, remotePublic: o.remotePublicAddress });
+  const { tunnel, issues } = orient(conn, await localAddresses(ctx.exec), version.generation, {
+    localSource: o.localSourceAddress,
+    remoteLocal: o.remoteLocalAddress,
+    remotePublic: o.remotePublicAddress,
+  });
   if (!tunnel || issues.length) {
-    throw new ConfigError(`connection ${o.connection} cannot be protected: ${issues.map((i) => i.message).join('; ')}`, { field: 'connection', issues, ...(issues[0]?.fix ? { fix: issues[0].fix } : {}) });
+    throw new ConfigError(`connection ${o.connection} cannot be protected: ${issues.map((i) => i.message).join('; ')}`, {
+      field: 'connection',
+      issues,
+      ...(issues[0]?.fix ? { fix: issues[0].fix } : {}),
+    });
   }
   return {
     ipsec,
@@ -84,11 +97,24 @@ export async function check(ctx: Ctx, r: Resolved): Promise<QuickCheckResult> {
   if (!through) {
     const sas = childSasOf((await ipsec.childSas()) ?? [], tunnel.name);
     const why = [`no reply through the tunnel from the peer VPN node's local address ${r.remoteLocal} (sent from ${r.source}) within ${secs} s`];
-    if (ctx.options.pingPublic && r.remotePublic) why.push(pub ? `the peer answers at its public address ${r.remotePublic}` : `its public address ${r.remotePublic} does not answer either: the peer node or the path to it is down`);
-    why.push(sas.length ? `pluto still lists Child SA ${describeSas(sas)} (IKEv2 notices a dead peer only after its retransmit timeout)` : `no established Child SA for ${tunnel.name}`);
+    if (ctx.options.pingPublic && r.remotePublic)
+      why.push(
+        pub
+          ? `the peer answers at its public address ${r.remotePublic}`
+          : `its public address ${r.remotePublic} does not answer either: the peer node or the path to it is down`,
+      );
+    why.push(
+      sas.length
+        ? `pluto still lists Child SA ${describeSas(sas)} (IKEv2 notices a dead peer only after its retransmit timeout)`
+        : `no established Child SA for ${tunnel.name}`,
+    );
     return { status: 'failed', reason: why.join('; ') };
   }
-  if (!pub) return { status: 'failed', reason: `the peer VPN node's public address ${r.remotePublic} does not answer ping within ${secs} s (the tunnel itself passes traffic)` };
+  if (!pub)
+    return {
+      status: 'failed',
+      reason: `the peer VPN node's public address ${r.remotePublic} does not answer ping within ${secs} s (the tunnel itself passes traffic)`,
+    };
   const tries = ctx.tunables.int('OPENSWAN_CHECK_TRY_COUNT');
   const interval = ctx.tunables.int('OPENSWAN_CHECK_INTERVAL');
   const want = expectedSas(tunnel);
@@ -97,17 +123,25 @@ export async function check(ctx: Ctx, r: Resolved): Promise<QuickCheckResult> {
     const all = await ipsec.childSas();
     last = childSasOf(all ?? [], tunnel.name);
     const names = new Set(last.map((s) => s.connection));
-    if (names.size >= want) return { status: 'ok', detail: `${tunnel.name} up (${r.version.text}): ${describeSas(last)}; ${r.remoteLocal} answers through the tunnel` };
+    if (names.size >= want)
+      return { status: 'ok', detail: `${tunnel.name} up (${r.version.text}): ${describeSas(last)}; ${r.remoteLocal} answers through the tunnel` };
     if (i < tries) await sleep(interval * 1000, ctx.signal);
   }
   return {
     status: 'failed',
-    reason: last.length ? `only ${new Set(last.map((s) => s.connection)).size} of ${want} Child SAs of ${tunnel.name} are established (${describeSas(last)}) after ${tries} reads` : `no established Child SA for ${tunnel.name} in the ipsec status after ${tries} reads ${interval} s apart`,
+    reason: last.length
+      ? `only ${new Set(last.map((s) => s.connection)).size} of ${want} Child SAs of ${tunnel.name} are established (${describeSas(last)}) after ${tries} reads`
+      : `no established Child SA for ${tunnel.name} in the ipsec status after ${tries} reads ${interval} s apart`,
   };
 }
 
 async function waitForPluto(ctx: Ctx, ipsec: Ipsec, until: number): Promise<void> {
-  await waitFor('pluto to answer on its control socket', async () => (await ipsec.plutoRunning()).running, { deadline: until, initialDelayMs: 300, maxDelayMs: 2000, signal: ctx.signal });
+  await waitFor('pluto to answer on its control socket', async () => (await ipsec.plutoRunning()).running, {
+    deadline: until,
+    initialDelayMs: 300,
+    maxDelayMs: 2000,
+    signal: ctx.signal,
+  });
 }
 
 /** Brings the connection up on this node: starts pluto if needed, loads the connection, `up`. */
@@ -140,16 +174,26 @@ export async function bringUp(ctx: Ctx, r: Resolved, options: { restart: boolean
   const up = await ipsec.up(tunnel.name, Math.max(1000, upWait));
   if (!up.established) {
     const fail = (reason: string | undefined) =>
-      new ActionFailedError(`${r.version.generation === 5 ? 'ipsec up' : 'ipsec auto --up'} ${tunnel.name} did not establish the tunnel: ${reason ?? `no Child SA within ${Math.round(upWait / 1000)} s`}`, {
-        fix: up.configProblem ? 'correct the configuration on both VPN nodes (ipsec.secrets, leftid/rightid, proposals), then recover' : 'check that the peer VPN node runs and that UDP 500/4500 and ESP pass between the two public addresses',
-        retryable: !up.configProblem,
-        details: { connection: tunnel.name, configProblem: up.configProblem },
-      });
+      new ActionFailedError(
+        `${r.version.generation === 5 ? 'ipsec up' : 'ipsec auto --up'} ${tunnel.name} did not establish the tunnel: ${reason ?? `no Child SA within ${Math.round(upWait / 1000)} s`}`,
+        {
+          fix: up.configProblem
+            ? 'correct the configuration on both VPN nodes (ipsec.secrets, leftid/rightid, proposals), then recover'
+            : 'check that the peer VPN node runs and that UDP 500/4500 and ESP pass between the two public addresses',
+          retryable: !up.configProblem,
+          details: { connection: tunnel.name, configProblem: up.configProblem },
+        },
+      );
     if (up.configProblem) throw fail(up.reason);
     // `up` returns at once (exit 0, no output) when pluto is already negotiating the connection
     // (auto=start after a pluto start, or a revival): wait for the Child SA it is making.
     const until = up.timedOut ? Date.now() : Math.min(ctx.deadline - 5000, Date.now() + upWait);
-    await waitFor(`a Child SA for ${tunnel.name}`, async () => childSasOf((await ipsec.childSas()) ?? [], tunnel.name).length > 0, { deadline: until, initialDelayMs: 500, maxDelayMs: 2000, signal: ctx.signal }).catch(() => {
+    await waitFor(`a Child SA for ${tunnel.name}`, async () => childSasOf((await ipsec.childSas()) ?? [], tunnel.name).length > 0, {
+      deadline: until,
+      initialDelayMs: 500,
+      maxDelayMs: 2000,
+      signal: ctx.signal,
+    }).catch(() => {
       throw fail(up.reason);
     });
   }
@@ -161,7 +205,9 @@ export async function bringUp(ctx: Ctx, r: Resolved, options: { restart: boolean
     initialDelayMs: 500,
     signal: ctx.signal,
   }).catch((err: Error) => {
-    throw new ActionFailedError(`${tunnel.name} is established but passes no traffic: ${err.message}`, { fix: 'check the subnets and sourceip settings of both sides, and that nothing drops the peer\'s ESP packets' });
+    throw new ActionFailedError(`${tunnel.name} is established but passes no traffic: ${err.message}`, {
+      fix: "check the subnets and sourceip settings of both sides, and that nothing drops the peer's ESP packets",
+    });
   });
   steps.push('traffic passes');
   return steps.join(', ');
@@ -175,7 +221,13 @@ export function ec2ChildSpec(tag: string, remoteSubnets: readonly string[], o: P
   return {
     kitType: 'ec2',
     tag: `${tag}-ec2`,
-    options: { scenario: 'route-table', destinations: [...remoteSubnets], disableSourceDestCheck: true, ...(o.routeTables.length ? { routeTables: [...o.routeTables] } : {}), ...(o.vpcId ? { vpcId: o.vpcId } : {}) },
+    options: {
+      scenario: 'route-table',
+      destinations: [...remoteSubnets],
+      disableSourceDestCheck: true,
+      ...(o.routeTables.length ? { routeTables: [...o.routeTables] } : {}),
+      ...(o.vpcId ? { vpcId: o.vpcId } : {}),
+    },
   };
 }
 

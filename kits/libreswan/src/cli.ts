@@ -17,7 +17,12 @@ export const cli: Record<string, KitCliCommand> = {
       ipsec: { type: 'string', description: 'The ipsec command (default /usr/sbin/ipsec).' },
     },
     async run(ctx, flags) {
-      const ipsec = new Ipsec({ exec: ctx.exec, logger: ctx.logger, ipsec: (flags.ipsec as string | undefined) ?? '/usr/sbin/ipsec', configFile: (flags.config as string | undefined) ?? '/etc/ipsec.conf' });
+      const ipsec = new Ipsec({
+        exec: ctx.exec,
+        logger: ctx.logger,
+        ipsec: (flags.ipsec as string | undefined) ?? '/usr/sbin/ipsec',
+        configFile: (flags.config as string | undefined) ?? '/etc/ipsec.conf',
+      });
       const version = await ipsec.version();
       const addrs = await localAddresses(ctx.exec);
       const connections = (await ipsec.connections()).map((c) => {
@@ -25,12 +30,29 @@ export const cli: Record<string, KitCliCommand> = {
         return {
           name: c.name,
           usable: issues.length === 0,
-          ...(tunnel ? { localSide: tunnel.localSide, localSubnets: tunnel.local.subnets, remoteSubnets: tunnel.remote.subnets, localSourceIp: tunnel.local.sourceIp, remoteSourceIp: tunnel.remote.sourceIp, remote: tunnel.remote.address } : {}),
+          ...(tunnel
+            ? {
+                localSide: tunnel.localSide,
+                localSubnets: tunnel.local.subnets,
+                remoteSubnets: tunnel.remote.subnets,
+                localSourceIp: tunnel.local.sourceIp,
+                remoteSourceIp: tunnel.remote.sourceIp,
+                remote: tunnel.remote.address,
+              }
+            : {}),
           issues: issues.map((i) => i.message),
         };
       });
-      const lines = connections.map((c) => `${c.usable ? 'ok  ' : 'no  '} ${c.name}${c.localSide ? ` (${c.localSide} is this node; ${c.localSubnets?.join(',')} <-> ${c.remoteSubnets?.join(',')})` : ''}${c.issues.length ? `\n       ${c.issues.join('\n       ')}` : ''}`);
-      return { summary: `${version.text} (${version.generation === 5 ? 'ipsec up/down' : 'ipsec auto --up/--down'})\n${lines.join('\n') || '(no connections)'}`, libreswan: version.text, generation: version.generation, connections };
+      const lines = connections.map(
+        (c) =>
+          `${c.usable ? 'ok  ' : 'no  '} ${c.name}${c.localSide ? ` (${c.localSide} is this node; ${c.localSubnets?.join(',')} <-> ${c.remoteSubnets?.join(',')})` : ''}${c.issues.length ? `\n       ${c.issues.join('\n       ')}` : ''}`,
+      );
+      return {
+        summary: `${version.text} (${version.generation === 5 ? 'ipsec up/down' : 'ipsec auto --up/--down'})\n${lines.join('\n') || '(no connections)'}`,
+        libreswan: version.text,
+        generation: version.generation,
+        connections,
+      };
     },
   },
 };

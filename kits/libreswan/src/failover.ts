@@ -31,17 +31,40 @@ const ok = (h: NodeHealth) => h === 'healthy' || h === 'recovered';
 export function decideFailover(active: NodeHealth, standby: NodeHealth): FailoverDecision {
   if (ok(active)) {
     return ok(standby)
-      ? { failover: false, reportSuccess: true, keepTrying: false, reason: `the active node's tunnel is ${active} and the standby's is ${standby}: no failover` }
-      : { failover: false, reportSuccess: true, keepTrying: true, reason: `the active node's tunnel is ${active}; the standby's is ${standby}: no failover, the standby keeps trying` };
+      ? {
+          failover: false,
+          reportSuccess: true,
+          keepTrying: false,
+          reason: `the active node's tunnel is ${active} and the standby's is ${standby}: no failover`,
+        }
+      : {
+          failover: false,
+          reportSuccess: true,
+          keepTrying: true,
+          reason: `the active node's tunnel is ${active}; the standby's is ${standby}: no failover, the standby keeps trying`,
+        };
   }
-  if (active === 'unknown') return { failover: false, reportSuccess: true, keepTrying: true, reason: `the active node's tunnel state is unknown (its check did not answer): no failover on a guess, keep trying` };
-  if (ok(standby)) return { failover: true, reportSuccess: false, keepTrying: false, reason: `the active node's recovery failed and the standby's tunnel is ${standby}: fail over to the standby` };
+  if (active === 'unknown')
+    return {
+      failover: false,
+      reportSuccess: true,
+      keepTrying: true,
+      reason: `the active node's tunnel state is unknown (its check did not answer): no failover on a guess, keep trying`,
+    };
+  if (ok(standby))
+    return {
+      failover: true,
+      reportSuccess: false,
+      keepTrying: false,
+      reason: `the active node's recovery failed and the standby's tunnel is ${standby}: fail over to the standby`,
+    };
   return {
     failover: false,
     reportSuccess: true,
     keepTrying: true,
-    reason: standby === 'unknown'
-      ? "the active node's recovery failed and the standby's state is unknown: no failover (moving may not keep the path), keep trying"
-      : "the recovery failed on both VPN nodes: no failover (moving cannot keep the path), report success and keep trying",
+    reason:
+      standby === 'unknown'
+        ? "the active node's recovery failed and the standby's state is unknown: no failover (moving may not keep the path), keep trying"
+        : 'the recovery failed on both VPN nodes: no failover (moving cannot keep the path), report success and keep trying',
   };
 }

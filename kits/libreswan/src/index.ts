@@ -22,7 +22,9 @@ type Ctx = KitContext<Options>;
 const actions = {
   async create(ctx: Ctx) {
     const r = await resolve(ctx);
-    ctx.logger.info(`protecting ${r.tunnel.name} with ${r.version.text} (${r.version.generation === 5 ? 'ipsec up/down' : 'ipsec auto --up/--down'}): ${r.source} -> ${r.remoteLocal} through the tunnel, peer ${r.remotePublic ?? '(no public address)'}`);
+    ctx.logger.info(
+      `protecting ${r.tunnel.name} with ${r.version.text} (${r.version.generation === 5 ? 'ipsec up/down' : 'ipsec auto --up/--down'}): ${r.source} -> ${r.remoteLocal} through the tunnel, peer ${r.remotePublic ?? '(no public address)'}`,
+    );
     return { info: tunnelInfo(r), ...(ctx.options.ec2Child ? { children: [ec2ChildSpec(ctx.tag, r.tunnel.remote.subnets, ctx.options)] } : {}) };
   },
   async extend(ctx: Ctx) {
@@ -44,7 +46,11 @@ const actions = {
     }
     if (!(await r.ipsec.plutoRunning()).running) return;
     const d = await r.ipsec.down(r.tunnel.name, Math.max(1000, ctx.deadline - Date.now() - 1000));
-    if (d.exitCode !== 0) throw new ActionFailedError(`ipsec down ${r.tunnel.name} failed (${d.exitCode ?? 'timeout'}): ${(d.stderr || d.stdout).trim().split('\n').slice(-2).join(' | ')}`, { fix: 'raise OPENSWAN_REMOVE_TIMEOUT, or look at ipsec status' });
+    if (d.exitCode !== 0)
+      throw new ActionFailedError(
+        `ipsec down ${r.tunnel.name} failed (${d.exitCode ?? 'timeout'}): ${(d.stderr || d.stdout).trim().split('\n').slice(-2).join(' | ')}`,
+        { fix: 'raise OPENSWAN_REMOVE_TIMEOUT, or look at ipsec status' },
+      );
   },
   async quickCheck(ctx: Ctx) {
     return check(ctx, await resolve(ctx));
@@ -58,21 +64,30 @@ const actions = {
 const HEALTH = ['healthy', 'recovered', 'failed', 'unknown'] as const;
 
 export default defineKit({
-  meta: { name: '@recovery-kit/kit-libreswan', version: '0.1.0', kitType: 'libreswan', description: 'IPsec tunnel between VPN nodes of two regions (Libreswan 4/5; seed 000 Openswan resource)' },
+  meta: {
+    name: '@recovery-kit/kit-libreswan',
+    version: '0.1.0',
+    kitType: 'libreswan',
+    description: 'IPsec tunnel between VPN nodes of two regions (Libreswan 4/5; seed 000 Openswan resource)',
+  },
   options,
   actions,
   commands: {
     health: {
-      description: "Checks this node's tunnel and recovers it locally when the check fails; prints healthy, recovered or failed (this node's input to the failover table).",
+      description:
+        "Checks this node's tunnel and recovers it locally when the check fails; prints healthy, recovered or failed (this node's input to the failover table).",
       async run(ctx: Ctx) {
         return nodeHealth(ctx);
       },
     },
     decide: {
-      description: 'The failover table: decide ACTIVE STANDBY, each healthy|recovered|failed|unknown (e.g. the two nodes\' health results).',
+      description: "The failover table: decide ACTIVE STANDBY, each healthy|recovered|failed|unknown (e.g. the two nodes' health results).",
       run(_ctx: Ctx, args: readonly string[]) {
         const [a, s] = args as [NodeHealth, NodeHealth];
-        if (args.length !== 2 || !HEALTH.includes(a) || !HEALTH.includes(s)) throw new UsageError(`decide needs two of ${HEALTH.join('|')}, got ${JSON.stringify(args)}`, { fix: 'e.g. kit-runner action TAG decide -- failed healthy' });
+        if (args.length !== 2 || !HEALTH.includes(a) || !HEALTH.includes(s))
+          throw new UsageError(`decide needs two of ${HEALTH.join('|')}, got ${JSON.stringify(args)}`, {
+            fix: 'e.g. kit-runner action TAG decide -- failed healthy',
+          });
         return decideFailover(a, s);
       },
     },

@@ -5,7 +5,17 @@
  */
 import { ActionFailedError, ConfigError, type Exec, type ExecResult, type Logger } from '@recovery-kit/sdk';
 import { splitArgs } from '@recovery-kit/sdk/util';
-import { parseReadWriteConf, parseTrafficStatus, parseUpOutput, parseVersion, plutoDown, type ChildSa, type ConnSection, type IpsecVersion, type UpOutcome } from './parse.ts';
+import {
+  parseReadWriteConf,
+  parseTrafficStatus,
+  parseUpOutput,
+  parseVersion,
+  plutoDown,
+  type ChildSa,
+  type ConnSection,
+  type IpsecVersion,
+  type UpOutcome,
+} from './parse.ts';
 
 /** pluto's lock file (Libreswan's rundir /run/pluto on Linux distributions). */
 export const PLUTO_PID_FILE = '/run/pluto/pluto.pid';
@@ -30,10 +40,15 @@ export class Ipsec {
     const r = await this.run(['--version'], 15_000);
     const v = parseVersion(`${r.stdout}\n${r.stderr}`);
     if (r.exitCode === 127 || !v) {
-      throw new ConfigError(r.exitCode === 127 ? `${this.d.ipsec} is not installed` : `${this.d.ipsec} --version printed no Libreswan/Openswan version: ${(r.stdout || r.stderr).trim().slice(0, 200)}`, {
-        field: 'ipsec',
-        fix: 'install libreswan (apt-get install libreswan / dnf install libreswan), or give the path of the ipsec command',
-      });
+      throw new ConfigError(
+        r.exitCode === 127
+          ? `${this.d.ipsec} is not installed`
+          : `${this.d.ipsec} --version printed no Libreswan/Openswan version: ${(r.stdout || r.stderr).trim().slice(0, 200)}`,
+        {
+          field: 'ipsec',
+          fix: 'install libreswan (apt-get install libreswan / dnf install libreswan), or give the path of the ipsec command',
+        },
+      );
     }
     this.cachedVersion = v;
     return v;
@@ -43,10 +58,13 @@ export class Ipsec {
   async connections(): Promise<ConnSection[]> {
     const r = await this.run(['readwriteconf', '--config', this.d.configFile], 20_000);
     if (r.exitCode !== 0) {
-      throw new ConfigError(`ipsec readwriteconf --config ${this.d.configFile} failed (${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`, {
-        field: 'configFile',
-        fix: 'fix the configuration (ipsec addconn --checkconfig shows the error), or give the right configFile',
-      });
+      throw new ConfigError(
+        `ipsec readwriteconf --config ${this.d.configFile} failed (${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+        {
+          field: 'configFile',
+          fix: 'fix the configuration (ipsec addconn --checkconfig shows the error), or give the right configFile',
+        },
+      );
     }
     return parseReadWriteConf(r.stdout).conns;
   }
@@ -56,7 +74,8 @@ export class Ipsec {
     const p = await this.d.exec('pidof', ['pluto'], { reject: false, timeoutMs: 10_000 });
     if (p.exitCode !== 0) return { running: false, detail: 'no pluto process' };
     const r = await this.trafficRaw();
-    if (plutoDown(r.stderr, r.exitCode)) return { running: false, detail: `pluto (pid ${p.stdout.trim()}) does not answer on its control socket: ${r.stderr.trim()}` };
+    if (plutoDown(r.stderr, r.exitCode))
+      return { running: false, detail: `pluto (pid ${p.stdout.trim()}) does not answer on its control socket: ${r.stderr.trim()}` };
     return { running: true, detail: `pluto pid ${p.stdout.trim()}` };
   }
 
@@ -81,14 +100,20 @@ export class Ipsec {
   async add(conn: string): Promise<void> {
     const v = await this.version();
     const r = await this.run(v.generation === 5 ? ['add', conn] : ['auto', '--add', conn], 30_000);
-    if (r.exitCode !== 0) throw new ActionFailedError(`ipsec ${v.generation === 5 ? 'add' : 'auto --add'} ${conn} failed (${r.exitCode}): ${(r.stdout + r.stderr).trim().split('\n').slice(-3).join(' | ')}`, { fix: 'check the connection with ipsec addconn --checkconfig' });
+    if (r.exitCode !== 0)
+      throw new ActionFailedError(
+        `ipsec ${v.generation === 5 ? 'add' : 'auto --add'} ${conn} failed (${r.exitCode}): ${(r.stdout + r.stderr).trim().split('\n').slice(-3).join(' | ')}`,
+        { fix: 'check the connection with ipsec addconn --checkconfig' },
+      );
   }
 
   async up(conn: string, timeoutMs: number): Promise<UpOutcome & { output: string; timedOut: boolean }> {
     const v = await this.version();
     const r = await this.run(v.generation === 5 ? ['up', conn] : ['auto', '--up', conn], timeoutMs);
     const output = `${r.stdout}\n${r.stderr}`;
-    this.d.logger.debug(`ipsec up ${conn}: exit ${r.exitCode ?? (r.timedOut ? 'timeout' : r.signal)}`, { output: output.trim().split('\n').slice(-6).join('\n') });
+    this.d.logger.debug(`ipsec up ${conn}: exit ${r.exitCode ?? (r.timedOut ? 'timeout' : r.signal)}`, {
+      output: output.trim().split('\n').slice(-6).join('\n'),
+    });
     const outcome = parseUpOutput(output, r.timedOut ? undefined : r.exitCode);
     // Exit 0 without an "established" line: pluto was already negotiating it (not a failure yet).
     if (!outcome.established && r.exitCode === 0 && !r.timedOut && !outcome.configProblem) delete outcome.reason;
@@ -113,6 +138,10 @@ export class Ipsec {
     }
     const [file, ...args] = splitArgs(command);
     const r = await this.d.exec(file!, args, { reject: false, timeoutMs });
-    if (r.exitCode !== 0) throw new ActionFailedError(`starting pluto (${command}) failed (${r.exitCode ?? 'timeout'}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`, { fix: 'run the daemonStart command by hand to see why; journalctl -u ipsec on systemd' });
+    if (r.exitCode !== 0)
+      throw new ActionFailedError(
+        `starting pluto (${command}) failed (${r.exitCode ?? 'timeout'}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+        { fix: 'run the daemonStart command by hand to see why; journalctl -u ipsec on systemd' },
+      );
   }
 }

@@ -13,7 +13,9 @@ const command = (description: string, dflt: string) =>
         return (err as Error).message;
       }
       if (!argv.length) return 'is empty';
-      return argv[0]!.startsWith('/') ? undefined : { message: `${JSON.stringify(v)} does not start with an absolute path`, fix: 'give the full path, e.g. /usr/sbin/ipsec start' };
+      return argv[0]!.startsWith('/')
+        ? undefined
+        : { message: `${JSON.stringify(v)} does not start with an absolute path`, fix: 'give the full path, e.g. /usr/sbin/ipsec start' };
     },
   });
 
@@ -27,23 +29,41 @@ export const options = defineOptions({
     example: 'vpn1',
     pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
   }),
-  configFile: opt.string({ description: 'The Libreswan configuration file.', default: '/etc/ipsec.conf', check: (v: string) => (v.startsWith('/') ? undefined : 'must be an absolute path') }),
-  ipsec: opt.string({ description: 'The ipsec command.', default: '/usr/sbin/ipsec', check: (v: string) => (v.startsWith('/') ? undefined : 'must be an absolute path') }),
+  configFile: opt.string({
+    description: 'The Libreswan configuration file.',
+    default: '/etc/ipsec.conf',
+    check: (v: string) => (v.startsWith('/') ? undefined : 'must be an absolute path'),
+  }),
+  ipsec: opt.string({
+    description: 'The ipsec command.',
+    default: '/usr/sbin/ipsec',
+    check: (v: string) => (v.startsWith('/') ? undefined : 'must be an absolute path'),
+  }),
   daemonStart: command('Command that starts pluto when it is not running (systemd: /usr/bin/systemctl start ipsec).', '/usr/sbin/ipsec start'),
   remoteLocalAddress: address("The peer VPN node's local address, pinged through the tunnel; default: the connection's rightsourceip."),
   remotePublicAddress: address("The peer VPN node's public address, pinged directly; default: the connection's right= (or rightid=)."),
   localSourceAddress: address("This node's local address the tunnel ping is sent from; default: the connection's leftsourceip."),
-  pingPublic: opt.boolean({ description: "Ping the peer's public address in quickCheck (seed 000 step 3); turn off where the peer drops ICMP from the Internet.", default: true }),
+  pingPublic: opt.boolean({
+    description: "Ping the peer's public address in quickCheck (seed 000 step 3); turn off where the peer drops ICMP from the Internet.",
+    default: true,
+  }),
   downOnRemove: opt.boolean({
-    description: 'Take the connection down when the resource is taken out of service. Off by default: seed 000 keeps the standby VPN node\'s tunnel up and monitored.',
+    description:
+      "Take the connection down when the resource is taken out of service. Off by default: seed 000 keeps the standby VPN node's tunnel up and monitored.",
     default: false,
   }),
   ec2Child: opt.boolean({
-    description: "Create the EC2 child (seed 000): an ec2 route-table resource that points the route tables' routes for the remote subnets (the connection's rightsubnets) at the active VPN node's ENI.",
+    description:
+      "Create the EC2 child (seed 000): an ec2 route-table resource that points the route tables' routes for the remote subnets (the connection's rightsubnets) at the active VPN node's ENI.",
     default: false,
   }),
-  routeTables: opt.list({ description: 'EC2 child: only these route tables (default: every table of the VPC with a route for a remote subnet).', default: [], perServer: true, item: (v: string) => checkAwsId('rtb', v) }),
+  routeTables: opt.list({
+    description: 'EC2 child: only these route tables (default: every table of the VPC with a route for a remote subnet).',
+    default: [],
+    perServer: true,
+    item: (v: string) => checkAwsId('rtb', v),
+  }),
   vpcId: opt.string({ description: "EC2 child: the VPC (default: the VPC of the node's ENI).", perServer: true, check: (v: string) => checkAwsId('vpc', v) }),
 });
 
-export type Options = (typeof options) extends { parse(raw: never): infer O } ? O : never;
+export type Options = typeof options extends { parse(raw: never): infer O } ? O : never;

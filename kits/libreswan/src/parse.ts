@@ -23,7 +23,10 @@ export interface IpsecVersion {
 
 /** `ipsec --version`: "Libreswan 4.10", "Libreswan 5.4", "Linux Libreswan 3.32 (netkey) on ...", "Linux Openswan U2.6.32/K2.6.32". */
 export function parseVersion(text: string): IpsecVersion | undefined {
-  const line = text.split('\n').find((l) => /(Libre|Open)swan/i.test(l))?.trim();
+  const line = text
+    .split('\n')
+    .find((l) => /(Libre|Open)swan/i.test(l))
+    ?.trim();
   if (!line) return undefined;
   const m = /(Libreswan|Openswan)\s+U?(\d+)\.(\d+)/i.exec(line);
   if (!m) return undefined;
@@ -134,14 +137,34 @@ export interface UpOutcome {
 }
 
 const UP_FAILURES: Array<[RegExp, string, boolean]> = [
-  [/AUTHENTICATION_FAILED/, 'the peer rejected our authentication (AUTHENTICATION_FAILED): the pre-shared keys (or certificates/IDs) of the two sides do not match', true],
-  [/authentication failed|failed to authenticate|PSK.*mismatch|digital signature.*failed/i, 'authentication of the peer failed: the pre-shared keys (or certificates/IDs) of the two sides do not match', true],
-  [/NO_PROPOSAL_CHOSEN|no proposal chosen/i, 'the peer accepted none of our proposals (NO_PROPOSAL_CHOSEN): the ike=/esp= settings of the two sides do not overlap', true],
+  [
+    /AUTHENTICATION_FAILED/,
+    'the peer rejected our authentication (AUTHENTICATION_FAILED): the pre-shared keys (or certificates/IDs) of the two sides do not match',
+    true,
+  ],
+  [
+    /authentication failed|failed to authenticate|PSK.*mismatch|digital signature.*failed/i,
+    'authentication of the peer failed: the pre-shared keys (or certificates/IDs) of the two sides do not match',
+    true,
+  ],
+  [
+    /NO_PROPOSAL_CHOSEN|no proposal chosen/i,
+    'the peer accepted none of our proposals (NO_PROPOSAL_CHOSEN): the ike=/esp= settings of the two sides do not overlap',
+    true,
+  ],
   [/TS_UNACCEPTABLE/, 'the peer refused the traffic selectors (TS_UNACCEPTABLE): the subnets of the two sides do not mirror each other', true],
-  [/INVALID_ID_INFORMATION|no suitable connection|IDr payload .* does not match/i, 'the peer found no connection for our ID: leftid/rightid differ between the two sides', true],
+  [
+    /INVALID_ID_INFORMATION|no suitable connection|IDr payload .* does not match/i,
+    'the peer found no connection for our ID: leftid/rightid differ between the two sides',
+    true,
+  ],
   [/Pluto is not running|is Pluto running|connect\(.*pluto.*\) failed/i, 'pluto is not running', false],
   [/not known|no connection named|unknown connection/i, 'pluto does not know the connection (it is not loaded: ipsec auto --add / ipsec add)', true],
-  [/retransmission; will wait|STATE_V2_PARENT_I1|IKE_SA_INIT_I|timeout|giving up/i, 'no answer from the peer (IKE_SA_INIT retransmitted): it is unreachable or its pluto is down', false],
+  [
+    /retransmission; will wait|STATE_V2_PARENT_I1|IKE_SA_INIT_I|timeout|giving up/i,
+    'no answer from the peer (IKE_SA_INIT retransmitted): it is unreachable or its pluto is down',
+    false,
+  ],
 ];
 
 /** Reads the output of `ipsec up CONN` (5) or `ipsec auto --up CONN` (4). */
@@ -151,7 +174,11 @@ export function parseUpOutput(output: string, exitCode: number | undefined): UpO
   if (established && (exitCode === 0 || exitCode === undefined)) return { established: true, configProblem: false };
   for (const [re, reason, configProblem] of UP_FAILURES) if (re.test(output)) return { established: false, reason, configProblem };
   const last = lines.filter(Boolean).slice(-1)[0];
-  return { established: false, reason: exitCode === undefined ? 'ipsec up did not finish in time' : `ipsec up exited ${exitCode}${last ? `: ${last.slice(0, 200)}` : ''}`, configProblem: false };
+  return {
+    established: false,
+    reason: exitCode === undefined ? 'ipsec up did not finish in time' : `ipsec up exited ${exitCode}${last ? `: ${last.slice(0, 200)}` : ''}`,
+    configProblem: false,
+  };
 }
 
 /** True when whack says pluto is not there (exit 33 RC_WHACK_PROBLEM with the message). */
@@ -161,7 +188,10 @@ export function plutoDown(stderr: string, exitCode: number | undefined): boolean
 
 /** `ipsec briefstatus` / the tail of `ipsec status`: the SA totals. */
 export function parseBriefStatus(text: string): { ikeSas?: number; ipsecSas?: number; loaded?: number; active?: number } {
-  const t = text.split('\n').map((l) => stripCode(l.trim())).join('\n');
+  const t = text
+    .split('\n')
+    .map((l) => stripCode(l.trim()))
+    .join('\n');
   const num = (re: RegExp) => {
     const m = re.exec(t);
     return m ? Number(m[1]) : undefined;

@@ -30,9 +30,28 @@ const seed: SeedDocument = {
         { subnetId: 'subnet-00000000000000a02', vpcId: ids.vpc, cidrBlock: '10.0.10.0/24', availabilityZone: 'ap-northeast-1c' },
       ],
       instances: [
-        { instanceId: ids.lkPA.instance, subnetId: 'subnet-00000000000000a01', privateIpAddress: '10.0.0.20', networkInterfaceId: ids.lkPA.eni, macAddress: '02:00:00:00:0a:01' },
-        { instanceId: ids.vpnPA.instance, subnetId: 'subnet-00000000000000a01', privateIpAddress: '10.0.0.5', networkInterfaceId: ids.vpnPA.eni, macAddress: '02:00:00:00:0a:02', sourceDestCheck: false },
-        { instanceId: ids.vpnPB.instance, subnetId: 'subnet-00000000000000a02', privateIpAddress: '10.0.10.5', networkInterfaceId: ids.vpnPB.eni, macAddress: '02:00:00:00:0a:03' },
+        {
+          instanceId: ids.lkPA.instance,
+          subnetId: 'subnet-00000000000000a01',
+          privateIpAddress: '10.0.0.20',
+          networkInterfaceId: ids.lkPA.eni,
+          macAddress: '02:00:00:00:0a:01',
+        },
+        {
+          instanceId: ids.vpnPA.instance,
+          subnetId: 'subnet-00000000000000a01',
+          privateIpAddress: '10.0.0.5',
+          networkInterfaceId: ids.vpnPA.eni,
+          macAddress: '02:00:00:00:0a:02',
+          sourceDestCheck: false,
+        },
+        {
+          instanceId: ids.vpnPB.instance,
+          subnetId: 'subnet-00000000000000a02',
+          privateIpAddress: '10.0.10.5',
+          networkInterfaceId: ids.vpnPB.eni,
+          macAddress: '02:00:00:00:0a:03',
+        },
       ],
       routeTables: [
         {
@@ -62,10 +81,18 @@ const on = (instanceId: string) => {
   for (const [k, v] of Object.entries(emu.env({ instanceId, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'test' } }))) process.env[k] = v;
   clearSharedReads();
 };
-const routes = () => Object.fromEntries([...emu.state.ec2(region).routeTables.get(ids.rtb)!.routes].map((r) => [r.destinationCidrBlock ?? '?', r.networkInterfaceId ?? r.gatewayId ?? '?']));
+const routes = () =>
+  Object.fromEntries(
+    [...emu.state.ec2(region).routeTables.get(ids.rtb)!.routes].map((r) => [r.destinationCidrBlock ?? '?', r.networkInterfaceId ?? r.gatewayId ?? '?']),
+  );
 const child = ec2ChildSpec('vpn', ['172.16.0.0/16', '10.2.0.0/16'], { routeTables: [], vpcId: undefined });
 const run = async (action: 'create' | 'restore' | 'quickCheck') => {
-  const ctx = createTestContext(ec2, { tag: child.tag, action, options: child.options as Record<string, string | boolean | string[]>, tunables: { EC2_VERIFY_TIMEOUT: 2 } });
+  const ctx = createTestContext(ec2, {
+    tag: child.tag,
+    action,
+    options: child.options as Record<string, string | boolean | string[]>,
+    tunables: { EC2_VERIFY_TIMEOUT: 2 },
+  });
   try {
     return await (ec2.actions[action] as (c: typeof ctx) => Promise<unknown>)(ctx);
   } finally {
@@ -75,7 +102,11 @@ const run = async (action: 'create' | 'restore' | 'quickCheck') => {
 
 describe("the tunnel resource's EC2 child (seed 000 route-table transitions)", () => {
   it('is an ec2 route-table resource for the remote subnets', () => {
-    expect(child).toEqual({ kitType: 'ec2', tag: 'vpn-ec2', options: { scenario: 'route-table', destinations: ['172.16.0.0/16', '10.2.0.0/16'], disableSourceDestCheck: true } });
+    expect(child).toEqual({
+      kitType: 'ec2',
+      tag: 'vpn-ec2',
+      options: { scenario: 'route-table', destinations: ['172.16.0.0/16', '10.2.0.0/16'], disableSourceDestCheck: true },
+    });
     expect(ec2.options.check(child.options as Record<string, string | boolean | string[]>).ok).toBe(true);
   });
 
@@ -88,10 +119,22 @@ describe("the tunnel resource's EC2 child (seed 000 route-table transitions)", (
   });
 
   it('2: switched to VPN_P_B, the remote subnets point at its ENI; the VIP route is unchanged', async () => {
-    expect(routes()).toEqual({ '0.0.0.0/0': 'igw-00000000000000a01', '10.1.0.10/32': ids.lkPA.eni, '10.2.0.0/16': ids.vpnPA.eni, '172.16.0.0/16': ids.vpnPA.eni, '10.0.0.0/16': 'local' });
+    expect(routes()).toEqual({
+      '0.0.0.0/0': 'igw-00000000000000a01',
+      '10.1.0.10/32': ids.lkPA.eni,
+      '10.2.0.0/16': ids.vpnPA.eni,
+      '172.16.0.0/16': ids.vpnPA.eni,
+      '10.0.0.0/16': 'local',
+    });
     on(ids.vpnPB.instance);
     await run('restore');
-    expect(routes()).toEqual({ '0.0.0.0/0': 'igw-00000000000000a01', '10.1.0.10/32': ids.lkPA.eni, '10.2.0.0/16': ids.vpnPB.eni, '172.16.0.0/16': ids.vpnPB.eni, '10.0.0.0/16': 'local' });
+    expect(routes()).toEqual({
+      '0.0.0.0/0': 'igw-00000000000000a01',
+      '10.1.0.10/32': ids.lkPA.eni,
+      '10.2.0.0/16': ids.vpnPB.eni,
+      '172.16.0.0/16': ids.vpnPB.eni,
+      '10.0.0.0/16': 'local',
+    });
     expect(emu.state.ec2(region).networkInterfaces.get(ids.vpnPB.eni)!.sourceDestCheck).toBe(false);
     expect(await run('quickCheck')).toMatchObject({ status: 'ok' });
   });

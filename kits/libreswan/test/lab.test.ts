@@ -88,7 +88,17 @@ describe.skipIf(skip !== undefined)('libreswan kit in the VM lab (Libreswan 4.10
   beforeAll(async () => {
     // east also gets the project and the host's Node.js (same Debian) for the kit-runner test.
     lab = await startLab({
-      vms: [{ name: 'east', memoryMiB: 1024, shares: [{ host: PROJECT, guest: '/mnt/project', readonly: true }, { host: dirname(process.execPath), guest: '/mnt/hostbin', readonly: true }] }, { name: 'west' }],
+      vms: [
+        {
+          name: 'east',
+          memoryMiB: 1024,
+          shares: [
+            { host: PROJECT, guest: '/mnt/project', readonly: true },
+            { host: dirname(process.execPath), guest: '/mnt/hostbin', readonly: true },
+          ],
+        },
+        { name: 'west' },
+      ],
       links: [['east', 'west']],
       log: (l) => console.log(l),
     });
@@ -96,7 +106,9 @@ describe.skipIf(skip !== undefined)('libreswan kit in the VM lab (Libreswan 4.10
     east = lab.vms.east!;
     west = lab.vms.west!;
     const setup = async (vm: Vm, pub: string, local: string, auto: string) => {
-      await vm.sh(`ip link set eth0 up && ip addr add ${pub}/24 dev eth0 && ip link add lan0 type dummy && ip link set lan0 up && ip addr add ${local}/32 dev lan0`);
+      await vm.sh(
+        `ip link set eth0 up && ip addr add ${pub}/24 dev eth0 && ip link add lan0 type dummy && ip link set lan0 up && ip addr add ${local}/32 dev lan0`,
+      );
       await vm.writeFile('/etc/ipsec.conf', conf(auto));
       await vm.writeFile('/etc/ipsec.secrets', secrets(PSK), '0600');
       await vm.check(['ipsec', 'initnss']);
@@ -119,10 +131,22 @@ describe.skipIf(skip !== undefined)('libreswan kit in the VM lab (Libreswan 4.10
     expect(half.error?.message).toMatch(/rightsourceip= is not set: the check pings the peer VPN node's local address/);
     const ok = await act('create');
     expect(ok.error).toBeUndefined();
-    expect(ok.value).toMatchObject({ info: { libreswan: 'Libreswan 4.10', generation: 4, commands: expect.stringMatching(/ipsec auto --up/), localSide: 'left', localSourceAddress: '10.0.0.5', remoteLocalAddress: '172.16.0.5', remotePublicAddress: '192.0.2.2' } });
+    expect(ok.value).toMatchObject({
+      info: {
+        libreswan: 'Libreswan 4.10',
+        generation: 4,
+        commands: expect.stringMatching(/ipsec auto --up/),
+        localSide: 'left',
+        localSourceAddress: '10.0.0.5',
+        remoteLocalAddress: '172.16.0.5',
+        remotePublicAddress: '192.0.2.2',
+      },
+    });
     expect(ok.value).not.toHaveProperty('children');
     const withEc2 = await act('create', { ec2Child: true });
-    expect(withEc2.value).toMatchObject({ children: [{ kitType: 'ec2', tag: 'vpn-ec2', options: { scenario: 'route-table', destinations: ['172.16.0.0/16'] } }] });
+    expect(withEc2.value).toMatchObject({
+      children: [{ kitType: 'ec2', tag: 'vpn-ec2', options: { scenario: 'route-table', destinations: ['172.16.0.0/16'] } }],
+    });
   }, 300_000);
 
   it('restore starts pluto and brings the tunnel up; quickCheck is ok; restore again changes nothing', async () => {
@@ -132,7 +156,10 @@ describe.skipIf(skip !== undefined)('libreswan kit in the VM lab (Libreswan 4.10
     expect(r.error).toBeUndefined();
     times.restore = r.ms;
     const q = await quickCheck();
-    expect(q).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^vpn1 up \(Libreswan 4\.10\): #\d+ vpn1 in=\d+B out=\d+B; 172\.16\.0\.5 answers through the tunnel/) });
+    expect(q).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(/^vpn1 up \(Libreswan 4\.10\): #\d+ vpn1 in=\d+B out=\d+B; 172\.16\.0\.5 answers through the tunnel/),
+    });
     times.quickCheckOk = q.ms;
     const again = await act('restore');
     expect(again.error).toBeUndefined();
@@ -160,7 +187,9 @@ describe.skipIf(skip !== undefined)('libreswan kit in the VM lab (Libreswan 4.10
     const q = await quickCheck();
     times.detectPeerDropped = Date.now() - t;
     expect(q.status).toBe('failed');
-    expect(q.status === 'failed' && q.reason).toMatch(/^no reply through the tunnel from the peer VPN node's local address 172\.16\.0\.5 \(sent from 10\.0\.0\.5\) within 5 s; its public address 192\.0\.2\.2 does not answer either: the peer node or the path to it is down; pluto still lists Child SA #\d+ vpn1/);
+    expect(q.status === 'failed' && q.reason).toMatch(
+      /^no reply through the tunnel from the peer VPN node's local address 172\.16\.0\.5 \(sent from 10\.0\.0\.5\) within 5 s; its public address 192\.0\.2\.2 does not answer either: the peer node or the path to it is down; pluto still lists Child SA #\d+ vpn1/,
+    );
     const failed = await act('recover', {}, 20);
     times.recoverPeerDroppedFails = failed.ms;
     expect(failed.ok).toBe(false);
@@ -219,7 +248,9 @@ describe.skipIf(skip !== undefined)('libreswan kit in the VM lab (Libreswan 4.10
       return r;
     };
     const list = await kr('libreswan', 'connections');
-    expect(list.stdout).toMatch(/^Libreswan 4\.10 \(ipsec auto --up\/--down\)\nok +vpn1 \(left is this node; 10\.0\.0\.0\/16 <-> 172\.16\.0\.0\/16\)\nno +half-configured/);
+    expect(list.stdout).toMatch(
+      /^Libreswan 4\.10 \(ipsec auto --up\/--down\)\nok +vpn1 \(left is this node; 10\.0\.0\.0\/16 <-> 172\.16\.0\.0\/16\)\nno +half-configured/,
+    );
     const created = await kr('create', 'libreswan', '--tag', 'vpn', '--opt', 'connection=vpn1', '--opt', `daemonStart=${OPTIONS.daemonStart}`);
     expect(created.exitCode, created.stderr).toBe(0);
     expect((await kr('action', 'vpn', 'restore')).exitCode).toBe(0);

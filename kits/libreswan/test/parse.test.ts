@@ -5,7 +5,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { childSasOf, loadedConnections, parseBriefStatus, parseReadWriteConf, parseTrafficStatus, parseUpOutput, parseVersion, plutoDown } from '../src/parse.ts';
+import {
+  childSasOf,
+  loadedConnections,
+  parseBriefStatus,
+  parseReadWriteConf,
+  parseTrafficStatus,
+  parseUpOutput,
+  parseVersion,
+  plutoDown,
+} from '../src/parse.ts';
 
 const v4 = (f: string) => readFileSync(new URL(`./fixtures/libreswan-4.10/${f}`, import.meta.url), 'utf8');
 const v5 = (f: string) => readFileSync(new URL(`./fixtures/libreswan-5/${f}`, import.meta.url), 'utf8');
@@ -22,7 +31,9 @@ describe('ipsec --version', () => {
 
 describe('trafficstatus', () => {
   it('reads 4.10 lines (with the 006 prefix)', () => {
-    expect(parseTrafficStatus(v4('trafficstatus-established.txt'))).toEqual([{ serial: 3, connection: 'vpn1', type: 'ESP', inBytes: 0, outBytes: 0, addTime: 1796163439, id: '192.0.2.2' }]);
+    expect(parseTrafficStatus(v4('trafficstatus-established.txt'))).toEqual([
+      { serial: 3, connection: 'vpn1', type: 'ESP', inBytes: 0, outBytes: 0, addTime: 1796163439, id: '192.0.2.2' },
+    ]);
     expect(parseTrafficStatus(v4('trafficstatus-after-ping.txt'))[0]).toMatchObject({ inBytes: 168, outBytes: 168 });
     const two = parseTrafficStatus(v4('trafficstatus-two-child-sas.txt'));
     expect(two.map((s) => s.serial)).toEqual([5, 6]);
@@ -37,16 +48,25 @@ describe('trafficstatus', () => {
   });
 
   it('reads 5.x lines (no prefix) and leftsubnets= aliases', () => {
-    expect(parseTrafficStatus(v5('trafficstatus-established.txt'))).toEqual([{ serial: 2, connection: 'westnet-eastnet-ipv4-psk-ikev2', type: 'ESP', inBytes: 84, outBytes: 84, addTime: 1234567890, id: '@east' }]);
+    expect(parseTrafficStatus(v5('trafficstatus-established.txt'))).toEqual([
+      { serial: 2, connection: 'westnet-eastnet-ipv4-psk-ikev2', type: 'ESP', inBytes: 84, outBytes: 84, addTime: 1234567890, id: '@east' },
+    ]);
     const aliases = parseTrafficStatus(v5('trafficstatus-subnets-aliases.txt'));
-    expect(aliases.map((s) => s.connection)).toEqual(['westnet-eastnet-subnets/1x1', 'westnet-eastnet-subnets/1x2', 'westnet-eastnet-subnets/2x1', 'westnet-eastnet-subnets/2x2']);
+    expect(aliases.map((s) => s.connection)).toEqual([
+      'westnet-eastnet-subnets/1x1',
+      'westnet-eastnet-subnets/1x2',
+      'westnet-eastnet-subnets/2x1',
+      'westnet-eastnet-subnets/2x2',
+    ]);
     expect(childSasOf(aliases, 'westnet-eastnet-subnets')).toHaveLength(4);
     expect(childSasOf(aliases, 'westnet-eastnet')).toHaveLength(0);
     expect(childSasOf(aliases, 'westnet-eastnet-subnets/1x1')).toHaveLength(1);
   });
 
   it('keeps peer IDs with commas and spaces (certificate DNs) whole', () => {
-    const [sa] = parseTrafficStatus(`006 #3: "host-to-host", type=ESP, add_time=1750173098, inBytes=128, outBytes=128, maxBytes=2^63B, id='C=US, ST=MyState, CN=worker-n'`);
+    const [sa] = parseTrafficStatus(
+      `006 #3: "host-to-host", type=ESP, add_time=1750173098, inBytes=128, outBytes=128, maxBytes=2^63B, id='C=US, ST=MyState, CN=worker-n'`,
+    );
     expect(sa).toMatchObject({ connection: 'host-to-host', inBytes: 128, id: 'C=US, ST=MyState, CN=worker-n' });
   });
 });
@@ -68,7 +88,10 @@ describe('ipsec up output', () => {
   });
 
   it('a wrong key is a configuration problem, named as such (4.10 exits 36, 5 prints the same notify)', () => {
-    for (const [text, code] of [[v4('up-authentication-failed.txt'), 36], [v5('up-authentication-failed.txt'), 1]] as const) {
+    for (const [text, code] of [
+      [v4('up-authentication-failed.txt'), 36],
+      [v5('up-authentication-failed.txt'), 1],
+    ] as const) {
       const r = parseUpOutput(text, code);
       expect(r).toMatchObject({ established: false, configProblem: true });
       expect(r.reason).toMatch(/AUTHENTICATION_FAILED.*pre-shared keys/);
@@ -88,13 +111,27 @@ describe('configuration and status', () => {
     const { conns, setup } = parseReadWriteConf(v4('readwriteconf-vpn1.txt'));
     expect(setup.logfile).toBe('/var/log/pluto.log');
     expect(conns).toHaveLength(1);
-    expect(conns[0]!.values).toMatchObject({ left: '192.0.2.1', leftid: '192.0.2.1', leftsubnet: '10.0.0.0/16', leftsourceip: '10.0.0.5', rightsourceip: '172.16.0.5', auto: 'start', type: 'tunnel', ikev2: 'yes' });
+    expect(conns[0]!.values).toMatchObject({
+      left: '192.0.2.1',
+      leftid: '192.0.2.1',
+      leftsubnet: '10.0.0.0/16',
+      leftsourceip: '10.0.0.5',
+      rightsourceip: '172.16.0.5',
+      auto: 'start',
+      type: 'tunnel',
+      ikev2: 'yes',
+    });
   });
 
   it('reads two connections from ipsec.conf and an included file, leftsubnets= kept', () => {
     const { conns } = parseReadWriteConf(v4('readwriteconf-two-conns.txt'));
     expect(conns.map((c) => c.name)).toEqual(['vpn2', 'vpn1']);
-    expect(conns[0]!.values).toMatchObject({ left: '%defaultroute', leftsubnets: '{10.0.0.0/16,10.1.0.0/16}', rightsubnets: '{172.16.0.0/16,10.2.0.0/16}', auto: 'add' });
+    expect(conns[0]!.values).toMatchObject({
+      left: '%defaultroute',
+      leftsubnets: '{10.0.0.0/16,10.1.0.0/16}',
+      rightsubnets: '{172.16.0.0/16,10.2.0.0/16}',
+      auto: 'add',
+    });
   });
 
   it('lists loaded connections from ipsec status, aliases folded', () => {

@@ -19,7 +19,9 @@ const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/
 
 export function vmExec(binding: VmExecBinding): Exec {
   return async (file: string, args: readonly string[] = [], options: ExecOptions = {}) => {
-    const env = Object.entries(options.env ?? {}).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+    const env = Object.entries(options.env ?? {})
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${v}`);
     let argv = [...(env.length ? ['env', ...env] : []), file, ...args];
     if (options.user) argv = ['runuser', '-u', options.user, '--', ...argv];
     if (options.cwd) argv = ['env', '-C', options.cwd, ...argv];
@@ -42,7 +44,15 @@ export function vmExec(binding: VmExecBinding): Exec {
       return result;
     };
     if (options.background) {
-      const completion = go().catch((e: Error) => ({ command: shown, exitCode: undefined, signal: undefined, timedOut: false, stdout: '', stderr: e.message, durationMs: 0 }));
+      const completion = go().catch((e: Error) => ({
+        command: shown,
+        exitCode: undefined,
+        signal: undefined,
+        timedOut: false,
+        stdout: '',
+        stderr: e.message,
+        durationMs: 0,
+      }));
       return { command: shown, exitCode: undefined, signal: undefined, timedOut: false, stdout: '', stderr: '', durationMs: 0, completion };
     }
     const result = await go();

@@ -115,7 +115,9 @@ function run(argv: string[], log?: (line: string) => void): Promise<void> {
     child.stderr.on('data', take);
     child.on('error', (e) => reject(new Error(`${argv[0]}: ${e.message}`)));
     child.on('close', (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`${argv.slice(0, 3).join(' ')} ... failed (${code ?? signal}):\n${tail.trim().split('\n').slice(-15).join('\n')}`)),
+      code === 0
+        ? resolve()
+        : reject(new Error(`${argv.slice(0, 3).join(' ')} ... failed (${code ?? signal}):\n${tail.trim().split('\n').slice(-15).join('\n')}`)),
     );
   });
 }
@@ -152,10 +154,22 @@ export async function ensureImage(spec: ImageSpec = {}): Promise<Image> {
   const { rootfsKey, key } = imageKeys(spec);
   const dir = join(root, `image-${key}`);
   const done = readManifest(dir);
-  if (done) return { key, rootfsKey, dir, disk: join(dir, 'root.ext4'), kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img'), built: 'none', buildMs: 0, manifest: done };
+  if (done)
+    return {
+      key,
+      rootfsKey,
+      dir,
+      disk: join(dir, 'root.ext4'),
+      kernel: join(dir, 'vmlinuz'),
+      initrd: join(dir, 'initrd.img'),
+      built: 'none',
+      buildMs: 0,
+      manifest: done,
+    };
 
   const missing = missingTools();
-  if (missing.length) throw new Error(`vmlab: cannot build the lab image, missing ${missing.join(', ')}: run scripts/setup.sh (its lab block) or apt-get install them`);
+  if (missing.length)
+    throw new Error(`vmlab: cannot build the lab image, missing ${missing.join(', ')}: run scripts/setup.sh (its lab block) or apt-get install them`);
   if (process.getuid?.() !== 0) throw new Error(`vmlab: building the lab image needs root (debootstrap); no cached image ${dir}`);
   mkdirSync(root, { recursive: true });
   // Serialize builds across processes (parallel test files wait for one build).

@@ -6,7 +6,19 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-export { ensureImage, imageKeys, cacheDir, missingTools, pruneCache, DEFAULT_PACKAGES, DEFAULT_SUITE, DEFAULT_CACHE, type Image, type ImageSpec, type ImageManifest } from './image.ts';
+export {
+  ensureImage,
+  imageKeys,
+  cacheDir,
+  missingTools,
+  pruneCache,
+  DEFAULT_PACKAGES,
+  DEFAULT_SUITE,
+  DEFAULT_CACHE,
+  type Image,
+  type ImageSpec,
+  type ImageManifest,
+} from './image.ts';
 export { Vm, VmCommandError, type VmSpec, type RunOptions, type RunResult, type Share, type NicSpec } from './vm.ts';
 export { startLab, type Lab, type LabSpec, type LabVmSpec } from './lab.ts';
 export { vmExec, type VmExecBinding } from './exec.ts';
@@ -18,6 +30,7 @@ export { vmExec, type VmExecBinding } from './exec.ts';
 export function labSkipReason(): string | undefined {
   if (process.env.RK_VMLAB_SKIP) return `RK_VMLAB_SKIP is set (${process.env.RK_VMLAB_SKIP})`;
   const path = (process.env.PATH ?? '').split(':').concat(['/usr/bin', '/usr/local/bin']);
-  if (!path.some((d) => d && existsSync(join(d, 'qemu-system-x86_64')))) return 'qemu-system-x86_64 is not installed (apt-get install qemu-system-x86, or run scripts/setup.sh)';
+  if (!path.some((d) => d && existsSync(join(d, 'qemu-system-x86_64'))))
+    return 'qemu-system-x86_64 is not installed (apt-get install qemu-system-x86, or run scripts/setup.sh)';
   return undefined;
 }

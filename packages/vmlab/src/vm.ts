@@ -106,30 +106,66 @@ export class Vm {
   qemuArgs(): string[] {
     const s = this.spec;
     const mounts = (s.shares ?? []).map((sh, i) => `rk${i}:${sh.guest}${sh.readonly ? ':ro' : ''}`);
-    const append = ['root=/dev/vda', 'rw', 'init=/sbin/rk-init', 'console=ttyS0', 'net.ifnames=0', 'panic=-1', 'quiet', 'loglevel=4', `rk.hostname=${s.name}`, ...(mounts.length ? [`rk.mounts=${mounts.join(',')}`] : []), ...(s.append ?? [])];
+    const append = [
+      'root=/dev/vda',
+      'rw',
+      'init=/sbin/rk-init',
+      'console=ttyS0',
+      'net.ifnames=0',
+      'panic=-1',
+      'quiet',
+      'loglevel=4',
+      `rk.hostname=${s.name}`,
+      ...(mounts.length ? [`rk.mounts=${mounts.join(',')}`] : []),
+      ...(s.append ?? []),
+    ];
     const args = [
-      '-name', s.name,
-      '-machine', 'q35',
-      '-accel', 'tcg,thread=multi',
-      '-cpu', 'max',
-      '-smp', String(s.cpus ?? 1),
-      '-m', String(s.memoryMiB ?? 512),
-      '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
-      '-kernel', s.image.kernel,
-      '-initrd', s.image.initrd,
-      '-append', append.join(' '),
-      '-drive', `file=${s.image.disk},format=raw,if=virtio,snapshot=on,cache=unsafe`,
-      '-serial', `file:${this.console}`,
-      '-chardev', `socket,id=ctl,path=${join(s.dir, 'ctl.sock')},server=on,wait=off`,
-      '-device', 'virtio-serial-pci',
-      '-device', 'virtserialport,chardev=ctl,name=rk.ctl',
-      '-device', 'virtio-rng-pci',
+      '-name',
+      s.name,
+      '-machine',
+      'q35',
+      '-accel',
+      'tcg,thread=multi',
+      '-cpu',
+      'max',
+      '-smp',
+      String(s.cpus ?? 1),
+      '-m',
+      String(s.memoryMiB ?? 512),
+      '-nodefaults',
+      '-no-user-config',
+      '-display',
+      'none',
+      '-no-reboot',
+      '-kernel',
+      s.image.kernel,
+      '-initrd',
+      s.image.initrd,
+      '-append',
+      append.join(' '),
+      '-drive',
+      `file=${s.image.disk},format=raw,if=virtio,snapshot=on,cache=unsafe`,
+      '-serial',
+      `file:${this.console}`,
+      '-chardev',
+      `socket,id=ctl,path=${join(s.dir, 'ctl.sock')},server=on,wait=off`,
+      '-device',
+      'virtio-serial-pci',
+      '-device',
+      'virtserialport,chardev=ctl,name=rk.ctl',
+      '-device',
+      'virtio-rng-pci',
     ];
     (s.nics ?? []).forEach((n, i) => {
       args.push('-netdev', `socket,id=n${i},${n.mode}=127.0.0.1:${n.port}`, '-device', `virtio-net-pci,netdev=n${i},mac=${n.mac}`);
     });
     (s.shares ?? []).forEach((sh, i) => {
-      args.push('-fsdev', `local,id=fs${i},path=${sh.host},security_model=none${sh.readonly ? ',readonly=on' : ''}`, '-device', `virtio-9p-pci,fsdev=fs${i},mount_tag=rk${i}`);
+      args.push(
+        '-fsdev',
+        `local,id=fs${i},path=${sh.host},security_model=none${sh.readonly ? ',readonly=on' : ''}`,
+        '-device',
+        `virtio-9p-pci,fsdev=fs${i},mount_tag=rk${i}`,
+      );
     });
     return args;
   }
@@ -139,7 +175,9 @@ export class Vm {
     const sockPath = join(this.spec.dir, 'ctl.sock');
     // qemu must not outlive the test process (a crashed test would leave VMs eating the CPU):
     // setpriv (util-linux) has the kernel kill it when its parent dies.
-    const argv = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', 'qemu-system-x86_64', ...this.qemuArgs()] : ['qemu-system-x86_64', ...this.qemuArgs()];
+    const argv = existsSync('/usr/bin/setpriv')
+      ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', 'qemu-system-x86_64', ...this.qemuArgs()]
+      : ['qemu-system-x86_64', ...this.qemuArgs()];
     const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
     let stderr = '';
@@ -174,7 +212,10 @@ export class Vm {
       const release = await Promise.race([
         ready,
         new Promise<never>((_, reject) => {
-          const t = setTimeout(() => reject(new Error(`${this.name}: the guest did not answer within ${timeoutMs / 1000} s; console:\n${this.consoleTail()}`)), timeoutMs);
+          const t = setTimeout(
+            () => reject(new Error(`${this.name}: the guest did not answer within ${timeoutMs / 1000} s; console:\n${this.consoleTail()}`)),
+            timeoutMs,
+          );
           t.unref();
           const check = setInterval(() => {
             if (this.exited) {
@@ -210,10 +251,13 @@ export class Vm {
     const id = this.nextId++;
     return new Promise<RunResult>((resolve, reject) => {
       // The guest ends the command at timeoutSec (+5 s to kill it); allow for a slow emulated guest.
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`${this.name}: no answer to ${argv.join(' ')} within ${timeoutSec + 60} s`));
-      }, (timeoutSec + 60) * 1000);
+      const timer = setTimeout(
+        () => {
+          this.pending.delete(id);
+          reject(new Error(`${this.name}: no answer to ${argv.join(' ')} within ${timeoutSec + 60} s`));
+        },
+        (timeoutSec + 60) * 1000,
+      );
       this.pending.set(id, { argv, timeoutSec, input: options.input ?? '', started: Date.now(), resolve, reject, timer });
       this.send(id, timeoutSec, argv, options.input ?? '');
     });

@@ -22,7 +22,9 @@ describe.skipIf(skip !== undefined)('vmlab (qemu, software emulation)', () => {
       shares: [{ host: project, guest: '/mnt/project', readonly: true }],
       log: (l) => console.log(l),
     });
-    console.log(`vmlab: image ${lab.image.key} (${lab.image.built === 'none' ? 'cached' : `built ${lab.image.built} in ${(lab.image.buildMs / 1000).toFixed(0)} s`}), 2 VMs booted in ${(lab.bootMs / 1000).toFixed(1)} s`);
+    console.log(
+      `vmlab: image ${lab.image.key} (${lab.image.built === 'none' ? 'cached' : `built ${lab.image.built} in ${(lab.image.buildMs / 1000).toFixed(0)} s`}), 2 VMs booted in ${(lab.bootMs / 1000).toFixed(1)} s`,
+    );
   }, 1_200_000);
   afterAll(async () => lab?.stop());
 
