@@ -9,7 +9,7 @@
  * - quickCheck: role, connection, disk state, mount (changes nothing).
  * - recover: attach and reconnect (never with --discard-my-data), remount.
  */
-import { ActionFailedError, ConfigError, UsageError, type CreateResult, type QuickCheckResult } from '@recovery-kit/sdk';
+import { ActionFailedError, ConfigError, UsageError, isCommandFailed, type CreateResult, type QuickCheckResult } from '@recovery-kit/sdk';
 import { remainingMs, sleep, waitFor } from '@recovery-kit/sdk/util';
 import type { Ctx } from './options.ts';
 import { deviceBytes, fsTypeOf, makeFs, mount, mountAt, mountsOf, shrinkExt4, unmount } from './fs.ts';
@@ -23,7 +23,6 @@ async function create(ctx: Ctx): Promise<CreateResult> {
   const o = ctx.options;
   const r = await resolve(ctx);
   const bytes = await deviceBytes(ctx.exec, o.disk, 'disk');
-  await ctx.exec('modprobe', ['drbd'], { timeoutMs: 30_000 });
   await writeConfig(ctx, r);
   // DRBD metadata at the end of the disk: a mirror made before (blkid may still see its file system).
   const found = (await r.engine.hasMetadata?.()) ? 'drbd' : await fsTypeOf(ctx.exec, o.disk);
@@ -36,6 +35,7 @@ async function create(ctx: Ctx): Promise<CreateResult> {
   }
   const version = await r.engine.describe();
   const steps: string[] = [];
+  let md: 'created' | 'present' | undefined;
   let before = await r.engine.status();
   if (found !== 'drbd' && !(before.exists && before.volumes.length)) {
     if (o.existingFs) {
@@ -47,11 +47,14 @@ async function create(ctx: Ctx): Promise<CreateResult> {
       const sh = await shrinkExt4(ctx.exec, o.disk, bytes, md);
       steps.push(sh.fromBlocks === sh.toBlocks ? 'the file system leaves room for the metadata already' : `shrank the ext4 file system from ${sh.fromBlocks} to ${sh.toBlocks} blocks of ${sh.blockSize} B for ${md / 1024} KiB of metadata`);
     }
-    steps.push(`metadata ${await r.engine.createMd()}`);
+    md = await r.engine.createMd();
+    steps.push(`metadata ${md}`);
   } else steps.push('metadata present');
   await r.engine.up();
-  before = await settle(r, connectWait(ctx), ctx.deadline, ctx.signal);
-  const fresh = before.volumes.every((v) => v.disk === 'Inconsistent') && before.peers.every((p) => p.volumes.every((v) => v.peerDisk !== 'UpToDate' && v.peerDisk !== 'Consistent'));
+  before = await settle(r, Math.min(connectWait(ctx), 5000), ctx.deadline, ctx.signal);
+  // Only a mirror whose metadata this call wrote is new: an Inconsistent copy found later (an
+  // interrupted resync target) is never forced to become the source.
+  const fresh = md === 'created' && before.volumes.every((v) => v.disk === 'Inconsistent') && before.peers.every((p) => p.volumes.every((v) => v.peerDisk !== 'UpToDate' && v.peerDisk !== 'Consistent'));
   if (fresh) {
     // Nothing on either side holds data yet (or only this node's existing file system does):
     // this node is the initial source; the peer gets a full sync when it attaches.
@@ -75,7 +78,6 @@ async function extend(ctx: Ctx) {
   }
   const r = await resolve(ctx);
   const bytes = await deviceBytes(ctx.exec, ctx.options.disk, 'disk');
-  await ctx.exec('modprobe', ['drbd'], { timeoutMs: 30_000 });
   await writeConfig(ctx, r);
   const found = (await r.engine.hasMetadata?.()) ? 'drbd' : await fsTypeOf(ctx.exec, ctx.options.disk);
   if (found && found !== 'drbd') throw new ConfigError(`${ctx.options.disk} on ${r.self.name} holds a ${found} file system: the mirror target's disk is overwritten by the full sync`, { field: 'disk', fix: 'give an empty disk of at least the source\'s size on this node (wipefs -a clears it: it destroys what is there)' });
@@ -88,9 +90,19 @@ async function promoteAndMount(ctx: Ctx, r: Resolved, opts: { force: boolean }):
   const steps: string[] = [];
   const s = await r.engine.status();
   if (s.role !== 'Primary') {
-    const needsForce = opts.force && s.volumes.some((v) => v.disk !== 'UpToDate');
-    await r.engine.promote({ force: needsForce });
-    steps.push(needsForce ? 'promoted (primary --force)' : 'promoted');
+    // The operator's force-online, or a peer the cluster confirmed fenced: DRBD's own fencing
+    // (fence-peer handler) may still refuse "peer is not outdated" when no cluster answers it.
+    const peerFenced = ctx.tunables.bool('MIRROR_PEER_FENCED', false) && ctx.options.fencing !== 'none' && s.peers.some((p) => p.connection !== 'Connected');
+    const needsForce = opts.force && (s.volumes.some((v) => v.disk !== 'UpToDate') || s.peers.some((p) => p.connection !== 'Connected'));
+    try {
+      await r.engine.promote({ force: needsForce });
+      steps.push(needsForce ? 'promoted (primary --force)' : 'promoted');
+    } catch (err) {
+      if (!(peerFenced && isCommandFailed(err) && /not outdated|Refusing to be Primary|\(-7\)/i.test(err.result.stderr))) throw err;
+      ctx.logger.warn(`${ctx.options.resource}: DRBD's fence-peer handler could not outdate the peer (${err.result.stderr.trim().split('\n')[0]}); the cluster confirmed it fenced (MIRROR_PEER_FENCED): promoting with --force`);
+      await r.engine.promote({ force: true });
+      steps.push('promoted (peer confirmed fenced, primary --force)');
+    }
   } else steps.push('already the source');
   const m = await mountAt(ctx.exec, ctx.options.mountPoint);
   if (m && m.source !== r.engine.device) throw new ActionFailedError(`${m.source} is mounted on ${ctx.options.mountPoint}, not the mirror ${r.engine.device}`, { fix: `unmount ${ctx.options.mountPoint} (or choose another mountPoint), then restore again` });
@@ -171,13 +183,15 @@ async function recover(ctx: Ctx) {
   const r = await resolve(ctx);
   await writeConfig(ctx, r);
   const steps: string[] = [];
-  await r.engine.up();
   let s = await r.engine.status();
+  // Split brain first: reconnecting (adjust) would only split again; the operator chooses the victim.
+  if (s.exists && s.peers.some((p) => p.connection !== 'Connected') && (await splitBrainSeen(ctx.exec, ctx.options.resource))) {
+    const p = diagnose(s, { splitBrain: true, resourceTag: ctx.tag }).find((x) => x.kind === 'split-brain');
+    throw new ActionFailedError(p?.message ?? `split brain on ${ctx.options.resource}`, { code: 'SPLIT_BRAIN', fix: p?.fix ?? 'resolve the split brain by hand', retryable: false });
+  }
+  await r.engine.up();
+  s = await r.engine.status();
   if (s.peers.some((p) => p.connection === 'StandAlone') || s.peers.length === 0) {
-    if (await splitBrainSeen(ctx.exec, ctx.options.resource)) {
-      const p = diagnose(s, { splitBrain: true, resourceTag: ctx.tag }).find((x) => x.kind === 'split-brain');
-      throw new ActionFailedError(p?.message ?? `split brain on ${ctx.options.resource}`, { code: 'SPLIT_BRAIN', fix: p?.fix ?? 'resolve the split brain by hand', retryable: false });
-    }
     await r.engine.connect();
     steps.push('reconnected');
   }

@@ -19,8 +19,10 @@ export interface ResourceSpec {
   port: number;
   protocol: 'A' | 'C';
   fencing: Fencing;
-  /** resync rate (e.g. 100M); empty: DRBD's default. */
+  /** resync rate (e.g. 100M): a fixed rate (c-plan-ahead 0); empty: DRBD's dynamic controller. */
   syncRate?: string;
+  /** DRBD generation of the kernel module (8 or 9): which fence-peer handlers to name. */
+  generation?: 8 | 9;
 }
 
 /** Where the split-brain handler leaves its mark (DRBD calls it; the kit reads it). */
@@ -31,10 +33,11 @@ export const splitBrainMarker = (resource: string) => `/var/lib/drbd/rk-split-br
  * brain by discarding a node's changes on its own; the operator chooses the victim.
  */
 export function renderResource(s: ResourceSpec): string {
-  const disk = [...(s.fencing !== 'none' ? [`fencing ${s.fencing};`] : []), ...(s.syncRate ? [`resync-rate ${s.syncRate};`] : [])];
+  const disk = [...(s.fencing !== 'none' ? [`fencing ${s.fencing};`] : []), ...(s.syncRate ? ['c-plan-ahead 0;', `resync-rate ${s.syncRate};`] : [])];
   const handlers = [`split-brain "mkdir -p /var/lib/drbd && touch ${splitBrainMarker(s.resource)}";`];
   if (s.fencing !== 'none') {
-    handlers.push('fence-peer "/usr/lib/drbd/crm-fence-peer.9.sh";', 'after-resync-target "/usr/lib/drbd/crm-unfence-peer.9.sh";');
+    const v = s.generation === 8 ? '' : '.9';
+    handlers.push(`fence-peer "/usr/lib/drbd/crm-fence-peer${v}.sh";`, `after-resync-target "/usr/lib/drbd/crm-unfence-peer${v}.sh";`);
   }
   const lines = [
     `# Written by @recovery-kit/kit-mirror; changes are overwritten at the next create or restore.`,
@@ -75,6 +78,12 @@ export class DrbdEngine implements MirrorEngine {
     return this.o.exec('drbdadm', [...args, this.o.resource], { timeoutMs });
   }
 
+  /** 8 or 9 from /proc/drbd (the module must be loaded). */
+  async generation(): Promise<8 | 9 | undefined> {
+    const v = parseProcDrbd((await this.o.exec('cat', ['/proc/drbd'], { reject: false, timeoutMs: 10_000 })).stdout).version;
+    return v?.startsWith('8.') ? 8 : v?.startsWith('9.') ? 9 : undefined;
+  }
+
   async describe(): Promise<string> {
     const v = parseDrbdadmVersion((await this.o.exec('drbdadm', ['--version'], { reject: false, timeoutMs: 10_000 })).stdout);
     return `DRBD ${v.kernel ?? '(module not loaded)'} (drbd-utils ${v.utils ?? '?'}${v.kernel?.startsWith('8.') ? ', drbdsetup-84' : ''})`;
@@ -113,6 +122,8 @@ export class DrbdEngine implements MirrorEngine {
 
   /** Valid DRBD metadata on the backing device? (drbdadm dump-md reads it without attaching.) */
   async hasMetadata(): Promise<boolean> {
+    const s = await this.status();
+    if (s.exists && s.volumes.some((v) => v.disk !== 'Diskless')) return true;
     const r = await this.o.exec('drbdadm', ['dump-md', this.o.resource], { reject: false, timeoutMs: 30_000 });
     if (r.exitCode === 0) return true;
     // Attached: dump-md refuses ("is configured"); metadata is obviously there.

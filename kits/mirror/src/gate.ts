@@ -37,9 +37,11 @@ export interface GateInput {
   peerFenced: boolean;
   /** Fence constraints for this resource (read from the CIB; empty without Pacemaker). */
   constraints?: readonly FenceConstraint[];
+  /** The split-brain handler fired and the peer is not connected again. */
+  splitBrain?: boolean;
 }
 
-export type GateRule = 'attached' | 'uptodate' | 'not-sync-target' | 'quorum' | 'fence-constraint' | 'no-live-primary';
+export type GateRule = 'split-brain' | 'attached' | 'uptodate' | 'not-sync-target' | 'quorum' | 'fence-constraint' | 'no-live-primary';
 
 export interface GateRefusal {
   rule: GateRule;
@@ -100,6 +102,9 @@ export function decidePromotion(input: GateInput): GateDecision {
     if (!c.allowed.includes(node)) {
       no('fence-constraint', `fence constraint ${c.id} allows promotion only on ${c.allowed.join(', ') || '(no node)'}, not on ${node}`, `if the peer's copy was outdated on purpose, let it resync first; if the constraint is stale (both copies UpToDate again) remove it: cibadmin --delete --xml-text '<rsc_location id="${c.id}"/>'`, true);
     }
+  }
+  if (input.splitBrain && s.peers.some((p) => !connected(p))) {
+    no('split-brain', `split brain on ${s.resource}: this copy and the peer's diverged`, `resolve it first (kit-runner action TAG status shows how); if this node's copy is the one to keep and the peer is down, run kit-runner action TAG force-online`, true);
   }
   for (const p of s.peers) {
     if (connected(p) && p.role === 'Primary') no('no-live-primary', `connected to ${p.name}, which is Primary: two sources would split the mirror`, `take the resource out of service on ${p.name} first (a switchover demotes it)`, false);

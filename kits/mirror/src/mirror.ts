@@ -11,7 +11,7 @@ import { parseNodes, type Ctx, type Node, type Options } from './options.ts';
 import { mountAt, type MountInfo } from './fs.ts';
 
 export interface Resolved {
-  engine: MirrorEngine & { hasMetadata?(): Promise<boolean> };
+  engine: MirrorEngine & { hasMetadata?(): Promise<boolean>; generation?(): Promise<8 | 9 | undefined> };
   self: Node;
   peer: Node;
   spec: ResourceSpec;
@@ -34,7 +34,9 @@ export async function resolve(ctx: Base): Promise<Resolved> {
 
 /** Writes the resource file when it differs, and has drbdadm parse it. Returns true when it changed. */
 export async function writeConfig(ctx: Base, r: Resolved): Promise<boolean> {
-  const text = renderResource(r.spec);
+  await ctx.exec('modprobe', ['drbd'], { timeoutMs: 30_000 });
+  const generation = await r.engine.generation?.();
+  const text = renderResource({ ...r.spec, ...(generation ? { generation } : {}) });
   const now = await ctx.exec('cat', [r.configFile], { reject: false, timeoutMs: 10_000 });
   if (now.exitCode === 0 && now.stdout === text) return false;
   await ctx.exec('install', ['-D', '-m', '0644', '/dev/stdin', r.configFile], { input: text, timeoutMs: 10_000 });
@@ -72,7 +74,7 @@ export async function splitBrainSeen(exec: Exec, resource: string): Promise<bool
 }
 
 export async function gate(ctx: Base, r: Resolved, status: MirrorStatus): Promise<GateDecision> {
-  return decidePromotion({ status, node: r.self.name, fencing: ctx.options.fencing, peerFenced: ctx.tunables.bool('MIRROR_PEER_FENCED', false), constraints: await fenceConstraints(ctx.exec, r.spec.resource) });
+  return decidePromotion({ status, node: r.self.name, fencing: ctx.options.fencing, peerFenced: ctx.tunables.bool('MIRROR_PEER_FENCED', false), constraints: await fenceConstraints(ctx.exec, r.spec.resource), splitBrain: await splitBrainSeen(ctx.exec, r.spec.resource) });
 }
 
 export function refused(d: GateDecision, resource: string): KitError {

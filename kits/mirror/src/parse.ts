@@ -193,6 +193,9 @@ export function parseProcDrbd(text: string): { version?: string; minors: ProcDrb
 export function parseDrbdadmVersion(text: string): { utils?: string; kernel?: string } {
   const get = (k: string) => new RegExp(`^${k}=(\\S+)`, 'm').exec(text)?.[1];
   const utils = get('DRBDADM_VERSION');
-  const kernel = get('DRBD_KERNEL_VERSION');
+  // drbd-utils 9 prints the module's version only as a code (0x08040b = 8.4.11).
+  const code = get('DRBD_KERNEL_VERSION_CODE');
+  const n = code ? Number.parseInt(code, 16) : Number.NaN;
+  const kernel = get('DRBD_KERNEL_VERSION') ?? (n > 0 ? `${(n >> 16) & 0xff}.${(n >> 8) & 0xff}.${n & 0xff}` : undefined);
   return { ...(utils ? { utils } : {}), ...(kernel ? { kernel } : {}) };
 }

@@ -140,3 +140,12 @@ describe('quickCheck verdict', () => {
     expect(verdict(statusFromEvents2('', 'r0'), undefined, '/dev/drbd0', false)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/not up/) });
   });
 });
+
+describe('promotion gate and split brain', () => {
+  it('refuses a StandAlone node after split brain (forceable), not once it is connected again', () => {
+    const d = gate(st('a-standalone-after-disconnect'), { peerFenced: true, splitBrain: true });
+    expect(rules(d)).toEqual(['split-brain']);
+    expect(d.forceable).toBe(true);
+    expect(rules(gate({ ...st('b-uptodate-secondary'), peers: st('b-uptodate-secondary').peers.map((p) => ({ ...p, role: 'Secondary' as const })) }, { splitBrain: true }))).toEqual([]);
+  });
+});

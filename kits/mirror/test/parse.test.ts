@@ -81,7 +81,8 @@ srcversion: B536C32A3EADA868561EFD9
 
   it('reads drbdadm --version as recorded in the lab', () => {
     const text = 'DRBDADM_BUILDTAG=GIT-hash:\\ 409097fe02187f83790b88ac3e0d94f3c167adab\\ reproducible\\ build\\,\\ 2023-01-09\\ 14:51:18\nDRBDADM_API_VERSION=1\nDRBD_KERNEL_VERSION_CODE=0x08040b\nDRBDADM_VERSION_CODE=0x091600\nDRBDADM_VERSION=9.22.0\n';
-    expect(parseDrbdadmVersion(text)).toEqual({ utils: '9.22.0' });
-    expect(parseDrbdadmVersion(`${text}DRBD_KERNEL_VERSION=8.4.11\n`)).toEqual({ utils: '9.22.0', kernel: '8.4.11' });
+    expect(parseDrbdadmVersion(text)).toEqual({ utils: '9.22.0', kernel: '8.4.11' });
+    expect(parseDrbdadmVersion(text.replace('0x08040b', '0x090203'))).toEqual({ utils: '9.22.0', kernel: '9.2.3' });
+    expect(parseDrbdadmVersion('DRBDADM_VERSION=9.22.0\n')).toEqual({ utils: '9.22.0' });
   });
 });
