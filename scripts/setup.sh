@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.8
-APT_PACKAGES=(iproute2 iputils-ping iputils-arping postgresql procps util-linux)
+APT_PACKAGES=(iproute2 iputils-ping iputils-arping postgresql procps util-linux qemu-system-x86 debootstrap e2fsprogs)
 
 if [[ "${1:-}" != "--minimal" ]]; then
   missing=()
@@ -41,3 +41,12 @@ if ! pnpm install --frozen-lockfile --reporter=append-only >"$log" 2>&1; then
   exit 1
 fi
 echo "setup: ready" >&2
+
+# --- VM lab (packages/vmlab, docs/operate/vm-lab.md) ------------------------------------------
+# qemu-system-x86, debootstrap and e2fsprogs (above) are what the lab needs. Its Debian image is
+# built by the first lab test (about 5 minutes, cached in /var/cache/recovery-kit/vmlab, or
+# $RK_VMLAB_CACHE); RK_VMLAB_PREBUILD=1 builds it here instead.
+if [[ "${RK_VMLAB_PREBUILD:-}" == 1 && "${1:-}" != "--minimal" ]]; then
+  node packages/vmlab/dist/cli.js build >/dev/null || { echo "setup: the VM lab image build failed" >&2; exit 1; }
+  echo "setup: VM lab image ready" >&2
+fi

@@ -6,7 +6,7 @@
  * OPENSWAN_CHECK_INTERVAL apart. IKEv2 notices a dead peer only after its retransmit timeout
  * (60 s), so the ping through the tunnel is what makes detection fast.
  */
-import { ActionFailedError, ConfigError, type Exec, type KitContext, type Logger, type QuickCheckResult } from '@recovery-kit/sdk';
+import { ActionFailedError, ConfigError, type ChildSpec, type Exec, type KitContext, type Logger, type QuickCheckResult } from '@recovery-kit/sdk';
 import { sleep, waitFor } from '@recovery-kit/sdk/util';
 import { orient, publicAddressOf, type Tunnel } from './conn.ts';
 import { Ipsec } from './ipsec.ts';
@@ -165,6 +165,18 @@ export async function bringUp(ctx: Ctx, r: Resolved, options: { restart: boolean
   });
   steps.push('traffic passes');
   return steps.join(', ');
+}
+
+/**
+ * The EC2 child (seed 000, "EC2 Resource"): the route-table scenario of the ec2 kit, its
+ * destinations the remote subnets, so a switchover re-points them at the new active VPN node.
+ */
+export function ec2ChildSpec(tag: string, remoteSubnets: readonly string[], o: Pick<Options, 'routeTables' | 'vpcId'>): ChildSpec {
+  return {
+    kitType: 'ec2',
+    tag: `${tag}-ec2`,
+    options: { scenario: 'route-table', destinations: [...remoteSubnets], disableSourceDestCheck: true, ...(o.routeTables.length ? { routeTables: [...o.routeTables] } : {}), ...(o.vpcId ? { vpcId: o.vpcId } : {}) },
+  };
 }
 
 export function tunnelInfo(r: Resolved): Record<string, unknown> {

@@ -5,7 +5,8 @@
  * `ipsec --version`. See docs/kits/libreswan.md.
  */
 import { ActionFailedError, UsageError, defineKit, type KitContext } from '@recovery-kit/sdk';
-import { bringUp, check, nodeHealth, resolve, tunnelInfo } from './actions.ts';
+import { bringUp, check, ec2ChildSpec, nodeHealth, resolve, tunnelInfo } from './actions.ts';
+export { ec2ChildSpec } from './actions.ts';
 import { cli } from './cli.ts';
 import { decideFailover, type NodeHealth } from './failover.ts';
 import { options, type Options } from './options.ts';
@@ -22,7 +23,7 @@ const actions = {
   async create(ctx: Ctx) {
     const r = await resolve(ctx);
     ctx.logger.info(`protecting ${r.tunnel.name} with ${r.version.text} (${r.version.generation === 5 ? 'ipsec up/down' : 'ipsec auto --up/--down'}): ${r.source} -> ${r.remoteLocal} through the tunnel, peer ${r.remotePublic ?? '(no public address)'}`);
-    return { info: tunnelInfo(r) };
+    return { info: tunnelInfo(r), ...(ctx.options.ec2Child ? { children: [ec2ChildSpec(ctx.tag, r.tunnel.remote.subnets, ctx.options)] } : {}) };
   },
   async extend(ctx: Ctx) {
     if (!ctx.local) {

@@ -1,5 +1,5 @@
 /** Options of a tunnel resource: which connection, and what the node needs to drive pluto. */
-import { defineOptions, opt, splitArgs, checkAddress } from '@recovery-kit/sdk';
+import { defineOptions, opt, splitArgs, checkAddress, checkAwsId } from '@recovery-kit/sdk';
 
 const command = (description: string, dflt: string) =>
   opt.string({
@@ -38,6 +38,12 @@ export const options = defineOptions({
     description: 'Take the connection down when the resource is taken out of service. Off by default: seed 000 keeps the standby VPN node\'s tunnel up and monitored.',
     default: false,
   }),
+  ec2Child: opt.boolean({
+    description: "Create the EC2 child (seed 000): an ec2 route-table resource that points the route tables' routes for the remote subnets (the connection's rightsubnets) at the active VPN node's ENI.",
+    default: false,
+  }),
+  routeTables: opt.list({ description: 'EC2 child: only these route tables (default: every table of the VPC with a route for a remote subnet).', default: [], perServer: true, item: (v: string) => checkAwsId('rtb', v) }),
+  vpcId: opt.string({ description: "EC2 child: the VPC (default: the VPC of the node's ENI).", perServer: true, check: (v: string) => checkAwsId('vpc', v) }),
 });
 
 export type Options = (typeof options) extends { parse(raw: never): infer O } ? O : never;

@@ -68,9 +68,13 @@ handle() {
   rm -rf "$dir"
 }
 
-# A virtio-serial port opens once: one read-write descriptor (7) serves every request.
+# A virtio-serial port can be open only once (a second open fails with EBUSY), and a read
+# returns end-of-file while the host side is not connected. So each agent runs in a subshell
+# of its own, which holds the port on one read-write descriptor (7) for every request and
+# releases it when it ends; the loop opens the port again (the host may connect late or
+# reconnect). Requests still running keep the old descriptor until they have answered.
 agent() {
-  exec 7<> "$port"
+  exec 7<> "$port" || return 1
   { flock 9; printf 'READY %s\n' "$(uname -r)" >&7; } 9> "$lock"
   local kw id tmo a i
   while read -r kw id tmo a i <&7; do
@@ -79,8 +83,8 @@ agent() {
   done
 }
 
-# The host may connect late or reconnect: open the port again whenever a read ends.
-( while :; do agent; sleep 0.5; done ) &
+( n=0; while :; do ( agent ); n=$((n + 1)); ((n % 20 == 1)) && echo "rk-init: control port $port closed or busy ($n); opening it again" >&2; sleep 0.5; done ) &
+
 # PID 1: reap every orphan (a killed daemon must not linger as a zombie) and never exit.
 trap '' TERM INT HUP
 while :; do wait -n 2>/dev/null || sleep 1; done

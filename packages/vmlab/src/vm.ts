@@ -72,6 +72,8 @@ export class VmCommandError extends Error {
 
 interface Pending {
   argv: readonly string[];
+  timeoutSec: number;
+  input: string;
   started: number;
   resolve: (r: RunResult) => void;
   reject: (e: Error) => void;
@@ -91,6 +93,7 @@ export class Vm {
   private readonly pending = new Map<number, Pending>();
   private readyResolve: ((release: string) => void) | undefined;
   private exited: string | undefined;
+  private readySeen = false;
   /** Milliseconds from starting qemu to the agent answering (set by {@link start}). */
   bootMs = 0;
   kernelRelease = '';
@@ -221,7 +224,7 @@ export class Vm {
         this.pending.delete(id);
         reject(new Error(`${this.name}: no answer to ${argv.join(' ')} within ${timeoutSec + 60} s`));
       }, (timeoutSec + 60) * 1000);
-      this.pending.set(id, { argv, started: Date.now(), resolve, reject, timer });
+      this.pending.set(id, { argv, timeoutSec, input: options.input ?? '', started: Date.now(), resolve, reject, timer });
       this.send(id, timeoutSec, argv, options.input ?? '');
     });
   }
@@ -279,7 +282,13 @@ export class Vm {
       const line = this.buf.slice(0, nl).trim();
       this.buf = this.buf.slice(nl + 1);
       const [kw, a, b, c, d] = line.split(' ');
-      if (kw === 'READY') this.readyResolve?.(a ?? '');
+      if (kw === 'READY') {
+        // A second READY means the guest's agent opened the port again: what it had not read
+        // yet was discarded with the old descriptor, so send the unanswered requests again.
+        if (this.readySeen) for (const [id, p] of this.pending) this.send(id, p.timeoutSec, p.argv, p.input);
+        this.readySeen = true;
+        this.readyResolve?.(a ?? '');
+      }
       if (kw !== 'RES') continue;
       this.readyResolve?.('');
       const id = Number(a);
