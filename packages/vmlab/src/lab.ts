@@ -3,7 +3,7 @@
  * 127.0.0.1 (nothing leaves the host's loopback). Each link gives each of its two VMs one NIC;
  * a VM's NICs are eth0, eth1, ... in the order of the links that name it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,9 @@ export interface LabVmSpec {
   memoryMiB?: number;
   cpus?: number;
   shares?: Share[];
+  /** Second (third...) virtual disks: each a new sparse raw file of this many MiB in the lab's
+   *  directory, /dev/vdb, /dev/vdc, ... in the guest (e.g. a DRBD backing device). */
+  disksMiB?: number[];
 }
 
 export interface LabSpec {
@@ -86,7 +89,15 @@ export async function startLab(spec: LabSpec): Promise<Lab> {
   }
   const vms: Record<string, Vm> = {};
   for (const v of spec.vms) {
+    const disks = (v.disksMiB ?? []).map((mib, i) => {
+      mkdirSync(join(dir, v.name), { recursive: true });
+      const file = join(dir, v.name, `disk${i + 1}.raw`);
+      writeFileSync(file, '');
+      truncateSync(file, mib * 1024 * 1024);
+      return file;
+    });
     vms[v.name] = new Vm({
+      ...(disks.length ? { disks } : {}),
       name: v.name,
       image,
       dir: join(dir, v.name),

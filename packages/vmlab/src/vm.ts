@@ -5,7 +5,7 @@
  * (see guest/init.sh for the wire protocol).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Image } from './image.ts';
@@ -37,6 +37,9 @@ export interface VmSpec {
   shares?: Share[];
   /** Extra kernel command line words. */
   append?: string[];
+  /** Extra raw disk image files (host paths), attached as /dev/vdb, /dev/vdc, ... They are not
+   *  snapshots: what the guest writes stays in the file (and survives a kill and a new start). */
+  disks?: string[];
 }
 
 export interface RunOptions {
@@ -156,6 +159,9 @@ export class Vm {
       '-device',
       'virtio-rng-pci',
     ];
+    (s.disks ?? []).forEach((d, i) => {
+      args.push('-drive', `file=${d},format=raw,if=virtio,cache=writeback,id=d${i + 1}`);
+    });
     (s.nics ?? []).forEach((n, i) => {
       args.push('-netdev', `socket,id=n${i},${n.mode}=127.0.0.1:${n.port}`, '-device', `virtio-net-pci,netdev=n${i},mac=${n.mac}`);
     });
@@ -178,6 +184,10 @@ export class Vm {
     const argv = existsSync('/usr/bin/setpriv')
       ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', 'qemu-system-x86_64', ...this.qemuArgs()]
       : ['qemu-system-x86_64', ...this.qemuArgs()];
+    // A VM stopped (or killed) before may be launched again: its extra disks keep what it wrote.
+    this.exited = undefined;
+    this.buf = '';
+    if (existsSync(sockPath)) rmSync(sockPath, { force: true });
     const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
     let stderr = '';
@@ -223,7 +233,10 @@ export class Vm {
               reject(new Error(`${this.name}: ${this.exited}; console:\n${this.consoleTail()}`));
             }
           }, 200);
-          void ready.finally(() => (clearTimeout(t), clearInterval(check)));
+          void ready.finally(() => {
+            clearTimeout(t);
+            clearInterval(check);
+          });
         }),
       ]);
       if (release) this.kernelRelease = release;
@@ -299,7 +312,10 @@ export class Vm {
     if (!proc || this.exited) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      proc.once('exit', () => (clearTimeout(t), resolve()));
+      proc.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
       proc.kill('SIGTERM');
     });
   }
