@@ -340,7 +340,7 @@ async function fullResync(ctx: Ctx, args: readonly string[]) {
   const r = await resolve(ctx);
   const s = await r.engine.status();
   const peer = s.peers[0];
-  if (!peer || peer.connection !== 'Connected')
+  if (peer?.connection !== 'Connected')
     throw new ActionFailedError(`full resync of ${ctx.options.resource} needs the peer connected (it is ${peer?.connection ?? 'not configured'})`, {
       fix: 'bring the peer up and reconnect (kit-runner recover TAG on the source), then try again',
     });
