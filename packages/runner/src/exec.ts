@@ -9,11 +9,8 @@
  * grandchild still holds them (drained, never waited for, never keeping kit-runner alive).
  *
  * `background: true` resolves once the process is spawned; `completion` settles when it ends.
- * The runner reaps it, logs how it ended (debug when it exits 0, warn otherwise) and never fails
- * the action for it. It runs in a session of its own with its standard output discarded, under
- * coreutils' timeout(1) with its `timeoutMs` (default: the action's whole time), so when
- * kit-runner exits first it finishes on its own (a gratuitous ARP still sends all its packets,
- * as IPaddr2's background send_arp does) and is still bounded.
+ * The runner reaps it, logs how it ended (debug when it exits 0, warn otherwise), never fails
+ * the action for it, and sends it SIGTERM if it is still running when kit-runner exits.
  *
  * Built on node:child_process rather than execa: importing execa costs more than the whole
  * budget of a `kit-runner action TAG quickCheck` process (see docs/benchmarks.md), and the part
@@ -21,8 +18,6 @@
  * abort SIGTERM followed by SIGKILL after a grace period.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
 import { userInfo } from 'node:os';
 import { CommandFailedError, PermissionError, type Exec, type ExecOptions, type ExecResult, type Logger } from '@recovery-kit/sdk';
 
@@ -56,23 +51,17 @@ interface RawResult {
   spawnError: NodeJS.ErrnoException | undefined;
 }
 
-/** The file `file` names (itself when it has a slash, else the first executable on PATH). */
-function resolveProgram(file: string, path: string | undefined): string | undefined {
-  const isExe = (f: string) => {
-    try {
-      accessSync(f, fsConstants.X_OK);
-      return statSync(f).isFile();
-    } catch {
-      return false;
-    }
-  };
-  if (file.includes('/')) return isExe(file) ? file : undefined;
-  for (const dir of (path ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter)) {
-    if (!dir || !isAbsolute(dir)) continue;
-    const f = join(dir, file);
-    if (isExe(f)) return f;
+/** Background processes still running; sent SIGTERM when kit-runner exits. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  running.add(child);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    });
   }
-  return undefined;
 }
 
 /** Keeps the newest MAX_OUTPUT bytes of a stream. */
@@ -99,24 +88,9 @@ interface Started {
 
 function startProcess(
   argv: string[],
-  options: {
-    env: NodeJS.ProcessEnv;
-    cwd?: string | undefined;
-    input?: string | undefined;
-    timeoutMs: number;
-    signal?: AbortSignal | undefined;
-    /** A session of its own, so that it may outlive kit-runner (background commands). */
-    detached?: boolean;
-  },
+  options: { env: NodeJS.ProcessEnv; cwd?: string | undefined; input?: string | undefined; timeoutMs: number; signal?: AbortSignal | undefined },
 ): Started {
-  const child = spawn(argv[0]!, argv.slice(1), {
-    env: options.env,
-    cwd: options.cwd,
-    shell: false,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    detached: options.detached ?? false,
-    windowsHide: true,
-  });
+  const child = spawn(argv[0]!, argv.slice(1), { env: options.env, cwd: options.cwd, shell: false, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
   const out = collector();
   const err = collector();
   let timedOut = false;
@@ -237,16 +211,15 @@ export function createExec(binding: ExecBinding): Exec {
 
     if (options.background) {
       binding.logger.debug(`exec (background) ${shown}`);
-      // It may outlive the action and kit-runner itself; timeout(1) bounds it either way.
-      const program = resolveProgram(argv[0]!, env.PATH);
-      const limitS = Math.max(1, Math.ceil((options.timeoutMs ?? binding.deadline - Date.now()) / 1000));
-      const wrapped = program ? ['timeout', '--kill-after=1', `${limitS}s`, program, ...argv.slice(1)] : argv;
-      const p = startProcess(wrapped, { env, cwd: options.cwd, input: options.input, timeoutMs: (limitS + 2) * 1000, detached: true });
+      // Not bound to the action's deadline: it may outlive the action, never kit-runner.
+      const p = startProcess(argv, { env, cwd: options.cwd, input: options.input, timeoutMs: options.timeoutMs ?? 2 ** 31 - 1 });
       const spawnError = await p.spawned;
+      track(p.child);
       p.child.unref();
       for (const s of [p.child.stdin, p.child.stdout, p.child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
       const completion = p.ended.then((raw) => {
-        const r = resultOf(raw.exitCode === 124 ? { ...raw, timedOut: true } : raw);
+        running.delete(p.child);
+        const r = resultOf(raw);
         const how = r.timedOut ? 'timed out' : r.exitCode !== undefined ? `exit ${r.exitCode}` : `signal ${r.signal}`;
         const tail = r.stderr.trim().slice(-300);
         if (r.failed) binding.logger.warn(`background ${shown} ended: ${how} after ${r.durationMs} ms${tail ? `: ${tail}` : ''}`);

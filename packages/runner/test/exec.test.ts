@@ -95,16 +95,6 @@ describe('exec: background', () => {
     expect(logs.some((l) => l.level === 'warn' && /background .* ended: exit 3 .*oops/.test(l.message))).toBe(true);
   });
 
-  it('a background command is bounded by its timeoutMs (timeout(1), so it holds after kit-runner exits too)', async () => {
-    const { exec, logs } = execFor();
-    const started = Date.now();
-    const r = await exec('sleep', ['30'], { background: true, timeoutMs: 1000 });
-    const done = await r.completion!;
-    expect(done.timedOut).toBe(true);
-    expect(Date.now() - started).toBeLessThan(5000);
-    expect(logs.some((l) => l.level === 'warn' && /background sleep 30 ended: timed out/.test(l.message))).toBe(true);
-  });
-
   it('a program that does not exist does not fail the action: exit 127 in the result', async () => {
     const { exec } = execFor();
     const r = await exec('/nonexistent/prog', [], { background: true });
@@ -139,7 +129,7 @@ describe('kit-runner exits when the action ends', () => {
     expect(r.durationMs).toBeLessThan(8000);
   });
 
-  it('a background command still running when kit-runner exits is left to finish on its own (as a gratuitous ARP must)', async () => {
+  it('a background command still running when kit-runner exits is ended', async () => {
     const sb = recSandbox();
     const pidFile = join(sb.dir, 'bg.pid');
     writeFileSync(join(sb.dir, 'bg.sh'), `echo $$ > ${pidFile}\nexec sleep 30\n`);
@@ -149,11 +139,8 @@ describe('kit-runner exits when the action ends', () => {
     expect(r.durationMs).toBeLessThan(8000);
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
     killLater(pid);
-    await new Promise((res) => setTimeout(res, 500));
-    expect(alive(pid)).toBe(true);
-    // In a session of its own, so that signals to kit-runner's process group do not reach it.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const [, , , , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    expect(Number(pgrp)).not.toBe(process.pid);
+    const until = Date.now() + 3000;
+    while (alive(pid) && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
+    expect(alive(pid)).toBe(false);
   });
 });

@@ -15,10 +15,9 @@ export interface ExecOptions {
   quiet?: boolean;
   /**
    * Start the program and resolve as soon as it has started, without waiting for it (a
-   * gratuitous ARP, a notification). The runner reaps it and logs how it ended while it runs;
-   * its failure never fails the action. It runs in a session of its own under timeout(1) with
-   * `timeoutMs` (default: the action's remaining time), so it may finish after kit-runner has
-   * exited and is bounded all the same. The result's `completion` settles with the final result.
+   * gratuitous ARP, a notification). The runner still reaps it, logs how it ended, and ends it
+   * when the action's process exits; its failure never fails the action. The result's
+   * `completion` settles with the final result.
    */
   background?: boolean;
 }
