@@ -20,13 +20,13 @@ describe('kit-runner ocf install / uninstall', () => {
     const sb = ocfSandbox();
     const dir = join(sb.root, 'recovery-kit');
     const names = readdirSync(dir).sort();
-    expect(names).toEqual(['app', 'ec2', 'ip', 'oracle', 'oracle-listener', 'postgresql', 'route53']);
+    expect(names).toEqual(['app', 'ec2', 'ip', 'libreswan', 'oracle', 'oracle-listener', 'postgresql', 'route53']);
     for (const n of names) expect(statSync(join(dir, n)).mode & 0o777).toBe(0o755);
     const again = kitRunner(['ocf', 'install', '--root', sb.root, '--json']);
     expect(again.code).toBe(0);
     const r = JSON.parse(again.stdout) as { written: string[]; unchanged: string[] };
     expect(r.written).toEqual([]);
-    expect(r.unchanged).toHaveLength(7);
+    expect(r.unchanged).toHaveLength(names.length);
     writeFileSync(join(dir, 'mine'), '#!/bin/sh\necho not ours\n', { mode: 0o755 });
     const un = kitRunner(['ocf', 'uninstall', '--root', sb.root, '--json']);
     expect(un.code).toBe(0);

@@ -386,11 +386,16 @@ class Agent {
       this.logger.info(`monitor: not running here: ${r.reason}`);
       return OcfCode.NOT_RUNNING;
     }
-    if (r.status === 'failed' && this.paramsLocalRecovery() && this.kit.actions.recover && !this.probe) {
+    if (r.status === 'failed' && this.paramsLocalRecovery() && !this.probe) {
       this.logger.warn(`monitor: ${r.reason}; local recovery (local_recovery=true)`);
       const recover = this.kit.actions.recover;
       try {
-        await this.call('recover', prepared, (ctx) => recover(ctx));
+        // A kit without recover gets the runner's default: remove, then restore.
+        if (recover) await this.call('recover', prepared, (ctx) => recover(ctx));
+        else {
+          await this.call('remove', prepared, (ctx) => this.kit.actions.remove(ctx));
+          await this.call('restore', prepared, (ctx) => this.kit.actions.restore(ctx));
+        }
         r = await this.quickCheck(prepared);
         if (r.status !== 'failed') this.logger.info(`monitor: local recovery succeeded`);
       } catch (err) {
