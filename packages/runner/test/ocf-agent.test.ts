@@ -30,7 +30,7 @@ describe('kit-runner ocf install / uninstall', () => {
     writeFileSync(join(dir, 'mine'), '#!/bin/sh\necho not ours\n', { mode: 0o755 });
     const un = kitRunner(['ocf', 'uninstall', '--root', sb.root, '--json']);
     expect(un.code).toBe(0);
-    expect((JSON.parse(un.stdout) as { removed: string[] }).removed).toHaveLength(7);
+    expect((JSON.parse(un.stdout) as { removed: string[] }).removed).toHaveLength(names.length);
     expect(readdirSync(dir)).toEqual(['mine']);
     expect(kitRunner(['ocf', 'uninstall', '--root', sb.root]).code).toBe(0);
     expect(readdirSync(dir)).toEqual(['mine']);
