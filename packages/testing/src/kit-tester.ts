@@ -230,28 +230,25 @@ export class KitTester<O> {
         for (const cmd of r.refused) problems.push(`quickCheck ran "${cmd}", which is not in quickCheckExec`);
         return r;
       };
-      for (const [action, n] of [
-        ['restore', 1],
-        ['restore', 2],
-      ] as const) {
-        const r = await step(action);
-        if (!r.ok) problems.push(`${action} #${n} failed: ${describeError(r.error)}`);
-      }
-      if (checks) {
+      // Each action twice (idempotence), then the state quickCheck must see.
+      const twice = async (action: 'restore' | 'remove') => {
+        for (const n of [1, 2]) {
+          const r = await step(action);
+          if (!r.ok) problems.push(`${action} #${n} failed: ${describeError(r.error)}`);
+        }
+      };
+      const checkStatus = async () => {
         const r = await step('quickCheck');
-        const status = r.ok ? ((r.value as QuickCheckResult | undefined)?.status ?? 'ok') : 'failed';
+        return { r, status: r.ok ? ((r.value as QuickCheckResult | undefined)?.status ?? 'ok') : 'failed' };
+      };
+      await twice('restore');
+      if (checks) {
+        const { r, status } = await checkStatus();
         if (status !== 'ok') problems.push(`quickCheck after restore is ${status}, not ok${r.ok ? '' : `: ${describeError(r.error)}`}`);
       }
-      for (const [action, n] of [
-        ['remove', 1],
-        ['remove', 2],
-      ] as const) {
-        const r = await step(action);
-        if (!r.ok) problems.push(`${action} #${n} failed: ${describeError(r.error)}`);
-      }
+      await twice('remove');
       if (checks) {
-        const r = await step('quickCheck');
-        const status = r.ok ? ((r.value as QuickCheckResult | undefined)?.status ?? 'ok') : 'failed';
+        const { status } = await checkStatus();
         if (status !== 'failed') problems.push(`quickCheck after remove is ${status}, not failed`);
       }
     } finally {
