@@ -5,6 +5,10 @@
  * the resource OSF and start the escalation command. A hierarchy busy with an action is skipped
  * for this round. Checks of one round run concurrently (bounded), so kits can share one API call
  * among resources (e.g. one DescribeRouteTables per VPC).
+ *
+ * In cluster mode (KIT_RUNNER_STORE=cib) Pacemaker runs the monitor operations and the recovery of
+ * every resource: this monitor then watches none (it would otherwise restore, behind Pacemaker's
+ * back, what the local file store still remembers as in service here).
  */
 import { splitArgs, type Logger } from '@recovery-kit/sdk';
 import { asKitError } from './action-runner.ts';
@@ -54,6 +58,7 @@ export class Monitor {
   /** After a pass that could not start (a broken store or tunables file): no new attempt before this. */
   private quietUntil = 0;
   private lastInterval = 120;
+  private toldClusterMode = false;
 
   constructor(engine: Engine) {
     this.engine = engine;
@@ -63,6 +68,12 @@ export class Monitor {
   /** One pass over the resources that are due (all of them when `all`). Returns what happened. */
   async pass(all = false): Promise<CheckOutcome[]> {
     const now = Date.now();
+    if (process.env.KIT_RUNNER_STORE === 'cib') {
+      if (!this.toldClusterMode)
+        this.logger.warn('cluster mode (KIT_RUNNER_STORE=cib): Pacemaker monitors and recovers the resources, kit-runner monitor watches none');
+      this.toldClusterMode = true;
+      return [];
+    }
     if (!all && now < this.quietUntil) return [];
     let tunables;
     let data;
