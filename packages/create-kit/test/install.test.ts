@@ -20,6 +20,15 @@ const root = join(work.dir, 'root');
 const prefix = join(root, 'usr/lib/recovery-kit');
 const bin = join(prefix, 'node_modules/.bin/kit-runner');
 
+describe('every publishable package', () => {
+  it('has a README and a LICENSE (npm packs both whatever "files" says)', () => {
+    const dirs = ['packages', 'kits', 'examples'].flatMap((g) => readdirSync(join(repo, g)).map((d) => join(repo, g, d)));
+    const publishable = dirs.filter((d) => existsSync(join(d, 'package.json')) && !JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')).private);
+    expect(publishable.length).toBeGreaterThanOrEqual(15);
+    for (const d of publishable) for (const f of ['README.md', 'LICENSE']) expect(existsSync(join(d, f)), join(d, f)).toBe(true);
+  });
+});
+
 describe('installing the packed packages with npm', { timeout: 120_000 }, () => {
   let tarballs: Record<string, string> = {};
 
