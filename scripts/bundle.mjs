@@ -33,7 +33,7 @@ function fail(message, code = 1) {
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
-  if (r.error) fail(`cannot run ${cmd}: ${r.error.message}`);
+  if (r.error) fail(`cannot run ${cmd}: ${r.error.message} (fix: run bash scripts/setup.sh --minimal, or put ${cmd} on PATH)`);
   if (r.status !== 0) fail(`${cmd} ${args.join(' ')} exited ${r.status}\n${r.stdout}${r.stderr}`);
   return r.stdout;
 }
@@ -129,7 +129,9 @@ function bundle(out, kits) {
 
 const argv = process.argv.slice(2);
 if (argv[0] === '-h' || argv[0] === '--help') {
-  const header = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 19);
+  const header = readFileSync(fileURLToPath(import.meta.url), 'utf8')
+    .split('\n')
+    .slice(1, 19);
   process.stdout.write(`${header.join('\n').replace(/^\/\/ ?/gm, '')}\n`);
   process.exit(0);
 }
