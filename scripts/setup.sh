@@ -16,7 +16,7 @@ NODE_MAJOR=24
 # the VM lab (qemu under software emulation, debootstrap for its image).
 APT_PACKAGES=(iproute2 iputils-ping iputils-arping postgresql procps util-linux coreutils
   pacemaker pacemaker-cli-utils corosync corosync-qdevice corosync-qnetd fence-agents python3-boto3 resource-agents
-  libxml2-utils libnss3-tools openssl
+  libxml2-utils libnss3-tools openssl man-db
   qemu-system-x86 debootstrap e2fsprogs)
 
 if [[ "${1:-}" != "--minimal" ]]; then

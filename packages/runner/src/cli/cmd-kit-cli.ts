@@ -6,15 +6,23 @@ import { createLogger, streamSink } from '../logger.ts';
 import { discoverKits, loadKit } from '../loader.ts';
 import { resolveSettings, type GlobalFlags } from '../settings.ts';
 import { loadTunables } from '../tunables.ts';
-import { GLOBAL_HELP, GLOBAL_OPTIONS } from './spec.ts';
+import { GLOBAL_OPTIONS } from './spec.ts';
+import { globalBlock, helpWidth, wrapLine, wrapUsage } from './format.ts';
 import { printJson } from './output.ts';
 
-function help(kitType: string, name: string, c: KitCliCommand): string {
+function help(kitType: string, name: string, c: KitCliCommand, width = helpWidth()): string {
   const flags = Object.entries(c.flags).map(
     ([k, f]) =>
-      `  ${f.short ? `-${f.short}, ` : ''}--${k}${f.type === 'string' ? ' VALUE' : ''}${f.multiple ? ' (repeatable)' : ''}${f.required ? ' (required)' : ''}\n      ${f.description}`,
+      `  ${f.short ? `-${f.short}, ` : ''}--${k}${f.type === 'string' ? ' VALUE' : ''}${f.multiple ? ' (repeatable)' : ''}${f.required ? ' (required)' : ''}\n${wrapLine(f.description, width, '      ')}`,
   );
-  return `kit-runner ${kitType} ${name}: ${c.description}\n\nUsage: kit-runner ${kitType} ${name} ${c.usage}\n\nOptions:\n${flags.join('\n')}\n\n${GLOBAL_HELP}\n`;
+  return [
+    wrapLine(`kit-runner ${kitType} ${name}: ${c.description}`, width),
+    wrapUsage(`kit-runner ${kitType} ${name} ${c.usage}`, width, 'Usage: '),
+    `Options:\n${flags.join('\n')}`,
+    globalBlock(width),
+  ]
+    .join('\n\n')
+    .concat('\n');
 }
 
 /** `globals` are the global options written before the kit type (`kit-runner --node b ec2 ...`). */
