@@ -2,7 +2,8 @@
 import { parseArgs } from 'node:util';
 import { ExitCode, UsageError, type KitCliCommand } from '@recovery-kit/sdk';
 import { runCliCommand } from '../action-runner.ts';
-import { createLogger, streamSink } from '../logger.ts';
+import { createLogger } from '../logger.ts';
+import { stderrSink } from './common.ts';
 import { discoverKits, loadKit } from '../loader.ts';
 import { resolveSettings, type GlobalFlags } from '../settings.ts';
 import { loadTunables } from '../tunables.ts';
@@ -65,7 +66,7 @@ export async function runKitCli(kitType: string, args: string[], globals: string
     if (f.required && parsed.values[k] === undefined)
       throw new UsageError(`--${k} is required`, { field: `--${k}`, fix: `usage: kit-runner ${kitType} ${name} ${cmd.usage}` });
   }
-  const logger = createLogger([streamSink()], settings.logLevel, `${kitType}:${name}`);
+  const logger = createLogger([stderrSink(settings)], settings.logLevel, `${kitType}:${name}`);
   const controller = new AbortController();
   const stop = () => controller.abort(new Error('interrupted'));
   process.once('SIGTERM', stop);
