@@ -43,6 +43,16 @@ describe('help screens', () => {
     expect(kitCmd.stdout.split(GLOBAL_HEADING).length - 1).toBe(1);
   });
 
+  it('on a terminal, wraps to its width (a pseudo-terminal of 60 columns)', () => {
+    const bin = fileURLToPath(new URL('../bin/kit-runner.js', import.meta.url));
+    const r = spawnSync('script', ['-q', '-e', '-c', `stty cols 60 rows 40; "${process.execPath}" "${bin}" action --help`, '/dev/null'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.replace(/\r/g, '').split('\n');
+    expect(lines.some((l) => l.startsWith('Usage: kit-runner action'))).toBe(true);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(60);
+    expect(Math.max(...lines.map((l) => l.length))).toBeGreaterThan(50);
+  });
+
   it('wraps to the width it is given (a terminal of 60 columns), definitions keeping their column', async () => {
     for (const c of await commands()) {
       const text = commandHelp(c, 60);

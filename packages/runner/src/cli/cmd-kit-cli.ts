@@ -42,7 +42,10 @@ export async function runKitCli(kitType: string, args: string[], globals: string
   const commands = kit.cli ?? {};
   const name = argv[0];
   if (name === undefined || name === '--help' || name === '-h' || !commands[name]) {
-    const list = Object.entries(commands).map(([k, c]) => `  kit-runner ${kitType} ${k} ${c.usage}\n      ${c.description}`);
+    const width = helpWidth();
+    const list = Object.entries(commands).map(
+      ([k, c]) => `${wrapUsage(`kit-runner ${kitType} ${k} ${c.usage}`, width, '  ')}\n${wrapLine(c.description, width, '      ')}`,
+    );
     process.stdout.write(`kit-runner ${kitType}: commands of the ${kit.meta.name} kit\n\n${list.length ? list.join('\n') : '  (this kit adds no commands)'}\n`);
     if (name === '--help' || name === '-h') return ExitCode.OK;
     if (name === undefined) return ExitCode.USAGE;
