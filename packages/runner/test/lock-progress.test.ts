@@ -3,8 +3,10 @@
  * for (the tag it was asked about) and who holds it; on a pipe only when asked (--progress or
  * -v), never under -q; and the BUSY error names the tag asked for and the holder.
  */
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { recSandbox } from './helpers.ts';
 
@@ -20,6 +22,18 @@ describe('lock wait progress', () => {
     // The holder: restore app takes the reservation of the hierarchy (key "app") and restores web, slowly.
     const holder = sb.run(['action', 'app', 'restore']);
     for (let i = 0; i < 100 && !sb.log().some((l) => l.action === 'restore:start'); i++) await new Promise((r) => setTimeout(r, 50));
+    // On a terminal (a pseudo-terminal from script(1)), without --progress: one line rewritten in place.
+    const bin = fileURLToPath(new URL('../bin/kit-runner.js', import.meta.url));
+    const onTerminal = new Promise<string>((resolve) => {
+      const child = spawn('script', ['-q', '-e', '-c', `"${process.execPath}" "${bin}" action web remove`, '/dev/null'], {
+        env: { ...process.env, ...sb.env },
+      });
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += String(d);
+      });
+      child.on('close', () => resolve(out));
+    });
     const [asked, silent, quiet, verbose, waits] = await Promise.all([
       sb.run(['action', 'web', 'remove', '--progress']),
       sb.run(['action', 'web', 'remove']),
@@ -45,5 +59,9 @@ describe('lock wait progress', () => {
     expect(waits.exitCode, waits.stderr).toBe(0);
     expect(waits.stderr).toMatch(/waiting for the reservation of web \(the hierarchy of app\) \(\d+ s of 30 s\): kit-runner pid \d+ \(restore app\)/);
     expect(waits.stderr).toMatch(/web \(the hierarchy of app\): reserved after waiting \d+\.\d s/);
+    const tty = await onTerminal;
+    expect(tty).toMatch(/\r\x1b\[Kwaiting for the reservation of web \(the hierarchy of app\) \(1 s of 2 s\)/);
+    // The error that follows starts on a cleared line.
+    expect(tty).toMatch(/\r\x1b\[Kkit-runner: error: web \(the hierarchy of app\) is busy/);
   });
 });
