@@ -69,6 +69,7 @@ describe('bash completion', () => {
     expect(complete('kit-runner cluster ')).toEqual(['status', 'move', 'apply', 'import']);
     expect(complete('kit-runner help mon')).toEqual(['monitor']);
     expect(complete('kit-runner completion ')).toEqual(['bash']);
+    expect(complete('kit-runner ocf agent rec mon')).toEqual(['monitor']);
   });
 
   it('completes kit types from the installed kits and tags and servers from the store', async () => {

@@ -8,6 +8,7 @@
  */
 import { openStore } from '../file-store.ts';
 import { discoverKits, loadKit } from '../loader.ts';
+import { OCF_ACTIONS } from '../ocf/agent.ts';
 import { resolveSettings, type GlobalFlags, type Settings } from '../settings.ts';
 import { type Command, GLOBAL_OPTIONS, leadingGlobals, type Options } from './spec.ts';
 import { isLiteral, optionValues, positionalPaths } from './usage.ts';
@@ -84,7 +85,7 @@ async function loadedKit(s: Settings | undefined, kitType: string) {
 }
 
 /** The values a placeholder of the usage stands for. */
-async function valuesOf(slot: string, s: Settings | undefined, context: { tag?: string | undefined }): Promise<string[]> {
+async function valuesOf(slot: string, s: Settings | undefined, context: { tag?: string | undefined; command?: string | undefined }): Promise<string[]> {
   if (isLiteral(slot)) return slot.split('|');
   if (slot === 'DIR') return ['__dirs__'];
   if (slot === 'FILE') return ['__files__'];
@@ -95,6 +96,7 @@ async function valuesOf(slot: string, s: Settings | undefined, context: { tag?: 
     for (const r of Object.values(storeData(s)?.resources ?? {})) for (const k of Object.keys(r.servers)) servers.add(k);
     return [...servers].sort();
   }
+  if (slot === 'ACTION' && context.command === 'ocf') return [...OCF_ACTIONS];
   if (slot === 'ACTION') {
     const kitType = context.tag !== undefined ? storeData(s)?.resources[context.tag]?.kit : undefined;
     const kit = kitType ? await loadedKit(s, kitType) : undefined;
@@ -183,7 +185,7 @@ export async function candidates(commands: readonly CompletableCommand[], words:
     if (at >= 0 && at < typed.length) tag = typed[at];
   }
   const out = new Set<string>();
-  for (const slot of slots) for (const v of await valuesOf(slot, settings, { tag })) out.add(v);
+  for (const slot of slots) for (const v of await valuesOf(slot, settings, { tag, command: command.name })) out.add(v);
   return pick([...out]);
 }
 
