@@ -17,7 +17,7 @@ NODE_MAJOR=24
 # systemd-analyze (the unit in examples/systemd is verified; it runs without systemd as PID 1).
 APT_PACKAGES=(iproute2 iputils-ping iputils-arping postgresql procps util-linux coreutils systemd
   pacemaker pacemaker-cli-utils corosync corosync-qdevice corosync-qnetd fence-agents python3-boto3 resource-agents
-  libxml2-utils libnss3-tools openssl
+  libxml2-utils libnss3-tools openssl man-db
   qemu-system-x86 debootstrap e2fsprogs)
 
 if [[ "${1:-}" != "--minimal" ]]; then

@@ -20,7 +20,7 @@ import { authFix, connect, connTarget, dbUser, password, roleProblem } from './c
 import type { Ctx } from './options.ts';
 import { postmasterState } from './proc.ts';
 import { clearOrphans, facts, left, logFileOf, pgCtl, startFailure, staleLockFile } from './server.ts';
-import { pgctlArgs, shQuote } from './util.ts';
+import { pgctlArgs, progressTicker, shQuote } from './util.ts';
 
 async function restore(ctx: Ctx): Promise<void> {
   const o = ctx.options;
@@ -49,7 +49,8 @@ async function restore(ctx: Ctx): Promise<void> {
     const log = o.logFile ?? 'pg_ctl.log';
     const args = ['start', '-w', '-t', String(waitS), '-l', log, '-o', serverOpts, ...extra];
     ctx.logger.info(`starting PostgreSQL ${f.version} (${f.binDir}) on port ${o.port}`);
-    const r = await pgCtl(ctx, f.binDir, args, waitS * 1000 + 5000, { PGDATA: o.configDir ?? o.dataDir }, o.dataDir);
+    const ticker = progressTicker(ctx.logger, (s) => `waiting for PostgreSQL to start on port ${o.port}: ${s} s of ${waitS} s`);
+    const r = await pgCtl(ctx, f.binDir, args, waitS * 1000 + 5000, { PGDATA: o.configDir ?? o.dataDir }, o.dataDir).finally(() => ticker.stop());
     if (r.exitCode !== 0) throw startFailure(ctx, `${r.stdout}\n${r.stderr}`);
   }
   const c = await connect(ctx);
@@ -87,7 +88,8 @@ async function remove(ctx: Ctx): Promise<void> {
   // Keep at least 20 s (or half the budget) for the immediate shutdown.
   const fastS = Math.max(1, Math.min(ctx.tunables.int('PGSQL_STOP_ESCALATE'), budget - Math.min(20, Math.floor(budget / 2))));
   ctx.logger.info(`fast shutdown (up to ${fastS} s)`);
-  const fast = await pgCtl(ctx, f.binDir, ['stop', '-D', o.dataDir, '-m', 'fast', '-w', '-t', String(fastS)], fastS * 1000 + 5000);
+  const ticker = progressTicker(ctx.logger, (s) => `waiting for PostgreSQL's fast shutdown: ${s} s of ${fastS} s`);
+  const fast = await pgCtl(ctx, f.binDir, ['stop', '-D', o.dataDir, '-m', 'fast', '-w', '-t', String(fastS)], fastS * 1000 + 5000).finally(() => ticker.stop());
   if (fast.exitCode === 0 && !postmasterState(o.dataDir).running) {
     await clearOrphans(ctx, 'wait-then-kill');
     return;

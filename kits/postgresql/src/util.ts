@@ -1,8 +1,20 @@
 /** Small pure helpers: argument splitting, pgpass parsing, shell quoting for pg_ctl -o. */
 
+import type { Logger } from '@recovery-kit/sdk';
 import { splitArgs } from '@recovery-kit/sdk/util';
 
 export { splitArgs };
+
+/**
+ * Reports a long wait with the runner's progress convention (`{ progress: true }`: one updating
+ * line on a terminal, a line every 5 s on a pipe when asked) every second until `stop()`.
+ */
+export function progressTicker(logger: Logger, text: (seconds: number) => string): { stop(): void } {
+  const started = Date.now();
+  const timer = setInterval(() => logger.info(text(Math.round((Date.now() - started) / 1000)), { progress: true }), 1000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
 
 /** pg_ctl passes -o through /bin/sh: single-quote every value. */
 export function shQuote(value: string): string {

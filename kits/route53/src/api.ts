@@ -238,22 +238,42 @@ export async function waitInsync(client: Route53Api, io: Io, policy: WaitPolicy,
   const budget = Math.max(0, Math.min(policy.budgetMs, io.deadline - started - 1000));
   const schedule = pollSchedule({ ...policy, budgetMs: budget });
   let polls = 0;
-  for (const at of schedule) {
-    await sleep(started + at - Date.now(), io.signal);
-    if (io.signal.aborted) break;
-    polls++;
-    const call = callSignal(io);
-    try {
-      const out = await client.send(new GetChangeCommand({ Id: changeId }), { abortSignal: call.signal });
-      if (out.ChangeInfo?.Status === 'INSYNC') return { status: 'INSYNC', polls, waitedMs: Date.now() - started };
-    } catch (err) {
-      if (call.expired()) break;
-      const e = route53Error(err, 'GetChange', changeId, io.signal);
-      if (!e.retryable || io.signal.aborted) throw e;
-      io.logger.warn(`${e.message}; polling again`);
-    } finally {
-      call.done();
-    }
+  // Progress (the runner's convention: one updating line on a terminal, a line every 5 s on a
+  // pipe when asked): polls may be many seconds apart, so report every second in between.
+  const tick = setInterval(() => {
+    const s = Math.round((Date.now() - started) / 1000);
+    io.logger.info(
+      `waiting for change ${changeId} to be INSYNC: ${s} s of ${Math.round(budget / 1000)} s, ${polls} GetChange poll${polls === 1 ? '' : 's'} so far`,
+      {
+        progress: true,
+      },
+    );
+  }, 1000);
+  tick.unref();
+  try {
+    return await pollInsync();
+  } finally {
+    clearInterval(tick);
   }
-  return { status: 'PENDING', polls, waitedMs: Date.now() - started };
+
+  async function pollInsync(): Promise<WaitResult> {
+    for (const at of schedule) {
+      await sleep(started + at - Date.now(), io.signal);
+      if (io.signal.aborted) break;
+      polls++;
+      const call = callSignal(io);
+      try {
+        const out = await client.send(new GetChangeCommand({ Id: changeId }), { abortSignal: call.signal });
+        if (out.ChangeInfo?.Status === 'INSYNC') return { status: 'INSYNC', polls, waitedMs: Date.now() - started };
+      } catch (err) {
+        if (call.expired()) break;
+        const e = route53Error(err, 'GetChange', changeId, io.signal);
+        if (!e.retryable || io.signal.aborted) throw e;
+        io.logger.warn(`${e.message}; polling again`);
+      } finally {
+        call.done();
+      }
+    }
+    return { status: 'PENDING', polls, waitedMs: Date.now() - started };
+  }
 }

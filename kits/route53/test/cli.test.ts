@@ -157,13 +157,15 @@ describe.skipIf(!ready || !canRunNetns)(
 
     it('a slow PENDING that outlasts the tries: restore fails plainly (OSF), the record is right, a second restore succeeds without a new change', async () => {
       await layout();
-      h.sb.setTunables({ ...TUNABLES, ROUTE53_CHANGEID_INTERVAL: 0.5, ROUTE53_CHANGEID_TRY_COUNT: 2 });
+      h.sb.setTunables({ ...TUNABLES, ROUTE53_CHANGEID_INTERVAL: 0.5, ROUTE53_CHANGEID_TRY_COUNT: 4 });
       emu.config.route53ChangeDelayMs = 8000;
-      const r = await h.rk(['action', 'route53-www', 'restore']);
+      // --progress: the wait reports itself on stderr although it is a pipe.
+      const r = await h.rk(['action', 'route53-www', 'restore', '--progress']);
       expect(r.exitCode, r.stderr).toBe(1);
       expect(r.stderr).toMatch(
-        /Route 53 accepted the change of www\.example\.com\. A to 10\.1\.0\.10 \(change \/change\/\S+\), but it was still PENDING after 1\.\d s and \d GetChange polls/,
+        /Route 53 accepted the change of www\.example\.com\. A to 10\.1\.0\.10 \(change \/change\/\S+\), but it was still PENDING after [12]\.\d s and \d GetChange polls/,
       );
+      expect(r.stderr).toMatch(/waiting for change \/change\/\S+ to be INSYNC: \d s of 2 s, \d GetChange polls? so far/);
       expect(r.stderr).toMatch(/run the restore again/);
       expect(stateOf(h.sb, 'route53-www', 'node-a').state).toBe('OSF');
       expect(stateOf(h.sb, 'ip-route53', 'node-a').state).toBe('ISP');

@@ -113,13 +113,29 @@ function breakIfStale(path: string): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How often `onWait` reports a lock wait. */
+export const LOCK_WAIT_REPORT_MS = 1000;
+
+/** "kit-runner pid 42 (restore web) holds it since 2026-...": who holds a lock, for people. */
+export function holderText(owner: LockOwner | undefined): string {
+  if (!owner) return 'another kit-runner holds it';
+  const where = owner.host && owner.host !== hostname() ? ` on ${owner.host}` : '';
+  return `kit-runner pid ${owner.pid}${where} (${owner.purpose}) holds it since ${owner.since}`;
+}
+
 /**
  * Takes the lock, waiting up to `waitMs`. Throws BusyError naming the owner when time runs out.
- * `waitMs` 0 means try once.
+ * `waitMs` 0 means try once. While it waits, `onWait` hears about it every second (the owner as
+ * the lock file records it, and the time waited).
  */
-export async function acquireLock(path: string, options: { waitMs: number; purpose: string; what: string }): Promise<Lock> {
-  const until = Date.now() + options.waitMs;
+export async function acquireLock(
+  path: string,
+  options: { waitMs: number; purpose: string; what: string; onWait?: ((owner: LockOwner | undefined, waitedMs: number) => void) | undefined },
+): Promise<Lock> {
+  const started = Date.now();
+  const until = started + options.waitMs;
   let delay = 10;
+  let reported = started;
   for (;;) {
     if (tryCreate(path, options.purpose)) {
       let released = false;
@@ -136,12 +152,17 @@ export async function acquireLock(path: string, options: { waitMs: number; purpo
       return { path, release };
     }
     if (breakIfStale(path)) continue;
-    if (Date.now() >= until) {
+    const now = Date.now();
+    if (now >= until) {
       const owner = readOwner(path);
-      throw new BusyError(
-        `${options.what} is busy: ${owner ? `kit-runner pid ${owner.pid} (${owner.purpose}) holds it since ${owner.since}` : 'another kit-runner holds it'}`,
-        { fix: 'wait for that action to finish, or raise LOCK_WAIT_TIMEOUT', details: { lock: path, owner } },
-      );
+      throw new BusyError(`${options.what} is busy: ${holderText(owner)}`, {
+        fix: 'wait for that action to finish, or raise LOCK_WAIT_TIMEOUT',
+        details: { lock: path, owner },
+      });
+    }
+    if (options.onWait && now - reported >= LOCK_WAIT_REPORT_MS) {
+      reported = now;
+      options.onWait(readOwner(path), now - started);
     }
     await sleep(Math.min(delay, Math.max(1, until - Date.now())));
     delay = Math.min(delay * 2, 200);

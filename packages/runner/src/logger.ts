@@ -54,6 +54,19 @@ export const PROGRESS_PIPE_INTERVAL_MS = 5000;
 /** True when the record is a progress report (see the progress convention above). */
 export const isProgress = (r: LogRecord): boolean => r.fields?.progress === true;
 
+/** The stream whose last line is an open progress line (on a terminal), if any. */
+let openProgress: NodeJS.WritableStream | undefined;
+
+/**
+ * Clears a progress line left open on the terminal, so that text written to the stream without
+ * the logger (the CLI's step lines) starts on a clean line.
+ */
+export function closeProgressLine(): void {
+  if (!openProgress) return;
+  openProgress.write('\r\x1b[K');
+  openProgress = undefined;
+}
+
 /** Writes human lines (or JSON lines with KIT_RUNNER_LOG_FORMAT=json) to a stream. */
 export function streamSink(stream: NodeJS.WritableStream = process.stderr, env: NodeJS.ProcessEnv = process.env, options: StreamSinkOptions = {}): LogSink {
   const journald = Boolean(env.JOURNAL_STREAM);
@@ -63,6 +76,7 @@ export function streamSink(stream: NodeJS.WritableStream = process.stderr, env: 
   const now = options.now ?? Date.now;
   const lastPrinted = new Map<string, number>();
   let lineOpen = false;
+  const isOpen = () => lineOpen && openProgress === stream;
   return {
     write(r) {
       if (isProgress(r)) {
@@ -72,6 +86,7 @@ export function streamSink(stream: NodeJS.WritableStream = process.stderr, env: 
           const width = (stream as NodeJS.WriteStream).columns || 80;
           stream.write(`\r\x1b[K${text.length >= width ? `${text.slice(0, width - 2)}…` : text}`);
           lineOpen = true;
+          openProgress = stream;
           return;
         }
         if (!onPipe) return;
@@ -80,8 +95,9 @@ export function streamSink(stream: NodeJS.WritableStream = process.stderr, env: 
         if (last !== undefined && t - last < PROGRESS_PIPE_INTERVAL_MS) return;
         lastPrinted.set(r.tag, t);
       } else if (lineOpen) {
-        stream.write('\r\x1b[K');
+        if (isOpen()) stream.write('\r\x1b[K');
         lineOpen = false;
+        if (openProgress === stream) openProgress = undefined;
       }
       if (json) {
         stream.write(`${JSON.stringify(r)}\n`);

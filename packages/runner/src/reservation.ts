@@ -5,13 +5,19 @@
  */
 import type { Engine } from './engine.ts';
 import { hierarchyKey } from './hierarchy.ts';
-import type { Lock } from './lock.ts';
+import { holderText, type Lock, type LockOwner } from './lock.ts';
 import type { StoreData } from './store.ts';
 
 export interface Reservation {
   /** The store as read under the reservation: plan from this, not from a later read. */
   data: StoreData;
   release(): void;
+}
+
+/** "vip", "web and vip": the tags a command was asked about, for messages. */
+function asked(tags: string[]): string {
+  const u = [...new Set(tags)];
+  return u.length <= 1 ? (u[0] ?? '') : `${u.slice(0, -1).join(', ')} and ${u.at(-1)}`;
 }
 
 /** The reservation keys of the hierarchies holding `tags`, sorted (the order they are taken in). */
@@ -28,7 +34,22 @@ export async function reserve(engine: Engine, tags: string[], purpose: string, w
   for (;;) {
     const locks: Lock[] = [];
     try {
-      for (const k of keys) locks.push(await store.reserve(k, { waitMs: wait, purpose, what: `the hierarchy of ${k}` }));
+      for (const k of keys) {
+        const what = `${asked(tags)}${tags.length === 1 && tags[0] === k ? '' : ` (the hierarchy of ${k})`}`;
+        const started = Date.now();
+        let waited = false;
+        const onWait = (owner: LockOwner | undefined, waitedMs: number) => {
+          waited = true;
+          engine.logger.info(
+            `waiting for the reservation of ${what} (${Math.round(waitedMs / 1000)} s of ${Math.round(wait / 1000)} s): ${holderText(owner)}`,
+            {
+              progress: true,
+            },
+          );
+        };
+        locks.push(await store.reserve(k, { waitMs: wait, purpose, what, onWait }));
+        if (waited) engine.logger.info(`${what}: reserved after waiting ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      }
     } catch (err) {
       for (const l of locks) l.release();
       throw err;

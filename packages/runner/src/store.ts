@@ -6,7 +6,7 @@
  * where its nodes can see them).
  */
 import type { ResourceState } from '@recovery-kit/sdk';
-import type { Lock } from './lock.ts';
+import type { Lock, LockOwner } from './lock.ts';
 
 export const STORE_FORMAT = 1;
 
@@ -72,8 +72,13 @@ export const emptyStore = (): StoreData => ({ format: STORE_FORMAT, resources: {
 export interface LockRequest {
   waitMs: number;
   purpose: string;
-  /** e.g. "the hierarchy of web", for the message when it is busy. */
+  /** e.g. "vip (the hierarchy of web)": the tag asked for, for the messages while waiting and when busy. */
   what: string;
+  /**
+   * Called about once a second while the lock is held by another process, with its owner (as
+   * recorded in the lock) and how long this call has waited: progress for the operator.
+   */
+  onWait?: (owner: LockOwner | undefined, waitedMs: number) => void;
 }
 
 export interface Store {

@@ -1,7 +1,7 @@
 /** The logger's progress convention: one updating line on a terminal, throttled lines on a pipe only when asked. */
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, PROGRESS_PIPE_INTERVAL_MS, streamSink } from '../src/logger.ts';
+import { closeProgressLine, createLogger, PROGRESS_PIPE_INTERVAL_MS, streamSink } from '../src/logger.ts';
 
 function stream(tty: boolean) {
   const s = new PassThrough() as PassThrough & { isTTY?: boolean; columns?: number; text: () => string };
@@ -29,6 +29,20 @@ describe('progress records', () => {
     expect(out.startsWith('\r\x1b[Kroute53: waiting for INSYNC (2 s)\r\x1b[Kroute53: waiting for INSYNC (4 s)\r\x1b[K')).toBe(true);
     expect(out).toMatch(/INFO {2}route53: record is INSYNC\n$/);
     expect(out).not.toMatch(/progress=/);
+  });
+
+  it('closeProgressLine clears an open progress line once (before text written without the logger)', async () => {
+    const s = stream(true);
+    const log = createLogger([streamSink(s, {})], 'info');
+    log.info('waiting for the reservation of vip (1 s of 60 s)', { progress: true });
+    closeProgressLine();
+    closeProgressLine();
+    log.info('next');
+    await new Promise((r) => setImmediate(r));
+    const out = s.text();
+    expect(out.startsWith('\r\x1b[Kwaiting for the reservation of vip (1 s of 60 s)\r\x1b[K')).toBe(true);
+    expect(out.split('\r\x1b[K')).toHaveLength(3);
+    expect(out).toMatch(/INFO {2}next\n$/);
   });
 
   it('on a pipe: nothing unless asked; when asked, at most one line every 5 s per tag', async () => {

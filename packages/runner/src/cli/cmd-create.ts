@@ -10,10 +10,15 @@ export const command = defineCommand({
   summary: 'create a resource of a kit on this node',
   usage:
     'kit-runner create KIT_TYPE --tag TAG [--opt KEY=VALUE]... [--opts-file FILE] [--priority N] [--switchback intelligent|automatic] [--id ID] [--restore]',
-  help:
-    "Validates the options against the kit's schema and lets the kit check them (devices, zones...), then stores\n" +
-    'the resource out of service (OSU) on this node with priority N (default 1). --restore brings it in service at once.\n' +
-    '--opts-file reads KEY=VALUE lines or a JSON object.',
+  help: [
+    "Validates the options against the kit's schema and lets the kit check them (devices, zones...), then stores the resource out of service (OSU) on this node with priority N (default 1). --restore brings it in service at once. Nothing is stored when any check fails.",
+    '--opts-file reads KEY=VALUE lines or a JSON object. "kit-runner create KIT_TYPE --help" lists the kit\'s options.',
+  ].join('\n'),
+  examples: [
+    { about: 'a virtual IP address, out of service for now', cmd: 'kit-runner create ip --tag vip --opt address=10.0.0.50/24' },
+    { about: 'an application, brought into service at once', cmd: 'kit-runner create app --tag web --opts-file web.conf --restore' },
+    { about: "the ip kit's options", cmd: 'kit-runner create ip --help' },
+  ],
   options: {
     tag: { type: 'string', short: 't' },
     opt: { type: 'string', multiple: true, short: 'o' },

@@ -6,9 +6,11 @@ export const command = defineCommand({
   name: 'delete',
   summary: 'delete a resource from every server',
   usage: 'kit-runner delete TAG [--force]',
-  help:
-    "Runs the kit's delete action and removes TAG from the store. Refused while another resource depends on TAG,\n" +
-    'or while TAG is in service somewhere (unless --force).',
+  help: "Runs the kit's delete action and removes TAG from the store. Refused while another resource depends on TAG, or while TAG is in service somewhere (unless --force).",
+  examples: [
+    { about: 'delete vip (after "kit-runner dep remove web vip")', cmd: 'kit-runner delete vip' },
+    { about: 'delete it although it is in service', cmd: 'kit-runner delete vip --force' },
+  ],
   options: { force: { type: 'boolean' } },
   async run(inv) {
     const tag = positional(inv, 1, 'TAG', command.usage);

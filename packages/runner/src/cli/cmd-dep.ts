@@ -7,9 +7,11 @@ export const command = defineCommand({
   name: 'dep',
   summary: 'add or remove a dependency (PARENT depends on CHILD)',
   usage: 'kit-runner dep add|remove PARENT CHILD',
-  help:
-    'PARENT depends on CHILD: CHILD is restored first and removed last. A dependency that would close a cycle is\n' +
-    'refused, and so is one whose CHILD is not extended to every server of PARENT.',
+  help: 'PARENT depends on CHILD: CHILD is restored first and removed last. A dependency that would close a cycle is refused (the message shows it), and so is one whose CHILD is not extended to every server of PARENT.',
+  examples: [
+    { about: 'web depends on vip: vip comes up first', cmd: 'kit-runner dep add web vip' },
+    { about: 'undo it', cmd: 'kit-runner dep remove web vip' },
+  ],
   options: {},
   async run(inv) {
     const usage = command.usage;

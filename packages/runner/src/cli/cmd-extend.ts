@@ -7,10 +7,11 @@ export const command = defineCommand({
   name: 'extend',
   summary: 'extend a resource (and what it depends on) to another server',
   usage: 'kit-runner extend TAG --server SERVER --priority N [--switchback intelligent|automatic] [--opt KEY=VALUE]...',
-  help:
-    "Adds SERVER to TAG's equivalency with priority N (1 = highest, unique per resource, up to 999). Resources below\n" +
-    'TAG that are not on SERVER yet are extended too, with the same priority. --opt gives per-server option values\n' +
-    '(e.g. another address in another VPC) for TAG only: extend such children first, each with its own values.',
+  help: "Adds SERVER to TAG's equivalency with priority N (1 = highest, unique per resource, up to 999). Resources below TAG that are not on SERVER yet are extended too, with the same priority. --opt gives per-server option values (e.g. another address in another VPC) for TAG only: extend such children first, each with its own values.",
+  examples: [
+    { about: 'node-b backs up web (and what web depends on)', cmd: 'kit-runner extend web --server node-b --priority 2' },
+    { about: 'a per-server value: the address node-b uses', cmd: 'kit-runner extend vip --server node-b --priority 2 --opt address=10.1.0.50/24' },
+  ],
   options: {
     server: { type: 'string', short: 's' },
     priority: { type: 'string' },

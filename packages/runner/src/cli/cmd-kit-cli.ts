@@ -2,19 +2,28 @@
 import { parseArgs } from 'node:util';
 import { ExitCode, UsageError, type KitCliCommand } from '@recovery-kit/sdk';
 import { runCliCommand } from '../action-runner.ts';
-import { createLogger, streamSink } from '../logger.ts';
+import { createLogger } from '../logger.ts';
+import { stderrSink } from './common.ts';
 import { discoverKits, loadKit } from '../loader.ts';
 import { resolveSettings, type GlobalFlags } from '../settings.ts';
 import { loadTunables } from '../tunables.ts';
-import { GLOBAL_HELP, GLOBAL_OPTIONS } from './spec.ts';
+import { GLOBAL_OPTIONS } from './spec.ts';
+import { globalBlock, helpWidth, wrapLine, wrapUsage } from './format.ts';
 import { printJson } from './output.ts';
 
-function help(kitType: string, name: string, c: KitCliCommand): string {
+function help(kitType: string, name: string, c: KitCliCommand, width = helpWidth()): string {
   const flags = Object.entries(c.flags).map(
     ([k, f]) =>
-      `  ${f.short ? `-${f.short}, ` : ''}--${k}${f.type === 'string' ? ' VALUE' : ''}${f.multiple ? ' (repeatable)' : ''}${f.required ? ' (required)' : ''}\n      ${f.description}`,
+      `  ${f.short ? `-${f.short}, ` : ''}--${k}${f.type === 'string' ? ' VALUE' : ''}${f.multiple ? ' (repeatable)' : ''}${f.required ? ' (required)' : ''}\n${wrapLine(f.description, width, '      ')}`,
   );
-  return `kit-runner ${kitType} ${name}: ${c.description}\n\nUsage: kit-runner ${kitType} ${name} ${c.usage}\n\nOptions:\n${flags.join('\n')}\n\n${GLOBAL_HELP}\n`;
+  return [
+    wrapLine(`kit-runner ${kitType} ${name}: ${c.description}`, width),
+    wrapUsage(`kit-runner ${kitType} ${name} ${c.usage}`, width, 'Usage: '),
+    `Options:\n${flags.join('\n')}`,
+    globalBlock(width),
+  ]
+    .join('\n\n')
+    .concat('\n');
 }
 
 /** `globals` are the global options written before the kit type (`kit-runner --node b ec2 ...`). */
@@ -33,7 +42,10 @@ export async function runKitCli(kitType: string, args: string[], globals: string
   const commands = kit.cli ?? {};
   const name = argv[0];
   if (name === undefined || name === '--help' || name === '-h' || !commands[name]) {
-    const list = Object.entries(commands).map(([k, c]) => `  kit-runner ${kitType} ${k} ${c.usage}\n      ${c.description}`);
+    const width = helpWidth();
+    const list = Object.entries(commands).map(
+      ([k, c]) => `${wrapUsage(`kit-runner ${kitType} ${k} ${c.usage}`, width, '  ')}\n${wrapLine(c.description, width, '      ')}`,
+    );
     process.stdout.write(`kit-runner ${kitType}: commands of the ${kit.meta.name} kit\n\n${list.length ? list.join('\n') : '  (this kit adds no commands)'}\n`);
     if (name === '--help' || name === '-h') return ExitCode.OK;
     if (name === undefined) return ExitCode.USAGE;
@@ -57,7 +69,7 @@ export async function runKitCli(kitType: string, args: string[], globals: string
     if (f.required && parsed.values[k] === undefined)
       throw new UsageError(`--${k} is required`, { field: `--${k}`, fix: `usage: kit-runner ${kitType} ${name} ${cmd.usage}` });
   }
-  const logger = createLogger([streamSink()], settings.logLevel, `${kitType}:${name}`);
+  const logger = createLogger([stderrSink(settings)], settings.logLevel, `${kitType}:${name}`);
   const controller = new AbortController();
   const stop = () => controller.abort(new Error('interrupted'));
   process.once('SIGTERM', stop);

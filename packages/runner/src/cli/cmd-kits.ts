@@ -125,9 +125,12 @@ export const command = defineCommand({
   name: 'kits',
   summary: 'list installed kits, or describe one',
   usage: 'kit-runner kits [KIT_TYPE] [--json]',
-  help:
-    'Without an argument, lists the kits found (manifests only; no kit code runs) and any kit that cannot be used,\n' +
-    'with the reason. With KIT_TYPE, loads that kit and shows its options, actions, commands and tunables.',
+  help: 'Without an argument, lists the kits found (manifests only; no kit code runs) and any kit that cannot be used, with the reason. With KIT_TYPE, loads that kit and shows its options, actions, commands and tunables.',
+  examples: [
+    { about: 'the installed kits', cmd: 'kit-runner kits' },
+    { about: "the ip kit's options, actions and tunables", cmd: 'kit-runner kits ip' },
+    { about: 'look in another kits directory first', cmd: 'kit-runner --kits-dir /opt/kits kits --json' },
+  ],
   options: {},
   run,
 });

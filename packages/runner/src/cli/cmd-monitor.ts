@@ -52,12 +52,13 @@ export const command = defineCommand({
   summary: 'watch in-service resources: quickCheck, recover, escalate',
   usage: 'kit-runner monitor [--once]',
   help: [
-    "Every LKCHECKINTERVAL seconds (or the kit's own interval tunable) runs quickCheck on each resource in service",
-    '(ISP) on this node. On failure runs recover once (LOCAL_RECOVERY=1; remove then restore for a kit without',
-    'recover); if that fails, marks the resource OSF and starts ESCALATION_COMMAND. A check that cannot tell',
-    '(unknown) is logged and changes nothing. Stops cleanly on SIGTERM or SIGINT. --once runs one pass and exits',
-    '(0 when all healthy, 7 otherwise).',
+    "Every LKCHECKINTERVAL seconds (or the kit's own interval tunable) runs quickCheck on each resource in service (ISP) on this node. On failure runs recover once (LOCAL_RECOVERY=1; remove then restore for a kit without recover); if that fails, marks the resource OSF and starts ESCALATION_COMMAND.",
+    'A check that cannot tell (unknown) is logged and counted; after UNKNOWN_LIMIT in a row the resource is treated as failed. Stops cleanly on SIGTERM or SIGINT. --once runs one pass and exits (0 when all healthy, 7 otherwise). As a service: examples/systemd/kit-runner-monitor.service.',
   ].join('\n'),
+  examples: [
+    { about: 'one round now, as a check from cron or a script', cmd: 'kit-runner monitor --once' },
+    { about: 'run until stopped, logging to the journal', cmd: 'systemctl start kit-runner-monitor' },
+  ],
   options: { once: { type: 'boolean' } },
   run,
 });

@@ -132,12 +132,16 @@ export const command = defineCommand({
   name: 'status',
   summary: 'show resource hierarchies and their states (like lcdstatus)',
   usage: 'kit-runner status [TAG] [--json]',
-  help:
-    'Shows every hierarchy as a tree, parents above their children, with the state of each resource on this node\n' +
-    'and its priority and state on every server it is extended to. With TAG, only the hierarchy holding TAG.\n' +
-    'SINCE is when the state last changed; REASON is folded onto one line; CHECKS (shown when the monitor has\n' +
-    'recorded them) gives consecutive quickChecks that could not tell, failures and the last check.\n' +
+  help: [
+    'Shows every hierarchy as a tree, parents above their children, with the state of each resource on this node and its priority and state on every server it is extended to. With TAG, only the hierarchy holding TAG. Reads the store only; loads no kit.',
+    'SINCE is when the state last changed; REASON is folded onto one line; CHECKS (shown when the monitor has recorded them) gives consecutive quickChecks that could not tell, failures and the last check. A * after the state marks an action in progress (or interrupted).',
     '--json has a formatVersion (1), full ISO times and the reasons as recorded.',
+  ].join('\n'),
+  examples: [
+    { about: 'every hierarchy on this node, as a tree', cmd: 'kit-runner status' },
+    { about: 'the hierarchy holding web, for a script', cmd: 'kit-runner status web --json' },
+    { about: 'the same store as seen from another server', cmd: 'kit-runner --node node-b status' },
+  ],
   options: {},
   run,
 });

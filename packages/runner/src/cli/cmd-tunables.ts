@@ -85,11 +85,14 @@ export const command = defineCommand({
   name: 'tunables',
   summary: 'show the tunables in effect, their values and where they come from',
   usage: 'kit-runner tunables [--strict] [--json]',
-  help:
-    "Reads the tunables file and lists the runner's and every loadable kit's tunables with their value, default\n" +
-    'and source. Exits 6 when the file is malformed or a value is invalid. A key that no one declares (neither\n' +
-    'NAME nor a per-tag override NAME_<tag>) is a warning with a did-you-mean; --strict makes it an error (exit 6).\n' +
-    'With --json, values are typed (numbers as numbers, booleans as true/false) and warnings are listed.',
+  help: [
+    "Reads the tunables file and lists the runner's and every loadable kit's tunables with their value, default and source. Exits 6 when the file is malformed or a value is invalid.",
+    'A key that no one declares (neither NAME nor a per-tag override NAME_<tag>) is a warning with a did-you-mean; --strict makes it an error (exit 6). With --json, values are typed (numbers as numbers, booleans as true/false) and warnings are listed.',
+  ].join('\n'),
+  examples: [
+    { about: 'what is in effect, and where each value comes from', cmd: 'kit-runner tunables' },
+    { about: 'check a new tunables file before installing it (exit 6 on any problem)', cmd: 'kit-runner --tunables /tmp/recovery-kit.new tunables --strict' },
+  ],
   options: { strict: { type: 'boolean' } },
   run,
 });

@@ -7,9 +7,8 @@ export const command = defineCommand({
   name: 'unextend',
   summary: 'remove a server from a resource and everything above it',
   usage: 'kit-runner unextend TAG --server SERVER',
-  help:
-    'Removes SERVER from TAG and from every resource that depends on TAG. Refused while any of them is in service\n' +
-    'on SERVER, or when SERVER is the only one left (use delete).',
+  help: 'Removes SERVER from TAG and from every resource that depends on TAG. Refused while any of them is in service on SERVER, or when SERVER is the only one left (use delete).',
+  examples: [{ about: 'node-b no longer backs up vip, nor anything that depends on it', cmd: 'kit-runner unextend vip --server node-b' }],
   options: { server: { type: 'string', short: 's' } },
   async run(inv) {
     const usage = command.usage;

@@ -5,8 +5,16 @@ import { createLogger, streamSink } from '../logger.ts';
 import type { Settings } from '../settings.ts';
 import { isQuiet, printJson } from './output.ts';
 
+/**
+ * The logger's sink on stderr. Progress of long waits shows on a terminal; on a pipe only when
+ * asked (--progress, KIT_RUNNER_PROGRESS=1, or -v); -q (level error) drops it.
+ */
+export function stderrSink(settings: Settings) {
+  return streamSink(process.stderr, process.env, { progress: process.env.KIT_RUNNER_PROGRESS === '1' || settings.logLevel === 'debug' });
+}
+
 export function engineFor(settings: Settings, signal?: AbortSignal): Engine {
-  const logger = createLogger([streamSink()], settings.logLevel);
+  const logger = createLogger([stderrSink(settings)], settings.logLevel);
   return new Engine({ settings, logger, ...(signal ? { signal } : {}) });
 }
 

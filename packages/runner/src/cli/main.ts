@@ -8,7 +8,8 @@ import { ExitCode, UsageError } from '@recovery-kit/sdk';
 import { printError, setQuiet, wantsCauses } from './output.ts';
 import { setTunablesWarningSink } from '../tunables.ts';
 import { resolveSettings, type GlobalFlags } from '../settings.ts';
-import { commandHelp, GLOBAL_HELP, GLOBAL_OPTIONS, leadingGlobals, type Command, type Invocation } from './spec.ts';
+import { EXIT_CODES, GLOBAL_OPTIONS, leadingGlobals, type Command, type Invocation } from './spec.ts';
+import { commandHelp, definitions, globalBlock, helpWidth, wrapLine } from './format.ts';
 
 interface CommandEntry {
   name: string;
@@ -30,36 +31,55 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'monitor', summary: 'watch in-service resources: quickCheck, recover, escalate', load: () => import('./cmd-monitor.ts') },
   { name: 'cluster', summary: 'apply the hierarchies to a Pacemaker cluster (CIB), or import them from it', load: () => import('./cmd-cluster.ts') },
   { name: 'ocf', summary: 'install or remove the OCF resource agents (ocf:recovery-kit:<kitType>) for Pacemaker', load: () => import('../ocf/command.ts') },
+  { name: 'completion', summary: 'print the shell completion script (bash)', load: () => import('./cmd-completion.ts') },
 ];
 
-function topHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return `kit-runner: run recovery kits: resource hierarchies, actions, monitoring.
+/** Every command's spec, in the list's order (the manual page, the synopsis). */
+async function allCommands(): Promise<Command[]> {
+  return Promise.all(COMMANDS.map(async (c) => (await c.load()).command));
+}
 
-Usage: kit-runner [GLOBAL OPTIONS] COMMAND [ARGS] [OPTIONS]
-
-Commands:
-${lines.join('\n')}
-  ${'KIT_TYPE'.padEnd(width)}  a kit's own commands, e.g. "kit-runner ec2 --help"
-
-${GLOBAL_HELP}
-  -V, --version      print kit-runner's version and exit
-
-Exit codes: 0 ok, 1 action failed, 2 usage, 3 unsupported action, 4 permission, 5 kit not installed,
-6 invalid configuration, 7 not running (quickCheck), 10 not found, 11 conflict, 12 busy, 124 timeout,
-70 internal error. See docs/reference/exit-codes.md.
-`;
+function topHelp(width = helpWidth()): string {
+  const entries: Array<[string, string]> = [
+    ...COMMANDS.map((c): [string, string] => [c.name, c.summary]),
+    ['KIT_TYPE', 'a kit\'s own commands, e.g. "kit-runner ec2 --help"'],
+  ];
+  const codes = EXIT_CODES.map((x) => `${x.code} ${x.short}`).join(', ');
+  return [
+    'kit-runner: run recovery kits: resource hierarchies, actions, monitoring.',
+    'Usage: kit-runner [GLOBAL OPTIONS] COMMAND [ARGS] [OPTIONS]',
+    `Commands:\n${definitions(entries, width)}`,
+    wrapLine('"kit-runner COMMAND --help" (or "kit-runner help COMMAND") shows a command\'s usage and examples; "man kit-runner" has them all.', width),
+    globalBlock(width),
+    wrapLine(`Exit codes: ${codes}. See docs/reference/exit-codes.md.`, width),
+  ]
+    .join('\n\n')
+    .concat('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
+  // Shell completion (cmd-completion.ts): hidden, quiet, and loads nothing it does not need.
+  if (argv[0] === '__complete') {
+    try {
+      return await (await import('./complete.ts')).runComplete(COMMANDS, argv.slice(1));
+    } catch {
+      return ExitCode.FAILED;
+    }
+  }
   try {
     const { globals, rest: tail } = leadingGlobals(argv);
     const [name, ...afterName] = tail;
     const rest = [...globals, ...afterName];
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
       const topic = COMMANDS.find((c) => c.name === afterName[0]);
+      if (name === 'help' && (afterName[0] === '--man' || afterName[0] === '--synopsis')) {
+        const man = await import('./man.ts');
+        const { runnerVersion } = await import('../version.ts');
+        const commands = await allCommands();
+        process.stdout.write(afterName[0] === '--man' ? man.manPage(commands, runnerVersion()) : man.synopsisText(commands));
+        return ExitCode.OK;
+      }
       if (name === 'help' && topic) process.stdout.write(commandHelp((await topic.load()).command));
       else process.stdout.write(topHelp());
       return name === undefined ? ExitCode.USAGE : ExitCode.OK;

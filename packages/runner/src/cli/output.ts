@@ -1,5 +1,6 @@
 /** Printing: results on stdout, diagnostics on stderr, --json for scripts. */
 import { ConfigError, ExitCode, isKitError, PermissionError, withOrigin, type ErrorOrigin } from '@recovery-kit/sdk';
+import { closeProgressLine } from '../logger.ts';
 
 let quietMode = false;
 
@@ -14,7 +15,9 @@ export function isQuiet(): boolean {
 
 /** A note for the operator on stderr (step lines, warnings); silent under -q. */
 export function note(text: string): void {
-  if (!quietMode) process.stderr.write(`${text}\n`);
+  if (quietMode) return;
+  closeProgressLine();
+  process.stderr.write(`${text}\n`);
 }
 
 /** A reason or other text on one line: line breaks and runs of blanks folded to single spaces, " / " between lines. */
@@ -97,6 +100,7 @@ export function printError(given: unknown, json: boolean, causes = false): numbe
     if (err.fix) lines.push(`  fix: ${err.fix}`);
     lines.push(`  code: ${err.code} (exit ${err.exitCode})`);
     if (causes) lines.push(...causeLines(err));
+    closeProgressLine();
     process.stderr.write(`${lines.join('\n')}\n`);
     return err.exitCode;
   }

@@ -69,15 +69,16 @@ export const command = defineCommand({
   summary: 'install or remove the OCF resource agents (ocf:recovery-kit:<kitType>) for Pacemaker',
   usage: 'kit-runner ocf {install [--root DIR] [--profile 1.0|1.1] | uninstall [--root DIR] | meta-data KIT_TYPE [--profile 1.0|1.1] | agent KIT_TYPE ACTION}',
   help: [
-    'install     writes one agent per installed kit at DIR/recovery-kit/<kitType> (DIR default /usr/lib/ocf/resource.d),',
-    '            mode 0755; safe to run again (unchanged agents are left alone; agents of kits no longer installed go).',
-    '            --profile 1.0 makes the agents print OCF 1.0-compatible meta-data (what ocf-tester accepts);',
-    '            default 1.1. The KIT_RUNNER_OCF_PROFILE environment variable chooses it per call.',
+    'install     writes one agent per installed kit at DIR/recovery-kit/<kitType> (DIR default /usr/lib/ocf/resource.d), mode 0755; safe to run again (unchanged agents are left alone; agents of kits no longer installed go). --profile 1.0 makes the agents print OCF 1.0-compatible meta-data (what ocf-tester accepts); default 1.1. The KIT_RUNNER_OCF_PROFILE environment variable chooses it per call.',
     'uninstall   removes the agents install wrote, and the directory when it is empty.',
     "meta-data   prints a kit's OCF meta-data.",
     'agent       runs one OCF action (what the installed agents call); parameters in OCF_RESKEY_*.',
     'See docs/operate/pacemaker.md and docs/reference/ocf.md.',
   ].join('\n'),
+  examples: [
+    { about: 'install an agent for every installed kit', cmd: 'kit-runner ocf install' },
+    { about: "the ip kit's OCF meta-data, as ocf-tester wants it", cmd: 'kit-runner ocf meta-data ip --profile 1.0' },
+  ],
   options: { root: { type: 'string' }, profile: { type: 'string' } },
   run,
 });
