@@ -21,7 +21,7 @@
 // --slow-peer-runs: runs of aws-vpc-move-ip with 50 tables (about 3 minutes each: 150 CLI calls
 // and 1 s sleeps). The figures (medians) go to docs/benchmarks.md ("Side by side with resource-agents") by hand.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -74,72 +74,9 @@ if (missing.length) {
   process.exit(2);
 }
 
-const ns = `rkpeers-${process.pid}`;
-const lan = `${ns}-lan`;
-const sh = (args, { ok = false } = {}) => {
-  const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8' });
-  if (r.status !== 0 && !ok) throw new Error(`${args.join(' ')}: ${r.stderr.trim()}`);
-  return r;
-};
-const cleanup = () => {
-  sh(['ip', 'netns', 'del', ns], { ok: true });
-  sh(['ip', 'netns', 'del', lan], { ok: true });
-  rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
-};
-process.on('SIGINT', () => {
-  cleanup();
-  process.exit(130);
-});
-
-let result;
-try {
-  sh(['ip', 'netns', 'add', ns]);
-  sh(['ip', 'netns', 'add', lan]);
-  // dig (aws-vpc-route53's monitor) reads resolv.conf: inside the namespace it names loopback, where nothing answers.
-  mkdirSync(`/etc/netns/${ns}`, { recursive: true });
-  writeFileSync(`/etc/netns/${ns}/resolv.conf`, 'nameserver 127.0.0.1\n');
-  for (const n of [ns, lan]) sh(['ip', '-n', n, 'link', 'set', 'lo', 'up']);
-  // 169.254.169.254 on the namespace's own loopback (a dummy interface would do, but not every kernel has the module).
-  sh(['ip', '-n', ns, 'addr', 'add', '169.254.169.254/32', 'dev', 'lo']);
-  sh(['ip', '-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', lan]);
-  // eth0 is node2's primary interface: its address and MAC (aws-vpc-move-ip finds its ENI in IMDS by the MAC).
-  const { twoAzLayout } = await import(pathToFileURL(join(root, 'packages/aws-emulator/dist/index.js')).href);
-  const node2 = twoAzLayout().ids;
-  sh(['ip', '-n', ns, 'link', 'set', 'eth0', 'address', node2.macs.node2]);
-  sh(['ip', '-n', ns, 'addr', 'add', `${node2.privateIps.node2}/24`, 'dev', 'eth0']);
-  sh(['ip', '-n', lan, 'addr', 'add', '10.0.4.1/24', 'dev', 'eth0']);
-  sh(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
-  sh(['ip', '-n', lan, 'link', 'set', 'eth0', 'up']);
-
-  // ---- isolation check: no route out of either namespace
-  const isolation = {};
-  for (const [n, own] of [
-    [ns, ['lo', 'eth0']],
-    [lan, ['lo', 'eth0']],
-  ]) {
-    const routes = JSON.parse(sh(['ip', '-n', n, '-j', 'route', 'show', 'table', 'all']).stdout || '[]');
-    const links = JSON.parse(sh(['ip', '-n', n, '-j', 'link', 'show']).stdout).map((l) => l.ifname);
-    const outside = routes.filter((r) => r.dst === 'default' || (r.dev && !own.includes(r.dev)));
-    const probe = sh(['ip', 'netns', 'exec', n, 'ip', 'route', 'get', '1.1.1.1'], { ok: true });
-    if (outside.length || probe.status === 0 || links.some((l) => !own.includes(l))) {
-      throw new Error(
-        `namespace ${n} is not isolated: links ${links.join(',')}, routes out ${JSON.stringify(outside)}, route get 1.1.1.1: ${probe.stdout.trim()}`,
-      );
-    }
-    isolation[n] = { links, routes: routes.length, routeGet: probe.stderr.trim() };
-  }
-  console.error(`peers: namespaces ${ns} and ${lan}: no route out (${Object.values(isolation)[0].routeGet})`);
-
-  const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, join(root, 'bench/peers/inside.mjs'), JSON.stringify(opts)], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (r.status !== 0) throw new Error(`bench/peers/inside.mjs exited ${r.status}`);
-  result = { ...JSON.parse(r.stdout.trim().split('\n').at(-1)), isolation, date: new Date().toISOString() };
-} finally {
-  cleanup();
-}
+// The namespaces and their isolation check: bench/peers/netns.mjs (shared with bench/ocf.mjs).
+const { runIsolated } = await import(pathToFileURL(join(root, 'bench/peers/netns.mjs')).href);
+const result = { ...(await runIsolated(root, { prefix: 'rkpeers', script: 'bench/peers/inside.mjs', options: opts })), date: new Date().toISOString() };
 
 // ---- the table: each scenario's peer against our kit(s), and the ratio peer / ours
 const byKey = new Map(result.rows.map((x) => [`${x.scenario}|${x.tool}|${x.action}`, x]));

@@ -10,7 +10,9 @@
  *
  * quickCheck is read-only and shares one Describe per VPC (route tables), per ENI and per region
  * (addresses) among the resources the monitor checks in the same round. When AWS does not answer,
- * quickCheck returns `unknown`: logged, the resource stays in service.
+ * quickCheck returns `unknown`: logged, the resource stays in service. Its depth follows
+ * `ctx.checkLevel` ({@link checkLevels}): 0 makes no request, 10 one (the ENI, region and VPC
+ * recorded for this server at create), 20 also reads this instance's ENI fresh (IMDSv2, EC2).
  */
 import type { EC2Client, NetworkInterface } from '@aws-sdk/client-ec2';
 import { classifyAwsError, imds, isAwsUnavailable, isImdsUnavailable, sharedRead } from '@recovery-kit/aws';
@@ -119,19 +121,60 @@ async function switchHere(ctx: Ctx, what: 'restore' | 'recover'): Promise<Switch
   return report;
 }
 
+/** What quickCheck does at each OCF_CHECK_LEVEL (the OCF meta-data prints it). */
+export const checkLevels = {
+  0: "no request (no AWS API, no IMDS): the destinations and this server's recorded ENI are known; it proves only what this node last saw (start or the last deeper check pointed the routes, or associated the Elastic IP, here). A route or association changed behind its back is not seen.",
+  10: 'one AWS request: DescribeRouteTables of the VPC (or of routeTables), or DescribeAddresses, checked against the ENI, region and VPC recorded for this server at create (no IMDS). Sees a route or an Elastic IP moved away.',
+  20: "as 10, but this instance's ENI read fresh (IMDSv2 identity document and DescribeNetworkInterfaces), and for route-table its source/destination check (packets for the address must reach the ENI): 2 requests.",
+} as const;
+
+/** Level 0 and 10: this server's ENI, region and VPC without a request (options, else what create recorded here); undefined when something is missing. */
+function recordedIdentity(ctx: Ctx): (RouteContext['who'] & { vpcId?: string }) | undefined {
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const eni = ctx.options.eni ?? str(ctx.info.eni);
+  const region = ctx.options.region ?? str(ctx.info.region);
+  if (!eni || !region) return undefined;
+  const vpcId = ctx.options.vpcId ?? str(ctx.info.vpcId);
+  return {
+    eni,
+    region,
+    vpcId,
+    instanceId: str(ctx.info.instanceId),
+    availabilityZone: str(ctx.info.availabilityZone),
+    self: ctx.local,
+    source: ctx.options.eni ? 'options' : 'recorded',
+    regionSource: ctx.options.region ? 'option' : 'recorded',
+  };
+}
+
+/** Level 0: no request. What the node knows: the configuration and the ENI recorded for it. */
+function checkLocal(ctx: Ctx): QuickCheckResult {
+  const what = ctx.options.scenario === 'route-table' ? `routes to ${needDestinations(ctx).join(', ')}` : `Elastic IP ${ctx.options.allocationId}`;
+  const who = recordedIdentity(ctx);
+  return {
+    status: 'ok',
+    detail: `level 0, no AWS request: ${what} last seen on ${who ? who.eni : ctx.server} (OCF_CHECK_LEVEL=10 reads AWS)`,
+  };
+}
+
 /** quickCheck, route-table: shared reads (one DescribeRouteTables per VPC, one DescribeNetworkInterfaces per ENI per round). */
 async function checkRouteTable(ctx: Ctx): Promise<QuickCheckResult> {
   const destinations = needDestinations(ctx);
   const ttl = sharedTtl(ctx);
-  const who = (await resolveIdentity(ctx, { eni: true }, ttl)) as RouteContext['who'];
-  const ec2 = await client(ctx, who.region);
   const loadSignal = () => untilDeadline(ctx);
-  const eniInfo = who.eniInfo ?? (await sharedRead(`ec2:eni:${who.region}:${who.eni}`, ttl, () => describeEni(ec2, who.eni, loadSignal()), ctx.signal));
-  const vpcId = ctx.options.vpcId ?? eniInfo.VpcId ?? who.vpcId;
+  // Level 10: one request, with the ENI and VPC recorded for this server; 20 reads them fresh.
+  const recorded = ctx.checkLevel < 20 ? recordedIdentity(ctx) : undefined;
+  const who = recorded?.vpcId ? recorded : ((await resolveIdentity(ctx, { eni: true }, ttl)) as RouteContext['who']);
+  const ec2 = await client(ctx, who.region);
+  const eniInfo =
+    recorded?.vpcId !== undefined
+      ? undefined
+      : (who.eniInfo ?? (await sharedRead(`ec2:eni:${who.region}:${who.eni}`, ttl, () => describeEni(ec2, who.eni, loadSignal()), ctx.signal)));
+  const vpcId = ctx.options.vpcId ?? eniInfo?.VpcId ?? who.vpcId;
   if (!vpcId) return { status: 'unknown', reason: `cannot tell the VPC of ${who.eni}` };
   const tables = await sharedRead<TableView[]>(`ec2:rtb:${who.region}:${vpcId}`, ttl, () => describeTables(ec2, { vpcId }, loadSignal()), ctx.signal);
   const { problems, good } = checkRoutes(tables, destinations, who.eni, ctx.options.routeTables);
-  if (ctx.options.disableSourceDestCheck && eniInfo.SourceDestCheck !== false)
+  if (eniInfo && ctx.options.disableSourceDestCheck && eniInfo.SourceDestCheck !== false)
     problems.push(`source/destination check is on for ${who.eni}: packets for the protected address are dropped`);
   if (problems.length) return { status: 'failed', reason: problems.join('; ') };
   return { status: 'ok', detail: `${plural(good, 'protected route')} (${destinations.join(', ')}) point at ${who.eni}` };
@@ -161,7 +204,8 @@ async function associateHere(ctx: Ctx, what: 'restore' | 'recover'): Promise<voi
 }
 
 async function checkEip(ctx: Ctx): Promise<QuickCheckResult> {
-  const who = (await resolveIdentity(ctx, { eni: true }, sharedTtl(ctx))) as RouteContext['who'];
+  const recorded = ctx.checkLevel < 20 ? recordedIdentity(ctx) : undefined;
+  const who = recorded ?? ((await resolveIdentity(ctx, { eni: true }, sharedTtl(ctx))) as RouteContext['who']);
   const ec2 = await client(ctx, who.region);
   const all = await sharedRead(`ec2:addresses:${who.region}`, sharedTtl(ctx), () => describeAllAddresses(ec2, untilDeadline(ctx)), ctx.signal);
   const a = all.find((x) => x.AllocationId === ctx.options.allocationId);
@@ -270,6 +314,7 @@ async function checkServer(ctx: Ctx): Promise<Record<string, unknown>> {
 /** quickCheck's error policy: AWS or IMDS not answering, or refusing, is `unknown` (logged, stays in service). */
 async function quickCheck(ctx: Ctx): Promise<QuickCheckResult> {
   try {
+    if (ctx.checkLevel < 10) return checkLocal(ctx);
     return ctx.options.scenario === 'route-table' ? await checkRouteTable(ctx) : await checkEip(ctx);
   } catch (err) {
     const kind = classifyAwsError(err);

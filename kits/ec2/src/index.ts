@@ -5,7 +5,7 @@
  */
 import { defineKit } from '@recovery-kit/sdk';
 import pkg from '../package.json' with { type: 'json' };
-import { actions } from './actions.ts';
+import { actions, checkLevels } from './actions.ts';
 import { cli } from './cli.ts';
 import { options, type Ec2Options } from './options.ts';
 import { timeouts, tunables } from './tunables.ts';
@@ -22,4 +22,5 @@ export default defineKit<Ec2Options>({
   timeouts,
   cli,
   actions,
+  checkLevels,
 });

@@ -52,6 +52,7 @@ export const options = defineOptions(
     allocationId: opt.string({
       description: 'elastic-ip: the Elastic IP allocation (eipalloc-...). Elastic IPs are regional: give it per server across regions.',
       perServer: true,
+      unique: true,
       example: 'eipalloc-0a1b2c3d4e5f60051',
       check: id('eipalloc'),
     }),

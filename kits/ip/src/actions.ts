@@ -4,8 +4,8 @@
  *
  * - restore: link check (and repair), duplicate address detection, add, announce. Idempotent.
  * - remove: delete the address; success when it is already absent.
- * - quickCheck: the address is on a link that is up; then the ping list, or LifeKeeper's
- *   broadcast ping unless NOBCASTPING=1.
+ * - quickCheck: the address is on a link that is up; then (check level 20, the default outside
+ *   OCF) the ping list, or LifeKeeper's broadcast ping unless NOBCASTPING=1.
  * - recover: restore again (bouncing the link per IP_WAIT_LINKDOWN / IP_MAX_LINKCHK), then the
  *   reachability check must pass.
  *
@@ -85,6 +85,12 @@ function needDevice(ctx: Ctx, vip: Vip, device: string | undefined): string {
   );
 }
 
+/** What quickCheck does at each OCF_CHECK_LEVEL (the OCF meta-data prints it); level 10 has no cloud part, so it is level 0. */
+export const checkLevels = {
+  0: 'local only (netlink, no packet sent): the address is on its device, not on another, not dadfailed, and the link is up with a carrier (unless IP_NOLINKCHECK). Proves this host holds the address; not that anyone can reach it.',
+  20: 'as 0, then through the data path: a ping from the address to the ping list (one answer is enough), else the broadcast (IPv6: all-nodes) ping unless NOBCASTPING=1. Proves the link carries traffic from the address.',
+} as const;
+
 /** The reachability part of quickCheck: ping list, else broadcast ping (unless NOBCASTPING=1). */
 async function reachability(ctx: Ctx, net: Net, vip: Vip, device: string): Promise<QuickCheckResult> {
   const tries = ctx.tunables.int('IP_PINGTRIES');
@@ -124,6 +130,7 @@ async function quickCheck(ctx: Ctx): Promise<QuickCheckResult> {
     if (problem) return { status: 'failed', reason: `link check failed for ${vip.address}: ${problem}` };
   }
   if (mine.tentative) return { status: 'ok', detail: `${vip.address} on ${device} (tentative: duplicate address detection running)` };
+  if (ctx.checkLevel < 20) return { status: 'ok', detail: `${vip.address} on ${device} (link up; check level ${ctx.checkLevel}: no ping)` };
   return reachability(ctx, net, vip, device);
 }
 

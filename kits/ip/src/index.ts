@@ -1,7 +1,7 @@
 /** The IP kit (`ip`): a switchable virtual IP address. What each action does: ./actions.ts and the README. */
 import { defineKit } from '@recovery-kit/sdk';
 import pkg from '../package.json' with { type: 'json' };
-import { actions } from './actions.ts';
+import { actions, checkLevels } from './actions.ts';
 import { cli } from './cli.ts';
 import { options } from './options.ts';
 import { timeouts, tunables } from './tunables.ts';
@@ -15,6 +15,7 @@ export default defineKit({
   },
   options,
   actions,
+  checkLevels,
   cli,
   tunables,
   timeouts,

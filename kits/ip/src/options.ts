@@ -11,6 +11,7 @@ export const options = defineOptions(
         'The virtual address with its prefix length (IPv4 or IPv6), e.g. 10.1.0.10/32 or fd00::10/64. May differ per server (another subnet or VPC).',
       required: true,
       perServer: true,
+      unique: true,
       example: '10.1.0.10/32',
       check: checkVipText,
     }),
@@ -29,6 +30,7 @@ export const options = defineOptions(
     pingList: opt.list({
       description: 'Addresses quickCheck pings from the virtual address; one answer is enough. When empty, the broadcast ping is used unless NOBCASTPING=1.',
       default: [],
+      reloadable: true,
       example: '192.0.2.1,192.0.2.254',
       item: checkAddress,
     }),

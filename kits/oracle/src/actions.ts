@@ -118,9 +118,16 @@ async function remove(ctx: Ctx): Promise<void> {
   }
 }
 
+/** What quickCheck does at each OCF_CHECK_LEVEL (the OCF meta-data prints it); no cloud part, so 10 is 0. */
+export const checkLevels = {
+  0: 'local, no program run: an ora_pmon_<SID> process lives (/proc). Proves the instance has not died; not that it is open.',
+  20: 'as 0, then a query through sqlplus (ORACLE_SQL_TIMEOUT): V$INSTANCE.STATUS is OPEN and V$DATABASE.OPEN_MODE is what the options ask.',
+} as const;
+
 async function quickCheck(ctx: Ctx): Promise<QuickCheckResult> {
   const sid = ctx.options.sid;
   if (pmonPids(sid).length === 0) return { status: 'failed', reason: `instance ${sid} is not running: no ora_pmon_${sid} process` };
+  if (ctx.checkLevel < 20) return { status: 'ok', detail: `ora_pmon_${sid} runs (check level ${ctx.checkLevel}: no query)` };
   const t = ctx.tunables.int('ORACLE_SQL_TIMEOUT');
   const s = await instanceStatus(ctx, monitorConnect(ctx), t * 1000);
   if (s.r.timedOut) return { status: 'failed', reason: `instance ${sid} did not answer a status query within ${t} s (ORACLE_SQL_TIMEOUT)` };

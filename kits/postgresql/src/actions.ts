@@ -114,10 +114,17 @@ async function remove(ctx: Ctx): Promise<void> {
   await clearOrphans(ctx, 'wait-then-kill');
 }
 
+/** What quickCheck does at each OCF_CHECK_LEVEL (the OCF meta-data prints it); no cloud part, so 10 is 0. */
+export const checkLevels = {
+  0: 'local, no program run and no connection: postmaster.pid names a live postmaster of this data directory (/proc). Proves the server process lives; not that it answers.',
+  20: 'as 0, then through the data path: a connection and SELECT pg_is_in_recovery() within the timeout, compared with the role this node is expected to have. Proves the server answers queries.',
+} as const;
+
 async function quickCheck(ctx: Ctx): Promise<QuickCheckResult> {
   const o = ctx.options;
   const state = postmasterState(o.dataDir);
   if (!state.running) return { status: 'failed', reason: `PostgreSQL is not running: ${state.why}` };
+  if (ctx.checkLevel < 20) return { status: 'ok', detail: `postmaster PID ${state.pid} runs (check level ${ctx.checkLevel}: no query)` };
   const c = await connect(ctx);
   if (c.kind === 'refused')
     return {

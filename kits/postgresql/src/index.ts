@@ -1,7 +1,7 @@
 /** The PostgreSQL kit (`postgresql`): one cluster (a data directory) on a node. What each action does: ./actions.ts and the README. */
 import { defineKit } from '@recovery-kit/sdk';
 import pkg from '../package.json' with { type: 'json' };
-import { actions } from './actions.ts';
+import { actions, checkLevels } from './actions.ts';
 import { options } from './options.ts';
 import { tunables } from './tunables.ts';
 
@@ -14,5 +14,6 @@ export default defineKit({
   },
   options,
   actions,
+  checkLevels,
   tunables,
 });

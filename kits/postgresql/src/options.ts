@@ -16,6 +16,7 @@ export const options = defineOptions({
   dataDir: opt.string({
     description: 'Data directory of the cluster (holds PG_VERSION and postmaster.pid); usually on the replicated or shared file system.',
     required: true,
+    unique: true,
     example: '/var/lib/postgresql/15/main',
     check: absolute('data directory'),
   }),

@@ -37,6 +37,12 @@ import { lazyRoute53 } from './aws.ts';
 import { bareZoneId, canonicalZone, fqdnOf, looksLikeZoneId } from './names.ts';
 import type { Ctx } from './options.ts';
 
+/** What quickCheck does at each OCF_CHECK_LEVEL (the OCF meta-data prints it). */
+export const checkLevels = {
+  0: "no request: the IP child's address on this server is known (the record holds it since start or the last deeper check). A record changed behind its back is not seen.",
+  10: 'one Route 53 request: ListResourceRecordSets for the record, in the zone create recorded (no ListHostedZones); sees a record missing or holding another address. Never writes (unlike aws-vpc-route53, resource-agents#2067).',
+} as const;
+
 /** The Route 53 client of an action (the SDK loads at its first call). */
 export const clientOf = lazyRoute53;
 
@@ -278,6 +284,13 @@ export const actions = {
   async quickCheck(ctx: Ctx): Promise<QuickCheckResult> {
     const io = ioOf(ctx);
     const target = targetOf(ctx);
+    if (ctx.checkLevel < 10) {
+      const zone = typeof ctx.info.zoneName === 'string' ? ctx.info.zoneName : canonicalZone(ctx.options.zone);
+      return {
+        status: 'ok',
+        detail: `level 0, no Route 53 request: ${fqdnOf(ctx.options.host, zone)} ${target.type} last set to ${target.address} (${target.child} on ${ctx.server}) (OCF_CHECK_LEVEL=10 reads it)`,
+      };
+    }
     const p = policies(ctx);
     const client = clientOf(ctx.tunables);
     let zone: { id: string; name: string };

@@ -5,7 +5,7 @@
  */
 import { defineKit } from '@recovery-kit/sdk';
 import pkg from '../package.json' with { type: 'json' };
-import { actions, commands } from './actions.ts';
+import { actions, checkLevels, commands } from './actions.ts';
 import { cli } from './cli.ts';
 import { options, type Route53Options } from './options.ts';
 import { tunables } from './tunables.ts';
@@ -20,6 +20,7 @@ export default defineKit<Route53Options>({
   options,
   tunables,
   actions,
+  checkLevels,
   commands,
   cli,
 });

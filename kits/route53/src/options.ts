@@ -7,12 +7,14 @@ export const options = defineOptions({
     description:
       'The Route 53 hosted zone (public or private), by name (example.com) or id (Z...). create looks it up among the zones of the account, and lists them when it is not there.',
     required: true,
+    unique: 'record',
     example: 'example.com',
     check: checkZoneName,
   }),
   host: opt.string({
     description: 'Host name inside the zone, not a fully qualified name: www makes the record www.example.com.',
     required: true,
+    unique: 'record',
     example: 'www',
     check: checkHost,
   }),

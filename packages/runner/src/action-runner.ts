@@ -16,6 +16,7 @@ import {
   isKitError,
   withOrigin,
   type ActionName,
+  type CheckLevel,
   type DependencyView,
   type ErrorOrigin,
   type Exec,
@@ -69,6 +70,8 @@ export interface ActionRun {
   /** Wraps ctx.exec (KitTester records the commands a quickCheck runs). */
   wrapExec?: (exec: Exec) => Exec;
   host?: Partial<HostInfo>;
+  /** ctx.checkLevel: OCF_CHECK_LEVEL for the OCF agent; default 20 (everything the kit checks). */
+  checkLevel?: CheckLevel;
 }
 
 /** Any error as a KitError (a plain Error becomes ACTION_FAILED, exit 1, with it as the cause). */
@@ -195,6 +198,7 @@ export function createActionContext<O>(kit: Kit<O>, action: string, run: ActionR
       deadline: s.deadline,
       local: run.server === run.node,
       host: { runnerVersion: runnerVersion(), apiVersion: KIT_API_VERSION, node: run.node, ...run.host },
+      checkLevel: run.checkLevel ?? 20,
     };
     return { ctx, call: (fn) => s.call(() => fn(ctx)), dispose: s.dispose };
   } catch (err) {

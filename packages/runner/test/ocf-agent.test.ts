@@ -164,18 +164,25 @@ describe('a kit with roles (fixture), secrets, reload-agent and check levels', (
     }
   });
 
-  it('OCF_CHECK_LEVEL reaches the kit as the CHECK_LEVEL tunable', async () => {
+  it('OCF_CHECK_LEVEL reaches the kit as ctx.checkLevel (0 when unset); a monitor with no record of a start here checks at least at 10', async () => {
     const sb = ocfSandbox({ kitsDirs: [OCF_FIXTURE_KITS] });
     const dir = join(sb.dir, 'roles');
     const p = params(dir);
+    const recurring = { OCF_RESKEY_CRM_meta_interval: '10000' };
+    const levels = () =>
+      readFileSync(join(dir, 'calls.log'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { action: string; level: number })
+        .filter((c) => c.action === 'quickCheck')
+        .map((c) => c.level);
+    // A probe before any start: this node knows nothing, so level 0 would only repeat that.
+    expect((await sb.run('roles', 'monitor', p, { OCF_RESKEY_CRM_meta_interval: '0' })).code).toBe(7);
+    expect(levels()).toEqual([10]);
     expect((await sb.run('roles', 'start', p)).code).toBe(0);
-    for (const level of ['0', '10', '20'])
-      expect((await sb.run('roles', 'monitor', p, { OCF_CHECK_LEVEL: level, OCF_RESKEY_CRM_meta_interval: '10000' })).code).toBe(0);
-    const calls = readFileSync(join(dir, 'calls.log'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { action: string; level: string });
-    expect(calls.filter((c) => c.action === 'quickCheck').map((c) => c.level)).toEqual(['0', '10', '20']);
+    for (const level of ['0', '10', '20', 'bogus']) expect((await sb.run('roles', 'monitor', p, { ...recurring, OCF_CHECK_LEVEL: level })).code).toBe(0);
+    expect((await sb.run('roles', 'monitor', p, recurring)).code).toBe(0);
+    expect(levels()).toEqual([10, 0, 10, 20, 0, 0]);
   });
 
   it('reload-agent takes new reloadable parameters without a restart', async () => {

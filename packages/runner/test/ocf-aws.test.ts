@@ -51,7 +51,7 @@ describe('ocf:recovery-kit:ec2 (AWS emulator, IMDS on loopback)', () => {
     expect(eipEni()).toBe(ids.enis.node1);
     // moved to node2 behind our back
     emu.state.ec2(ids.region).addresses.get(ids.allocationId)!.networkInterfaceId = ids.enis.node2;
-    expect((await sb.run('ec2', 'monitor', p, { ...onNode1(), OCF_RESKEY_CRM_meta_interval: '10000' })).code).toBe(1);
+    expect((await sb.run('ec2', 'monitor', p, { ...onNode1(), OCF_RESKEY_CRM_meta_interval: '10000', OCF_CHECK_LEVEL: '10' })).code).toBe(1);
     expect((await sb.run('ec2', 'stop', p, onNode1())).code).toBe(0);
     expect(eipEni()).toBe(ids.enis.node2);
     emu.state.ec2(ids.region).addresses.get(ids.allocationId)!.networkInterfaceId = undefined;
@@ -77,8 +77,9 @@ describe('ocf:recovery-kit:ec2 (AWS emulator, IMDS on loopback)', () => {
     const env = { ...onNode1(), OCF_RESOURCE_INSTANCE: 'rt3' };
     expect((await sb.run('ec2', 'start', rt, env)).code).toBe(0);
     const down = { ...env, AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9', EC2_MAX_RETRY: '0' };
-    expect((await sb.run('ec2', 'monitor', rt, { ...down, OCF_RESKEY_CRM_meta_interval: '10000' })).code).toBe(0);
-    expect((await sb.run('ec2', 'monitor', { ...rt, degraded_results: 'true' }, { ...down, OCF_RESKEY_CRM_meta_interval: '10000' })).code).toBe(190);
+    const deep = { ...down, OCF_RESKEY_CRM_meta_interval: '10000', OCF_CHECK_LEVEL: '10' };
+    expect((await sb.run('ec2', 'monitor', rt, deep)).code).toBe(0);
+    expect((await sb.run('ec2', 'monitor', { ...rt, degraded_results: 'true' }, deep)).code).toBe(190);
     const s = await sb.run('ec2', 'start', rt, { ...down, OCF_RESOURCE_INSTANCE: 'rt4' });
     expect(s.code, s.stderr).toBe(1);
   }, 300_000);

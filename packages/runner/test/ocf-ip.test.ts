@@ -47,6 +47,25 @@ describe.skipIf(!canRunNetns)(`ocf:recovery-kit:ip in network namespaces${canRun
     expect((await sb.run('ip', 'stop', {}, { OCF_RESOURCE_INSTANCE: 'never-started' }, inA)).code).toBe(0);
   });
 
+  it('OCF_CHECK_LEVEL: 0 (unset) checks the address and the link only, 20 also pings the ping list from the address', async () => {
+    const sb = ocfSandbox();
+    writeFileSync(join(sb.dir, 'tunables'), 'IP_PINGTRIES=1\nIP_PINGTIME=1\n');
+    const inA = ['ip', 'netns', 'exec', topo.a];
+    const recurring = { OCF_RESKEY_CRM_meta_interval: '10000' };
+    // Nobody on the link has 192.0.2.77: only a check through the data path can tell.
+    const p = { address: '192.0.2.102/24', pingList: '192.0.2.77' };
+    expect((await sb.run('ip', 'start', p, {}, inA)).code).toBe(0);
+    expect((await sb.run('ip', 'monitor', p, recurring, inA)).code).toBe(0);
+    expect((await sb.run('ip', 'monitor', p, { ...recurring, OCF_CHECK_LEVEL: '10' }, inA)).code).toBe(0);
+    const deep = await sb.run('ip', 'monitor', p, { ...recurring, OCF_CHECK_LEVEL: '20' }, inA);
+    expect(deep.code).toBe(1);
+    expect(deep.stderr).toContain('none of the ping list (192.0.2.77) answered');
+    const answered = { ...p, pingList: '192.0.2.2' };
+    expect((await sb.run('ip', 'monitor', answered, { ...recurring, OCF_CHECK_LEVEL: '20' }, inA)).code).toBe(0);
+    expect((await sb.run('ip', 'stop', p, {}, inA)).code).toBe(0);
+    expect(topo.addrs(topo.a)).not.toContain('192.0.2.102');
+  }, 60_000);
+
   it('passes the ocft cases', () => {
     const sb = ocfSandbox();
     const cfg = mkdtempSync(join(sb.dir, 'ocft-'));

@@ -25,9 +25,9 @@ describe('OCF meta-data generated from the option schema', () => {
   it('every option is a parameter with its type, default, required flag and descriptions', () => {
     const m = meta('ip', '1.1');
     expect(m).toMatch(
-      /<parameter name="address" required="1">\n<longdesc lang="en">The virtual address with its prefix length[^<]*<\/longdesc>\n<shortdesc lang="en">[^<]+<\/shortdesc>\n<content type="string"\/>/,
+      /<parameter name="address" required="1" unique-group="address">\n<longdesc lang="en">The virtual address with its prefix length[^<]*<\/longdesc>\n<shortdesc lang="en">[^<]+<\/shortdesc>\n<content type="string"\/>/,
     );
-    expect(m).toMatch(/<parameter name="pingList" required="0">[\s\S]*?A comma- or space-separated list[\s\S]*?<content type="string"\/>/);
+    expect(m).toMatch(/<parameter name="pingList" required="0" reloadable="1">[\s\S]*?A comma- or space-separated list[\s\S]*?<content type="string"\/>/);
     for (const p of ['address', 'device', 'label', 'pingList', 'netns', 'local_recovery', 'degraded_results', 'children'])
       expect(m).toContain(`<parameter name="${p}"`);
     const ec2 = meta('ec2', '1.1');

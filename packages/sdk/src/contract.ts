@@ -108,10 +108,30 @@ export interface KitContext<O> {
   /** True when the action runs for this machine (`server` is this node), false when it is about a peer. */
   readonly local: boolean;
   readonly host: HostInfo;
+  /**
+   * How deep `quickCheck` looks ({@link CheckLevel}): OCF_CHECK_LEVEL under Pacemaker (0 when the
+   * operation sets none), 20 (everything the kit checks) for kit-runner's own monitor and actions.
+   * Kits compare with `>=` and say what each level does in {@link KitDefinition.checkLevels}.
+   */
+  readonly checkLevel: CheckLevel;
 }
 
+/**
+ * OCF_CHECK_LEVEL values (OCF 1.1, monitor):
+ * - 0: local checks only (this host's interfaces, processes, files; what this node last saw). No
+ *   network request leaves the host, no cloud API call, no IMDS.
+ * - 10: also one batched read of the cloud API (one request per kit and check).
+ * - 20: also through the data path (traffic through the address, a query to the database).
+ */
+export type CheckLevel = 0 | 10 | 20;
+export const CHECK_LEVELS: readonly CheckLevel[] = [0, 10, 20];
+
+/** What a kit's quickCheck does at each check level (printed in the OCF meta-data and the docs). */
+export type CheckLevels = Readonly<Partial<Record<`${CheckLevel}`, string>>>;
+
 export type QuickCheckResult =
-  | { readonly status: 'ok'; readonly detail?: string }
+  /** `role`: for kits with roles (promote/demote), the role found here (the OCF monitor reports 8 for promoted). */
+  | { readonly status: 'ok'; readonly detail?: string; readonly role?: 'promoted' | 'unpromoted' }
   /** The resource is not healthy: the runner runs recover. */
   | { readonly status: 'failed'; readonly reason: string }
   /** Could not tell (e.g. the cloud API did not answer): logged, the resource stays in service. */
@@ -173,6 +193,14 @@ export interface KitActions<O> {
   quickCheck?: Action<O, QuickCheckResult | void>;
   /** Local repair after a failed quickCheck. Throwing means the repair failed. Without it the runner runs remove, then restore. */
   recover?: Action<O>;
+  /**
+   * Roles (OCF promotable clones, e.g. a mirror's primary): a kit with both `promote` and `demote`
+   * has roles. `restore` leaves it unpromoted (OCF 1.1); `promote` makes this node the one that
+   * serves (writes), `demote` takes that back and leaves it running. Both idempotent; quickCheck
+   * reports the role it finds (`{ status: 'ok', role }`).
+   */
+  promote?: Action<O>;
+  demote?: Action<O>;
 }
 
 /** An extra named action: `kit-runner action <tag> <name> -- args...`. */
@@ -212,6 +240,12 @@ export interface KitDefinition<O> {
   readonly timeouts?: Readonly<Partial<Record<ActionName, string>>>;
   /** Tunable holding this kit's quickCheck interval in seconds; defaults to LKCHECKINTERVAL. */
   readonly checkIntervalTunable?: string;
+  /**
+   * What quickCheck does at each {@link CheckLevel} it distinguishes (`ctx.checkLevel`). A level
+   * not listed checks what the next lower listed one does. The OCF meta-data prints these and
+   * advertises a deeper monitor for each level above 0.
+   */
+  readonly checkLevels?: CheckLevels;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a Kit of any options type is assignable to Kit (options are contravariant in actions)

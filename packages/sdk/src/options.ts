@@ -24,6 +24,17 @@ export interface Field<T> {
   readonly perServer: boolean;
   /** An example value for docs and help. */
   readonly example: string | undefined;
+  /**
+   * No two resources of this kit may share the value (OCF meta-data: `unique-group`, or the 1.0
+   * `unique="1"`): `true` makes the option its own group, a string names a group of options
+   * whose values together must be unique.
+   */
+  readonly unique?: boolean | string;
+  /**
+   * The kit reads the option at every action, so a change needs no restart: the OCF agent declares
+   * it `reloadable` and offers `reload-agent` (OCF 1.1); Pacemaker restarts the resource for any other.
+   */
+  readonly reloadable?: boolean;
   /** Allowed values, for enum fields. */
   readonly values: readonly string[] | undefined;
   readonly min: number | undefined;
@@ -37,6 +48,10 @@ interface CommonSpec {
   secret?: boolean;
   perServer?: boolean;
   example?: string;
+  /** See {@link Field.unique}. */
+  unique?: boolean | string;
+  /** See {@link Field.reloadable}. */
+  reloadable?: boolean;
 }
 type Check<T> = (value: T) => string | undefined | { message: string; fix?: string };
 
@@ -56,6 +71,8 @@ function makeField<T>(
     secret: spec.secret ?? false,
     perServer: spec.perServer ?? false,
     example: spec.example,
+    ...(spec.unique !== undefined && spec.unique !== false ? { unique: spec.unique } : {}),
+    ...(spec.reloadable ? { reloadable: true } : {}),
     values: spec.values,
     min: spec.min,
     max: spec.max,

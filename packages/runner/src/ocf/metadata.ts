@@ -11,9 +11,9 @@
  *   DTD allows it (it does), no `lang`-less text. Content types stay within string, integer,
  *   boolean (never `time`, which the 1.1 schema lacks).
  *
- * Parts of the contract a kit may declare beyond today's `KitDefinition` are read loosely and
- * documented in docs/reference/ocf.md as proposals: a field's `unique` (true or a group name) and
- * `reloadable`, the kit's `checkLevels` and `actions.promote`/`actions.demote`.
+ * From the contract (packages/sdk): a field's `unique` (true or a group name) and `reloadable`,
+ * the kit's `checkLevels` (what quickCheck does at each OCF_CHECK_LEVEL; a `depth` monitor per
+ * level above 0) and `actions.promote`/`actions.demote` (roles).
  */
 import type { Field, Kit } from '@recovery-kit/sdk';
 import { CORE_TUNABLES } from '../tunables.ts';
@@ -23,23 +23,13 @@ export const OCF_PROFILES: readonly OcfProfile[] = ['1.0', '1.1'];
 /** Pacemaker 2.1 reads OCF 1.1 meta-data (it uses reload-agent only for agents claiming 1.1): the default. */
 export const DEFAULT_PROFILE: OcfProfile = '1.1';
 
-/** Optional declarations read loosely from a field (proposed contract additions). */
-interface FieldExtras {
-  unique?: boolean | string;
-  reloadable?: boolean;
-}
-/** Optional declarations read loosely from a kit (proposed contract additions). */
-export interface KitExtras {
-  /** OCF_CHECK_LEVEL values the kit's quickCheck distinguishes, with what each does. */
-  checkLevels?: Partial<Record<'0' | '10' | '20', string>>;
-}
-
-export const extrasOf = (field: Field<unknown>): FieldExtras => field as unknown as FieldExtras;
-export const kitExtras = (kit: Kit): KitExtras => kit as unknown as KitExtras;
-export const hasRoles = (kit: Kit): boolean => {
-  const a = kit.actions as unknown as Record<string, unknown>;
-  return typeof a.promote === 'function' && typeof a.demote === 'function';
-};
+/** A field's OCF declarations (typed in the SDK's Field). */
+export const extrasOf = (field: Field<unknown>): { unique?: boolean | string; reloadable?: boolean } => ({
+  ...(field.unique !== undefined ? { unique: field.unique } : {}),
+  ...(field.reloadable !== undefined ? { reloadable: field.reloadable } : {}),
+});
+/** A kit has roles when it declares both promote and demote. */
+export const hasRoles = (kit: Kit): boolean => typeof kit.actions.promote === 'function' && typeof kit.actions.demote === 'function';
 
 /** A parameter the agent adds to every kit's (not a kit option). */
 export interface AgentParam {
@@ -194,7 +184,7 @@ export function metadataXml(kit: Kit, profile: OcfProfile = DEFAULT_PROFILE): st
   const recover = actionTimeout(kit, 'recover');
   const create = actionTimeout(kit, 'create');
   const interval = monitorInterval(kit);
-  const levels = kitExtras(kit).checkLevels ?? {};
+  const levels = kit.checkLevels ?? {};
   const note = (what: string, t: ActionTimeout) =>
     t.fromKit
       ? `${what}: ${t.seconds} s, the default of the kit's ${t.source}`
@@ -229,7 +219,9 @@ export function metadataXml(kit: Kit, profile: OcfProfile = DEFAULT_PROFILE): st
   const longdesc = [
     `${kit.meta.description ?? kit.meta.kitType} (kit ${kit.meta.name}@${kit.meta.version}, run by kit-runner).`,
     "start runs the kit's restore, stop its remove, monitor its quickCheck; exit codes follow the SDK's OCF policy (docs/reference/ocf.md).",
-    levelText ? levelText : 'The kit does not distinguish OCF_CHECK_LEVEL values (it is passed to the kit as the CHECK_LEVEL tunable).',
+    levelText
+      ? `${levelText} A level the kit does not list checks what the next lower one does.`
+      : 'The kit does not distinguish OCF_CHECK_LEVEL values: every level runs the same quickCheck.',
   ].join(' ');
   out.push('<?xml version="1.0"?>');
   if (profile === '1.0') out.push('<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">');
