@@ -108,8 +108,12 @@ function openScope(origin: ErrorOrigin, what: string, timeout: { name: string; m
     () => controller.abort(new TimeoutError(`${what} did not finish within ${timeout.ms / 1000} s`, { field: timeout.name, fix: timeout.fix })),
     timeout.ms,
   );
-  const onStop = () => controller.abort(new KitError(`${what} was interrupted: kit-runner is stopping`, { code: 'STOPPED' }));
   const stops = stop.filter((s): s is AbortSignal => s !== undefined);
+  // A stop signal aborted with a STOPPED KitError says why ("SIGTERM received"); else kit-runner is stopping.
+  const onStop = () => {
+    const why = stops.map((s) => s.reason).find((r) => isKitError(r) && r.code === 'STOPPED') as KitError | undefined;
+    controller.abort(new KitError(`${what} was interrupted: ${why?.message ?? 'kit-runner is stopping'}`, { code: 'STOPPED' }));
+  };
   for (const s of stops) {
     if (s.aborted) onStop();
     else s.addEventListener('abort', onStop, { once: true });
