@@ -29,6 +29,7 @@ import {
   type Tunables,
 } from '@recovery-kit/sdk';
 import { createExec } from './exec.ts';
+import { scrubError, scrubLogger, secretScrubber } from './secrets.ts';
 import type { TunableSet } from './tunables.ts';
 import { runnerVersion } from './version.ts';
 
@@ -180,7 +181,9 @@ export function createActionContext<O>(kit: Kit<O>, action: string, run: ActionR
       { name, ms, fix: `raise ${name} in the tunables file if the resource needs longer` },
       run.stop ?? [],
     ));
-    const logger = run.logger.child(`${kit.meta.kitType}:${run.tag}`);
+    // What the kit logs or throws never carries the values of its secret options (secrets.ts).
+    const scrub = secretScrubber(kit, options as Record<string, unknown>);
+    const logger = scrub ? scrubLogger(run.logger.child(`${kit.meta.kitType}:${run.tag}`), scrub) : run.logger.child(`${kit.meta.kitType}:${run.tag}`);
     const exec = createExec({ logger, signal: s.signal, deadline: s.deadline, ...(run.env ? { env: run.env } : {}) });
     const info = run.info ?? {};
     const children = run.children ?? [];
@@ -200,7 +203,22 @@ export function createActionContext<O>(kit: Kit<O>, action: string, run: ActionR
       local: run.server === run.node,
       host: { runnerVersion: runnerVersion(), apiVersion: KIT_API_VERSION, node: run.node, ...run.host },
     };
-    return { ctx, call: (fn) => s.call(() => fn(ctx)), dispose: s.dispose };
+    if (!scrub) return { ctx, call: (fn) => s.call(() => fn(ctx)), dispose: s.dispose };
+    return {
+      ctx,
+      call: async (fn) => {
+        try {
+          const r = await s.call(() => fn(ctx));
+          // A quickCheck's reason is stored and printed: scrubbed like an error.
+          if (action === 'quickCheck' && r && typeof r === 'object' && typeof (r as { reason?: unknown }).reason === 'string')
+            return { ...r, reason: scrub((r as unknown as { reason: string }).reason) } as typeof r;
+          return r;
+        } catch (err) {
+          throw scrubError(err, scrub);
+        }
+      },
+      dispose: s.dispose,
+    };
   } catch (err) {
     scope?.dispose();
     throw withOrigin(asKitError(err), origin);
