@@ -132,6 +132,8 @@ function openScope(origin: ErrorOrigin, what: string, timeout: { name: string; m
     });
     aborted.catch(() => undefined);
     try {
+      // Stopped or timed out before it began: the kit is not called at all.
+      if (controller.signal.aborted) await aborted;
       return await Promise.race([Promise.resolve().then(body), aborted]);
     } catch (err) {
       throw withOrigin(asKitError(err), origin);

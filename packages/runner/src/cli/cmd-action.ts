@@ -59,6 +59,7 @@ async function run(inv: Invocation): Promise<number> {
 function interruptible(what: string, json: boolean) {
   const controller = new AbortController();
   let received: NodeJS.Signals | undefined;
+  let finishing = false;
   const codeOf = (sig: NodeJS.Signals) => 128 + (constants.signals[sig] ?? 15);
   const onSignal = (sig: NodeJS.Signals) => {
     if (received) {
@@ -69,7 +70,9 @@ function interruptible(what: string, json: boolean) {
     process.stderr.write(`kit-runner: ${sig} received: interrupting ${what}\n`);
     controller.abort(new KitError(`${sig} received`, { code: 'STOPPED' }));
     // Nothing listens for the abort while waiting for a reservation: nothing has started, so exit.
+    // (A running action rejects at once on the abort, and `finish` takes over.)
     setTimeout(() => {
+      if (finishing) return;
       process.stderr.write(`kit-runner: ${what} interrupted by ${sig} before any action started; nothing was changed\n`);
       process.exit(codeOf(sig));
     }, 3000).unref();
@@ -83,6 +86,7 @@ function interruptible(what: string, json: boolean) {
     },
     async finish(err: unknown): Promise<number> {
       const sig = received!;
+      finishing = true;
       await settleCommands();
       const steps = err instanceof ActionError ? err.steps : [];
       const cut = steps.find((s) => s.outcome === 'failed');
