@@ -13,7 +13,7 @@
  * PROPERTY_SEED=<seed> (and PROPERTY_RUNS=<n> to try more cases than CI's default of 30, about
  * 25-40 s on a loaded 2-core machine, capped at 50 s; fast-check is a devDependency: no cost at kit-runner's start).
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -104,49 +104,94 @@ function checkAnswer(what: string, r: RunResult, before: string, after: string):
 }
 
 describe('generated input through the real kit-runner', () => {
-  it('create -> restore -> remove -> delete: a clear answer or success, never exit 70 or a stack trace, the store unchanged by every refusal', async () => {
-    await fc.assert(
-      fc.asyncProperty(tag, options, tunables, fileKeys, fc.boolean(), async (t, opts, tun, extraKeys, viaFile) => {
-        const sb = recSandbox();
-        sb.setTunables({ REC_RESTORE_TIMEOUT: 5, ...tun });
-        // A resource already there, so that refusals have a store to leave alone.
-        const seeded = await sb.run(['create', 'rec', '--tag', 'seed', '--opt', `dir=${sb.dir}`]);
-        const optArgs: string[] = [];
-        const values: Record<string, unknown> = { dir: sb.dir, ...opts };
-        if (viaFile || extraKeys) {
-          const file = join(sb.dir, 'opts.json');
-          const body = JSON.stringify({ ...values });
-          // Keys of its own, __proto__ included, written as JSON text (an object literal would eat __proto__).
-          const extra = Object.entries(extraKeys ?? {}).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`);
-          writeFileSync(file, extra.length ? `${body.slice(0, -1)}${body.length > 2 ? ',' : ''}${extra.join(',')}}` : body);
-          optArgs.push('--opts-file', file);
-        } else for (const [k, v] of Object.entries(values)) optArgs.push('--opt', `${k}=${clean(String(v))}`);
-        const step = async (what: string, args: string[]) => {
-          const before = sb.storeBytes();
-          const r = await sb.run(args, { timeoutMs: 60_000 });
-          checkAnswer(
-            `${what} (tag ${JSON.stringify(t)}, options ${JSON.stringify(opts)}, tunables ${JSON.stringify(tun)}, extra keys ${JSON.stringify(extraKeys)})`,
-            r,
-            before,
-            sb.storeBytes(),
-          );
-          return r;
-        };
-        checkAnswer('create seed', seeded, '', sb.storeBytes());
-        const created = await step('create', ['create', 'rec', '--tag', t, ...optArgs]);
-        reached[created.exitCode === 0 ? 'created' : `refused ${created.exitCode}`] =
-          (reached[created.exitCode === 0 ? 'created' : `refused ${created.exitCode}`] ?? 0) + 1;
-        if (created.exitCode !== 0) return;
-        await step('restore', ['action', t, 'restore']);
-        await step('quickCheck', ['action', t, 'quickCheck']);
-        await step('remove', ['action', t, 'remove']);
-        await step('status', ['status', t]);
-        const deleted = await step('delete', ['delete', t, '--force']);
-        if (deleted.exitCode === 0) expect(Object.keys(JSON.parse(sb.storeBytes()).resources)).not.toContain(t);
-      }),
-      { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}), endOnFailure: false, interruptAfterTimeLimit: 50_000 },
+  it(
+    'create -> restore -> remove -> delete: a clear answer or success, never exit 70 or a stack trace, the store unchanged by every refusal',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(tag, options, tunables, fileKeys, fc.boolean(), async (t, opts, tun, extraKeys, viaFile) => {
+          const sb = recSandbox();
+          sb.setTunables({ REC_RESTORE_TIMEOUT: 5, ...tun });
+          // A resource already there, so that refusals have a store to leave alone.
+          const seeded = await sb.run(['create', 'rec', '--tag', 'seed', '--opt', `dir=${sb.dir}`]);
+          const optArgs: string[] = [];
+          const values: Record<string, unknown> = { dir: sb.dir, ...opts };
+          if (viaFile || extraKeys) {
+            const file = join(sb.dir, 'opts.json');
+            const body = JSON.stringify({ ...values });
+            // Keys of its own, __proto__ included, written as JSON text (an object literal would eat __proto__).
+            const extra = Object.entries(extraKeys ?? {}).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`);
+            writeFileSync(file, extra.length ? `${body.slice(0, -1)}${body.length > 2 ? ',' : ''}${extra.join(',')}}` : body);
+            optArgs.push('--opts-file', file);
+          } else for (const [k, v] of Object.entries(values)) optArgs.push('--opt', `${k}=${clean(String(v))}`);
+          const step = async (what: string, args: string[]) => {
+            const before = sb.storeBytes();
+            const r = await sb.run(args, { timeoutMs: 60_000 });
+            checkAnswer(
+              `${what} (tag ${JSON.stringify(t)}, options ${JSON.stringify(opts)}, tunables ${JSON.stringify(tun)}, extra keys ${JSON.stringify(extraKeys)})`,
+              r,
+              before,
+              sb.storeBytes(),
+            );
+            return r;
+          };
+          checkAnswer('create seed', seeded, '', sb.storeBytes());
+          const created = await step('create', ['create', 'rec', '--tag', t, ...optArgs]);
+          reached[created.exitCode === 0 ? 'created' : `refused ${created.exitCode}`] =
+            (reached[created.exitCode === 0 ? 'created' : `refused ${created.exitCode}`] ?? 0) + 1;
+          if (created.exitCode !== 0) return;
+          await step('restore', ['action', t, 'restore']);
+          await step('quickCheck', ['action', t, 'quickCheck']);
+          await step('remove', ['action', t, 'remove']);
+          await step('status', ['status', t]);
+          const deleted = await step('delete', ['delete', t, '--force']);
+          if (deleted.exitCode === 0) expect(Object.keys(JSON.parse(sb.storeBytes()).resources)).not.toContain(t);
+        }),
+        {
+          numRuns: RUNS,
+          ...(SEED !== undefined ? { seed: SEED } : {}),
+          endOnFailure: false,
+          interruptAfterTimeLimit: Number(process.env.PROPERTY_TIME_MS ?? 50_000),
+        },
+      );
+      // How far the cases got (PROPERTY_STATS=1): about two in three pass create with the default weights.
+      if (process.env.PROPERTY_STATS) console.log(JSON.stringify(reached));
+    },
+    Number(process.env.PROPERTY_TIME_MS ?? 50_000) + 70_000,
+  );
+
+  it('secret options with generated values: create and restore answer clearly, and no value of 6 characters or more is in the store, the history or any output', async () => {
+    const secret = mostly(
+      fc.stringMatching(/^[A-Za-z0-9]{4,22}$/).map((s) => `Zq${s}`),
+      text,
+      3,
     );
-    // How far the cases got (PROPERTY_STATS=1): about two in three pass create with the default weights.
-    if (process.env.PROPERTY_STATS) console.log(JSON.stringify(reached));
-  }, 120_000);
+    await fc.assert(
+      fc.asyncProperty(mostly(fc.integer({ min: 1000, max: 99_999_999 }).map(String), text, 2), secret, async (pin, token) => {
+        const sb = recSandbox();
+        const before = sb.storeBytes();
+        const outs = [
+          await sb.run([
+            'create',
+            'vault',
+            '--tag',
+            'v',
+            '--opt',
+            `dir=${sb.dir}`,
+            '--opt',
+            `pin=${clean(pin)}`,
+            '--opt',
+            `token=${clean(token)}`,
+            '--opt',
+            'leak=error,log',
+          ]),
+        ];
+        checkAnswer(`create vault pin ${JSON.stringify(pin)} token ${JSON.stringify(token)}`, outs[0]!, before, sb.storeBytes());
+        if (outs[0]!.exitCode === 0) outs.push(await sb.run(['action', 'v', 'restore', '-v']));
+        const history = join(sb.stateDir, 'history.jsonl');
+        const all = [sb.storeBytes(), existsSync(history) ? readFileSync(history, 'utf8') : '', ...outs.flatMap((r) => [r.stdout, r.stderr])].join('\n');
+        for (const v of [pin.trim(), token.trim()]) if (v.length >= 6) expect(all, `secret ${JSON.stringify(v)} leaked`).not.toContain(v);
+      }),
+      { numRuns: Math.max(5, Math.round(RUNS / 3)), ...(SEED !== undefined ? { seed: SEED } : {}), interruptAfterTimeLimit: 20_000 },
+    );
+  }, 90_000);
 });
