@@ -69,6 +69,45 @@ describe('app kit', () => {
     expect(kit.options.check({ ...svc.options, stop: `'/bin/x stop` })).toMatchObject({ ok: false, issues: [{ field: 'stop', message: "unclosed ' quote" }] });
   });
 
+  it('create refuses a directory as a command and a user that does not exist (issue 16, item 13)', async () => {
+    const sb = createSandbox();
+    onTestFinished(sb.cleanup);
+    const create = (o: Record<string, string>) =>
+      sb.run(['create', 'app', '--tag', 'x', ...Object.entries({ ...svc.options, ...o }).flatMap(([k, v]) => ['--opt', `${k}=${v}`])]);
+    const dir = await create({ start: tmpdir() });
+    expect(dir.exitCode).toBe(6);
+    expect(dir.stderr).toContain(`start: ${tmpdir()} is not an executable file`);
+    const user = await create({ user: 'rk_no_such_user' });
+    expect(user.exitCode).toBe(6);
+    expect(user.stderr).toContain('user: there is no user "rk_no_such_user"');
+    expect(sb.storeBytes()).toBe('');
+    expect((await create({ user: 'root' })).exitCode).toBe(0);
+  });
+
+  it('a status command killed by a signal says so, and its binary stderr is stored printable (issue 16, item 13)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rk-app-segv-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const status = join(dir, 'status');
+    // Healthy until told otherwise; then binary garbage and a terminal escape on stderr, and SIGSEGV.
+    writeFileSync(status, `#!/bin/sh\n[ -f ${dir}/broken ] || exit 0\nprintf 'core\\001\\377\\033[2Jdumped\\n' >&2\nkill -SEGV $$\n`, { mode: 0o755 });
+    const sb = createSandbox({ tunables: { LOCAL_RECOVERY: 0 } });
+    onTestFinished(sb.cleanup);
+    expect((await sb.run(['create', 'app', '--tag', 's', '--opt', 'start=/bin/true', '--opt', 'stop=/bin/true', '--opt', `status=${status}`])).exitCode).toBe(
+      0,
+    );
+    expect((await sb.run(['action', 's', 'restore'])).exitCode).toBe(0);
+    writeFileSync(join(dir, 'broken'), '');
+    const q = await sb.run(['action', 's', 'quickCheck']);
+    expect(q.exitCode).toBe(7);
+    expect(q.stdout).toContain('status command was killed by SIGSEGV: core?[2Jdumped');
+    expect(q.stdout).not.toContain('undefined');
+    expect((await sb.run(['monitor', '--once'])).exitCode).toBe(7);
+    const reason: string = JSON.parse(sb.storeBytes()).resources.s.servers['node-a'].reason;
+    expect(reason).toMatch(/killed by SIGSEGV/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence
+    expect(reason).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\ufffd]/);
+  });
+
   it('splits commands like a person reads them, and nothing more', () => {
     expect(splitArgs(`/bin/echo 'a b' "c \\"d\\"" e\\ f $HOME;ls`)).toEqual(['/bin/echo', 'a b', 'c "d"', 'e f', '$HOME;ls']);
   });

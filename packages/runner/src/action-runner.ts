@@ -30,6 +30,7 @@ import {
   type Tunables,
 } from '@recovery-kit/sdk';
 import { createExec } from './exec.ts';
+import { scrubError, scrubLogger, secretScrubber } from './secrets.ts';
 import type { TunableSet } from './tunables.ts';
 import { runnerVersion } from './version.ts';
 
@@ -111,8 +112,12 @@ function openScope(origin: ErrorOrigin, what: string, timeout: { name: string; m
     () => controller.abort(new TimeoutError(`${what} did not finish within ${timeout.ms / 1000} s`, { field: timeout.name, fix: timeout.fix })),
     timeout.ms,
   );
-  const onStop = () => controller.abort(new KitError(`${what} was interrupted: kit-runner is stopping`, { code: 'STOPPED' }));
   const stops = stop.filter((s): s is AbortSignal => s !== undefined);
+  // A stop signal aborted with a STOPPED KitError says why ("SIGTERM received"); else kit-runner is stopping.
+  const onStop = () => {
+    const why = stops.map((s) => s.reason).find((r) => isKitError(r) && r.code === 'STOPPED') as KitError | undefined;
+    controller.abort(new KitError(`${what} was interrupted: ${why?.message ?? 'kit-runner is stopping'}`, { code: 'STOPPED' }));
+  };
   for (const s of stops) {
     if (s.aborted) onStop();
     else s.addEventListener('abort', onStop, { once: true });
@@ -130,6 +135,8 @@ function openScope(origin: ErrorOrigin, what: string, timeout: { name: string; m
     });
     aborted.catch(() => undefined);
     try {
+      // Stopped or timed out before it began: the kit is not called at all.
+      if (controller.signal.aborted) await aborted;
       return await Promise.race([Promise.resolve().then(body), aborted]);
     } catch (err) {
       throw withOrigin(asKitError(err), origin);
@@ -179,7 +186,9 @@ export function createActionContext<O>(kit: Kit<O>, action: string, run: ActionR
       { name, ms, fix: `raise ${name} in the tunables file if the resource needs longer` },
       run.stop ?? [],
     ));
-    const logger = run.logger.child(`${kit.meta.kitType}:${run.tag}`);
+    // What the kit logs or throws never carries the values of its secret options (secrets.ts).
+    const scrub = secretScrubber(kit, options as Record<string, unknown>);
+    const logger = scrub ? scrubLogger(run.logger.child(`${kit.meta.kitType}:${run.tag}`), scrub) : run.logger.child(`${kit.meta.kitType}:${run.tag}`);
     const exec = createExec({ logger, signal: s.signal, deadline: s.deadline, ...(run.env ? { env: run.env } : {}) });
     const info = run.info ?? {};
     const children = run.children ?? [];
@@ -200,7 +209,22 @@ export function createActionContext<O>(kit: Kit<O>, action: string, run: ActionR
       host: { runnerVersion: runnerVersion(), apiVersion: KIT_API_VERSION, node: run.node, ...run.host },
       checkLevel: run.checkLevel ?? 20,
     };
-    return { ctx, call: (fn) => s.call(() => fn(ctx)), dispose: s.dispose };
+    if (!scrub) return { ctx, call: (fn) => s.call(() => fn(ctx)), dispose: s.dispose };
+    return {
+      ctx,
+      call: async (fn) => {
+        try {
+          const r = await s.call(() => fn(ctx));
+          // A quickCheck's reason is stored and printed: scrubbed like an error.
+          if (action === 'quickCheck' && r && typeof r === 'object' && typeof (r as { reason?: unknown }).reason === 'string')
+            return { ...r, reason: scrub((r as unknown as { reason: string }).reason) } as typeof r;
+          return r;
+        } catch (err) {
+          throw scrubError(err, scrub);
+        }
+      },
+      dispose: s.dispose,
+    };
   } catch (err) {
     scope?.dispose();
     throw withOrigin(asKitError(err), origin);

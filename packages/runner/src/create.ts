@@ -8,6 +8,7 @@ import { ConfigError, ConflictError, NotFoundError, RESERVED_TAGS, tagProblem, w
 import { asKitError, runAction, toRaw } from './action-runner.ts';
 import type { Engine } from './engine.ts';
 import { reserve } from './reservation.ts';
+import { discardSecrets, sealSecrets } from './secrets.ts';
 import type { Dependency, ResourceRecord, StoreData, Switchback } from './store.ts';
 
 export interface CreateInput {
@@ -101,13 +102,26 @@ export async function create(engine: Engine, input: CreateInput): Promise<Resour
       });
     };
     await plan(input.kitType, input.tag, input.options, input.id);
-    engine.store.update((d) => {
+    // Secret options go to files of their own; the store holds references (secrets.ts).
+    const written: string[] = [];
+    const stored: ResourceRecord[] = [];
+    try {
       for (const p of planned) {
-        if (d.resources[p.tag]) throw duplicateTag(p.tag, 'was created meanwhile');
-        d.resources[p.tag] = p;
+        const sealed = sealSecrets(engine.settings.stateDir, await engine.kit(p.kit), p.options);
+        written.push(...sealed.written);
+        stored.push({ ...p, options: sealed.values });
       }
-      d.dependencies.push(...deps);
-    });
+      engine.store.update((d) => {
+        for (const p of stored) {
+          if (d.resources[p.tag]) throw duplicateTag(p.tag, 'was created meanwhile');
+          d.resources[p.tag] = p;
+        }
+        d.dependencies.push(...deps);
+      });
+    } catch (err) {
+      discardSecrets(engine.settings.stateDir, written);
+      throw err;
+    }
   } finally {
     release();
   }

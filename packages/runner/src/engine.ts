@@ -12,6 +12,7 @@ import { ExitCode, KitError, type DependencyView, type Kit, type Logger } from '
 import type { ActionRun } from './action-runner.ts';
 import { openStore } from './file-store.ts';
 import { childrenOf } from './hierarchy.ts';
+import { openSecrets } from './secrets.ts';
 import { discoverKits, loadKit, type Discovery } from './loader.ts';
 import type { Settings } from './settings.ts';
 import type { Store, StoreData } from './store.ts';
@@ -62,6 +63,11 @@ export class Engine {
     return loadKit(this.discovery(), kitType);
   }
 
+  /** Stored option values with their secret references (secrets.ts) read back from their files. */
+  openSecrets(values: Record<string, unknown>, tag: string): Record<string, unknown> {
+    return openSecrets(this.settings.stateDir, values, tag);
+  }
+
   /**
    * What the action runner needs for `tag` on `server`, from the snapshot the caller read under
    * its reservation: the stored options with that server's overrides, its info, its children.
@@ -77,13 +83,19 @@ export class Engine {
       const r = data.resources[c];
       if (!r) throw storeDamage(this.store.location, `${tag} depends on ${c}, which has no resource record`);
       const e = r.servers[server];
-      return { tag: c, kitType: r.kit, options: { ...r.options, ...(e?.overrides ?? {}) }, info: e?.info ?? {}, state: e?.state ?? 'ILLSTATE' };
+      return {
+        tag: c,
+        kitType: r.kit,
+        options: this.openSecrets({ ...r.options, ...(e?.overrides ?? {}) }, c),
+        info: e?.info ?? {},
+        state: e?.state ?? 'ILLSTATE',
+      };
     });
     return {
       tag,
       server,
       node: this.node,
-      options: { ...(extra.options ?? data.resources[tag]?.options ?? {}), ...(extra.overrides ?? entry?.overrides ?? {}) },
+      options: this.openSecrets({ ...(extra.options ?? data.resources[tag]?.options ?? {}), ...(extra.overrides ?? entry?.overrides ?? {}) }, tag),
       ...(extra.optionsContext ? { optionsContext: extra.optionsContext } : {}),
       info: extra.info ?? entry?.info ?? {},
       children,

@@ -64,6 +64,21 @@ function track(child: ChildProcess): void {
   }
 }
 
+/** Commands an action is waiting for (not background ones): what an interrupted action must see end. */
+const foreground = new Set<ChildProcess>();
+
+/**
+ * Waits up to `graceMs` for the commands actions were running to end (an abort sent them
+ * SIGTERM), then sends SIGKILL to those still running. For a one-shot command that was
+ * interrupted (SIGTERM, SIGINT), before it exits: no command outlives it unsignalled.
+ */
+export async function settleCommands(graceMs = KILL_GRACE_MS): Promise<void> {
+  const until = Date.now() + graceMs;
+  const alive = () => [...foreground].filter((c) => c.exitCode === null && c.signalCode === null);
+  while (alive().length && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  for (const c of alive()) c.kill('SIGKILL');
+}
+
 /** Keeps the newest MAX_OUTPUT bytes of a stream. */
 function collector() {
   const list: Buffer[] = [];
@@ -241,7 +256,15 @@ export function createExec(binding: ExecBinding): Exec {
     const left = binding.deadline - Date.now();
     const timeoutMs = Math.max(1, Math.min(options.timeoutMs ?? left, left));
     binding.logger.debug(`exec ${shown}`);
-    const r = resultOf(await startProcess(argv, { env, cwd: options.cwd, input: options.input, timeoutMs, signal: binding.signal }).ended);
+    const p = startProcess(argv, { env, cwd: options.cwd, input: options.input, timeoutMs, signal: binding.signal });
+    foreground.add(p.child);
+    let raw: RawResult;
+    try {
+      raw = await p.ended;
+    } finally {
+      foreground.delete(p.child);
+    }
+    const r = resultOf(raw);
     binding.logger.debug(`exec done ${argv[0]} exit=${r.exitCode ?? r.signal} ${r.durationMs}ms`);
     if (r.failed && (options.reject ?? true)) throw new CommandFailedError(plain(r));
     return plain(r);

@@ -11,12 +11,38 @@
  * every write by anyone; a read whose stat matches the kept identity uses the kept document
  * instead of reading and parsing the file again. A walk thus reads the file once.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, appendFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, STATES } from '@recovery-kit/sdk';
 import { acquireLock, acquireLockSync, type Lock } from './lock.ts';
 import { emptyStore, STORE_FORMAT, type LockRequest, type Store, type StoreData } from './store.ts';
+import { trustProblem } from './trust.ts';
+
+const TMP_PREFIX = 'store.json.tmp-';
+
+/** A state directory kit-runner must not use (trust.ts): exit 6, naming the directory and the fix. */
+function untrusted(what: string, why: string, fix: string): ConfigError {
+  return new ConfigError(`refusing the state directory: ${why}`, {
+    code: 'UNTRUSTED_LOCATION',
+    field: what,
+    fix: `${fix} (docs/operate/trusted-locations.md)`,
+  });
+}
 
 /** The store in `stateDir`: today always the atomic file store. */
 export function openStore(stateDir: string): Store {
@@ -38,7 +64,8 @@ export function lockFile(name: string): string {
 
 function identity(file: string): string | undefined {
   try {
-    const st = statSync(file, { bigint: true });
+    // lstat: a symbolic link planted as store.json never matches a document we read.
+    const st = lstatSync(file, { bigint: true });
     return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
@@ -53,6 +80,7 @@ export class FileStore implements Store {
   #reads = 0;
   #writes = 0;
   #kept: { id: string; data: StoreData } | undefined;
+  #trusted = false;
 
   constructor(dir: string) {
     this.dir = dir;
@@ -78,6 +106,7 @@ export class FileStore implements Store {
 
   /** The current document, shared with the cache: never hand it out without a copy. */
   #current(): StoreData {
+    this.#checkTrust();
     const id = identity(this.file);
     if (id !== undefined && this.#kept?.id === id) return this.#kept.data;
     if (id === 'absent') {
@@ -87,9 +116,10 @@ export class FileStore implements Store {
     let text: string;
     try {
       this.#reads++;
-      text = readFileSync(this.file, 'utf8');
+      text = readNoFollow(this.file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyStore();
+      if (err instanceof ConfigError) throw err;
       throw new ConfigError(`cannot read the store ${this.file}: ${(err as Error).message}`, {
         field: this.file,
         fix: 'check the permissions of the state directory (run as root, or set --state-dir)',
@@ -131,14 +161,50 @@ export class FileStore implements Store {
   }
 
   ensureDir(): void {
+    this.#checkTrust();
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     mkdirSync(this.lockDir, { recursive: true, mode: 0o700 });
   }
 
+  /**
+   * The state directory must be a trusted location (trust.ts): refused when it, or a directory
+   * above it, is owned by another user or writable by others. One that is merely readable by
+   * others (0755, made by hand) is tightened to 0700; so is its locks directory, which must be
+   * a real directory of ours. Checked once per process.
+   */
+  #checkTrust(): void {
+    if (this.#trusted) return;
+    const problem = trustProblem(this.dir);
+    if (problem) throw untrusted(this.dir, problem.why, problem.fix);
+    for (const d of [this.dir, this.lockDir]) {
+      let st: ReturnType<typeof lstatSync>;
+      try {
+        st = lstatSync(d);
+      } catch {
+        continue; // created 0700 when first written
+      }
+      if (!st.isDirectory()) throw untrusted(d, `${d} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}`, `remove ${d}; kit-runner creates it`);
+      if (d === this.lockDir) {
+        const uid = process.geteuid?.() ?? 0;
+        if ((st.uid !== 0 && st.uid !== uid) || (st.mode & 0o022) !== 0)
+          throw untrusted(d, `${d} is owned by uid ${st.uid} with mode ${(st.mode & 0o777).toString(8)}`, `remove ${d}; kit-runner creates it`);
+      }
+      if ((st.mode & 0o077) !== 0 && st.uid === (process.geteuid?.() ?? 0)) {
+        try {
+          chmodSync(d, 0o700);
+        } catch {
+          /* not ours to change: it is still not writable by others */
+        }
+      }
+    }
+    this.#trusted = true;
+  }
+
   #write(data: StoreData): void {
     this.#kept = undefined;
+    this.#removeStaleTemps();
     const text = `${JSON.stringify(data, null, 2)}\n`;
-    const tmp = `${this.file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const tmp = `${this.dir}/${TMP_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`;
     const fd = openSync(tmp, 'wx', 0o600);
     try {
       writeSync(fd, text);
@@ -168,13 +234,74 @@ export class FileStore implements Store {
     if (id !== undefined && id !== 'absent') this.#kept = { id, data: JSON.parse(text) as StoreData };
   }
 
+  /**
+   * Temporary files of writers killed between creating and renaming them (kill -9). A writer
+   * creates one only while it holds the store lock, and we hold it now: every one left is stale.
+   */
+  #removeStaleTemps(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      if (!n.startsWith(TMP_PREFIX)) continue;
+      try {
+        unlinkSync(join(this.dir, n));
+      } catch {
+        /* gone already */
+      }
+    }
+  }
+
   history(entry: Record<string, unknown>): void {
     try {
       this.ensureDir();
-      appendFileSync(join(this.dir, 'history.jsonl'), `${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`, { mode: 0o600 });
+      // O_NOFOLLOW: a symbolic link planted as history.jsonl is never written through.
+      const fd = openSync(
+        join(this.dir, 'history.jsonl'),
+        constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+        0o600,
+      );
+      try {
+        if (!fstatSync(fd).isFile()) return;
+        writeSync(fd, `${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+      } finally {
+        closeSync(fd);
+      }
     } catch {
       /* history is best effort */
     }
+  }
+}
+
+/** Reads a file without following a symbolic link in its place; refuses one owned by another user. */
+function readNoFollow(file: string): string {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP')
+      throw new ConfigError(`the store ${file} is a symbolic link: refused`, {
+        code: 'UNTRUSTED_LOCATION',
+        field: file,
+        fix: `remove the link; kit-runner writes ${file} itself (docs/operate/trusted-locations.md)`,
+      });
+    throw err;
+  }
+  try {
+    const st = fstatSync(fd);
+    const uid = process.geteuid?.() ?? 0;
+    if (!st.isFile() || (st.uid !== 0 && st.uid !== uid))
+      throw new ConfigError(`the store ${file} is ${st.isFile() ? `owned by uid ${st.uid}` : 'not a regular file'}: refused`, {
+        code: 'UNTRUSTED_LOCATION',
+        field: file,
+        fix: `kit-runner writes ${file} itself; check who put this one there (docs/operate/trusted-locations.md)`,
+      });
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
   }
 }
 

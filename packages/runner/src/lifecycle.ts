@@ -11,6 +11,7 @@ import type { Engine } from './engine.ts';
 import { need } from './engine-need.ts';
 import { ancestors, parentsOf, removeOrder, restoreOrder, wouldCycle } from './hierarchy.ts';
 import { reserve } from './reservation.ts';
+import { discardSecrets, sealSecrets, secretFiles } from './secrets.ts';
 import type { Switchback } from './store.ts';
 
 export interface ExtendInput {
@@ -41,7 +42,9 @@ export async function extend(engine: Engine, input: ExtendInput): Promise<string
     const view = structuredClone(data);
     const done: Record<string, { info: Record<string, unknown>; overrides: Record<string, unknown> }> = {};
     for (const t of todo) {
-      const r = data.resources[t]!;
+      const stored = data.resources[t]!;
+      // The kit checks the values themselves: secret references read back (secrets.ts).
+      const r = { ...stored, options: engine.openSecrets(stored.options, t) };
       const used = Object.entries(r.servers).find(([, s]) => s.priority === priority);
       if (used) {
         const inUse = Object.values(r.servers)
@@ -58,7 +61,7 @@ export async function extend(engine: Engine, input: ExtendInput): Promise<string
       const overrides = t === tag ? perServerOverrides(kit, input.options, t) : {};
       const perServer = Object.entries(kit.options.fields)
         .filter(([k, f]) => f.perServer && r.options[k] !== undefined)
-        .map(([k]) => `${k}=${JSON.stringify(r.options[k])}`);
+        .map(([k, f]) => `${k}=${f.secret ? '********' : JSON.stringify(r.options[k])}`);
       if (t !== tag && perServer.length) {
         engine.logger.warn(`${t} is extended to ${server} along with ${tag}, with the values it has elsewhere: ${perServer.join(', ')}`, {
           fix: `if ${server} needs its own values (another subnet or region), unextend and run "kit-runner extend ${t} --server ${server} --priority ${priority} --opt KEY=VALUE" first`,
@@ -84,22 +87,33 @@ export async function extend(engine: Engine, input: ExtendInput): Promise<string
       done[t] = { info, overrides };
       view.resources[t]!.servers[server] = { priority, switchback: 'intelligent', overrides, info, state: 'OSU', reason: '', since: '' };
     }
-    engine.store.update((d) => {
+    const written: string[] = [];
+    try {
       for (const t of todo) {
-        const r = d.resources[t];
-        if (!r) throw new NotFoundError(`${t} was deleted meanwhile`, { code: 'UNKNOWN_TAG' });
-        const since = new Date().toISOString();
-        r.servers[server] = {
-          priority,
-          switchback: input.switchback ?? 'intelligent',
-          overrides: done[t]!.overrides,
-          info: done[t]!.info,
-          state: 'OSU',
-          reason: 'extended',
-          since,
-        };
+        const sealed = sealSecrets(engine.settings.stateDir, await engine.kit(data.resources[t]!.kit), done[t]!.overrides);
+        written.push(...sealed.written);
+        done[t]!.overrides = sealed.values;
       }
-    });
+      engine.store.update((d) => {
+        for (const t of todo) {
+          const r = d.resources[t];
+          if (!r) throw new NotFoundError(`${t} was deleted meanwhile`, { code: 'UNKNOWN_TAG' });
+          const since = new Date().toISOString();
+          r.servers[server] = {
+            priority,
+            switchback: input.switchback ?? 'intelligent',
+            overrides: done[t]!.overrides,
+            info: done[t]!.info,
+            state: 'OSU',
+            reason: 'extended',
+            since,
+          };
+        }
+      });
+    } catch (err) {
+      discardSecrets(engine.settings.stateDir, written);
+      throw err;
+    }
     engine.store.history({ event: 'extend', tags: todo, server, priority });
     return todo;
   } finally {
@@ -133,9 +147,14 @@ export async function unextend(engine: Engine, tag: string, server: string): Pro
       const kit = await engine.kit(data.resources[t]!.kit);
       if (kit.actions.unextend) await runAction(kit, 'unextend', engine.actionRun(data, t, server), (ctx) => kit.actions.unextend!(ctx));
     }
+    const files: string[] = [];
     engine.store.update((d) => {
-      for (const t of set) delete d.resources[t]?.servers[server];
+      for (const t of set) {
+        files.push(...secretFiles(d.resources[t]?.servers[server]?.overrides));
+        delete d.resources[t]?.servers[server];
+      }
     });
+    discardSecrets(engine.settings.stateDir, files);
     engine.store.history({ event: 'unextend', tags: set, server });
     return set;
   } finally {
@@ -170,10 +189,14 @@ export async function deleteResource(engine: Engine, tag: string, options: { for
       const server = r.servers[engine.node] ? engine.node : Object.keys(r.servers)[0]!;
       await runAction(kit, 'delete', engine.actionRun(data, tag, server), (ctx) => kit.actions.delete!(ctx));
     }
+    const files: string[] = [];
     engine.store.update((d) => {
+      const gone = d.resources[tag];
+      if (gone) files.push(...secretFiles(gone.options), ...Object.values(gone.servers).flatMap((e) => secretFiles(e.overrides)));
       delete d.resources[tag];
       d.dependencies = d.dependencies.filter((x) => x.parent !== tag && x.child !== tag);
     });
+    discardSecrets(engine.settings.stateDir, files);
   } finally {
     release();
   }

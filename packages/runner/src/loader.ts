@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isKit, KIT_API_VERSION, KitLoadError, MANIFEST_FIELD, type Kit, type KitManifest } from '@recovery-kit/sdk';
+import { trustProblem } from './trust.ts';
 
 /** Contract versions this runner can drive. */
 export const SUPPORTED_API_VERSIONS: readonly number[] = [KIT_API_VERSION];
@@ -92,7 +93,19 @@ function packageDirs(dir: string): string[] {
   return out;
 }
 
-export function discoverKits(kitsDirs: readonly string[]): Discovery {
+/** Env variable naming the kit types a kits directory may replace (comma-separated): none by default. */
+export const REPLACE_ENV = 'KIT_RUNNER_REPLACE_KITS';
+
+/**
+ * Finds the kits in `kitsDirs` (absolute paths; see settings.ts) and in the runner's own
+ * installation. A kits directory that is not a trusted location (trust.ts) is not read: each
+ * package in it is listed as unusable (KIT_UNTRUSTED), so that `kit-runner kits` shows why.
+ * A kits-directory package whose kitType the runner's installation also provides (a bundled
+ * kit) is used instead of the bundled one only when its type is named in `replace` (default:
+ * env KIT_RUNNER_REPLACE_KITS); otherwise the bundled kit is used and the other is listed as
+ * shadowed.
+ */
+export function discoverKits(kitsDirs: readonly string[], replace: readonly string[] = replaceList()): Discovery {
   const kits = new Map<string, KitEntry>();
   const broken: KitEntry[] = [];
   const searched: string[] = [];
@@ -103,6 +116,8 @@ export function discoverKits(kitsDirs: readonly string[]): Discovery {
   ];
   for (const [dir, source] of sources) {
     searched.push(dir);
+    // The runner's own installation is as trusted as the code running now; a kits directory must earn it.
+    const distrust = source === 'kits-dir' ? trustProblem(dir) : undefined;
     for (const pkgDir of packageDirs(dir)) {
       let real: string;
       try {
@@ -130,17 +145,61 @@ export function discoverKits(kitsDirs: readonly string[]): Discovery {
         description: manifest.description ?? (typeof pkg.description === 'string' ? pkg.description : undefined),
         shadowed: [],
       };
-      entry.problem = checkManifest(entry);
+      const untrusted = source === 'kits-dir' ? (distrust ?? trustProblem(real)) : undefined;
+      entry.problem = untrusted
+        ? {
+            code: 'KIT_UNTRUSTED',
+            message: `${entry.name} is in a directory kit-runner does not trust: ${untrusted.why}; its code is never run`,
+            fix: `${untrusted.fix} (docs/operate/trusted-locations.md)`,
+          }
+        : (checkManifest(entry) ?? entryProblem(entry));
       if (!KIT_TYPE.test(entry.kitType)) {
         broken.push(entry);
         continue;
       }
       const existing = kits.get(entry.kitType);
-      if (existing) existing.shadowed.push(`${entry.name}@${entry.version} (${entry.dir})`);
-      else kits.set(entry.kitType, entry);
+      const shown = (e: KitEntry) => `${e.name}@${e.version} (${e.dir})`;
+      if (!existing) kits.set(entry.kitType, entry);
+      else if (existing.source === 'kits-dir' && entry.source === 'runner-install' && !replace.includes(entry.kitType)) {
+        // A kits directory does not silently replace a bundled kit: the bundled one is used.
+        kits.set(entry.kitType, entry);
+        entry.shadowed.push(
+          ...existing.shadowed,
+          `${shown(existing)}: not used, it would replace the bundled kit; set ${REPLACE_ENV}=${entry.kitType} to use it`,
+        );
+      } else existing.shadowed.push(shown(entry));
     }
   }
   return { kits, broken, searched };
+}
+
+function replaceList(): string[] {
+  return (process.env[REPLACE_ENV] ?? '')
+    .split(/[,\s]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** The entry module must be inside its package (after symbolic links): a manifest cannot point kit-runner at other code. */
+function entryProblem(e: KitEntry): KitEntry['problem'] {
+  let file: string;
+  try {
+    file = entryFile(e);
+  } catch {
+    return undefined; // an unreadable package.json is reported when the kit is imported
+  }
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    real = resolve(file);
+  }
+  if (real === e.dir || real.startsWith(e.dir.endsWith(sep) ? e.dir : `${e.dir}${sep}`)) return undefined;
+  return {
+    code: 'KIT_MANIFEST_INVALID',
+    message: `${e.name}: its entry module ${file} is outside the package (${e.dir})`,
+    fix: 'ask the kit author for a fixed release: "entry" (or "exports"/"main") must name a file inside the package',
+  };
 }
 
 function checkManifest(e: KitEntry): KitEntry['problem'] {
@@ -173,7 +232,7 @@ function checkManifest(e: KitEntry): KitEntry['problem'] {
 }
 
 function entryFile(e: KitEntry): string {
-  if (e.manifest.entry) return join(e.dir, e.manifest.entry);
+  if (e.manifest.entry) return resolve(e.dir, e.manifest.entry);
   const pkg = JSON.parse(readFileSync(join(e.dir, 'package.json'), 'utf8')) as {
     exports?: unknown;
     main?: string;
@@ -185,7 +244,7 @@ function entryFile(e: KitEntry): string {
     const t = target as Record<string, unknown>;
     target = t.import ?? t.default ?? t.node;
   }
-  return join(e.dir, typeof target === 'string' ? target : (pkg.main ?? 'index.js'));
+  return resolve(e.dir, typeof target === 'string' ? target : (pkg.main ?? 'index.js'));
 }
 
 const cache = new Map<string, Promise<Kit>>();

@@ -1,6 +1,7 @@
 /** Where things are: flags win over environment variables, which win over the defaults. */
 import { hostname } from 'node:os';
-import { SERVER_PATTERN, UsageError } from '@recovery-kit/sdk';
+import { isAbsolute } from 'node:path';
+import { ConfigError, SERVER_PATTERN, UsageError } from '@recovery-kit/sdk';
 import { parseLevel, type Level } from './logger.ts';
 
 export const DEFAULT_STATE_DIR = '/var/lib/recovery-kit';
@@ -42,12 +43,32 @@ export function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv = pro
     : env.KIT_RUNNER_KITS_DIR !== undefined
       ? env.KIT_RUNNER_KITS_DIR.split(':').filter(Boolean)
       : [DEFAULT_KITS_DIR];
+  // A relative directory would depend on the directory kit-runner was started in (cron, a unit,
+  // a shell in /tmp): the code it loads, and the store it acts on, must not. Refused, not resolved.
+  for (const d of kitsDirs) {
+    if (isAbsolute(d)) continue;
+    const where = flags['kits-dir']?.length ? '--kits-dir' : 'KIT_RUNNER_KITS_DIR';
+    const Err = where === '--kits-dir' ? UsageError : ConfigError;
+    throw new Err(`kits directory ${JSON.stringify(d)} (${where}) is a relative path`, {
+      field: where,
+      fix: `give an absolute path, e.g. ${where === '--kits-dir' ? '--kits-dir ' : 'KIT_RUNNER_KITS_DIR='}${DEFAULT_KITS_DIR}`,
+    });
+  }
+  const stateDir = flags['state-dir'] ?? env.KIT_RUNNER_STATE_DIR ?? DEFAULT_STATE_DIR;
+  if (!isAbsolute(stateDir)) {
+    const where = flags['state-dir'] !== undefined ? '--state-dir' : 'KIT_RUNNER_STATE_DIR';
+    const Err = where === '--state-dir' ? UsageError : ConfigError;
+    throw new Err(`state directory ${JSON.stringify(stateDir)} (${where}) is a relative path`, {
+      field: where,
+      fix: `give an absolute path, e.g. ${DEFAULT_STATE_DIR}`,
+    });
+  }
   const levelText = flags['log-level'] ?? env.KIT_RUNNER_LOG_LEVEL;
   if (levelText !== undefined && !['debug', 'info', 'warn', 'error'].includes(levelText)) {
     throw new UsageError(`unknown log level ${JSON.stringify(levelText)}`, { field: '--log-level', fix: 'use debug, info, warn or error' });
   }
   return {
-    stateDir: flags['state-dir'] ?? env.KIT_RUNNER_STATE_DIR ?? DEFAULT_STATE_DIR,
+    stateDir,
     tunablesPath: flags.tunables ?? env.KIT_RUNNER_TUNABLES ?? DEFAULT_TUNABLES,
     kitsDirs,
     node,

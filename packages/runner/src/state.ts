@@ -4,6 +4,7 @@
  * from is patched the same way, so it stays what the store now holds for those entries.
  */
 import type { ResourceState } from '@recovery-kit/sdk';
+import { printable } from '@recovery-kit/sdk/util';
 import type { ServerEntry, Store, StoreData, UnknownRun } from './store.ts';
 
 function apply(e: ServerEntry, patch: Partial<ServerEntry>): void {
@@ -33,7 +34,8 @@ export function markState(
   data: StoreData | undefined,
   change: { tag: string; server: string; action: string; state: ResourceState; reason: string; history: Record<string, unknown> },
 ): void {
-  setState(store, data, change.tag, change.server, { state: change.state, reason: change.reason, pending: undefined, unknown: undefined });
+  // A reason may quote a program's stderr: stored printable (no terminal escapes, NUL or binary bytes).
+  setState(store, data, change.tag, change.server, { state: change.state, reason: printable(change.reason, 2000), pending: undefined, unknown: undefined });
   store.history({ event: change.action, tag: change.tag, server: change.server, ...change.history });
 }
 

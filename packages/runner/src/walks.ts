@@ -169,12 +169,16 @@ export async function remove(engine: Engine, tag: string, options: { force?: boo
  * reservation (a check may run while another command holds the hierarchy, as the monitor's do).
  * `data` is the snapshot of a caller that holds the reservation (the monitor).
  */
-export async function quickCheck(engine: Engine, tag: string, data: StoreData = engine.store.read()): Promise<QuickCheckResult & { durationMs: number }> {
+export async function quickCheck(
+  engine: Engine,
+  tag: string,
+  data: StoreData = engine.store.read(),
+): Promise<QuickCheckResult & { durationMs: number; invalidAnswer?: true }> {
   const r = needOn(data, tag, engine.node);
   const kit = await engine.kit(r.kit);
   const started = performance.now();
   if (!kit.actions.quickCheck) throw UnsupportedActionError.of(r.kit, 'quickCheck');
-  let result: QuickCheckResult;
+  let result: QuickCheckResult & { invalidAnswer?: true };
   try {
     const answer: unknown = await runAction(kit, 'quickCheck', engine.actionRun(data, tag, engine.node), (ctx) => kit.actions.quickCheck!(ctx));
     result = checkAnswer(answer, r.kit);
@@ -186,8 +190,12 @@ export async function quickCheck(engine: Engine, tag: string, data: StoreData = 
 
 const STATUSES = new Set(['ok', 'failed', 'unknown']);
 
-/** A kit's quickCheck answer, checked: anything but { status: ok | failed | unknown } is unknown, saying what came back. */
-function checkAnswer(answer: unknown, kitType: string): QuickCheckResult {
+/**
+ * A kit's quickCheck answer, checked: anything but { status: ok | failed | unknown } is unknown
+ * (the monitor leaves the resource alone), saying what came back, and flagged `invalidAnswer`
+ * (a one-shot `action TAG quickCheck` exits 1: a bug in the kit is not an answer).
+ */
+function checkAnswer(answer: unknown, kitType: string): QuickCheckResult & { invalidAnswer?: true } {
   if (answer === undefined) return { status: 'ok' };
   const status = (answer as { status?: unknown } | null)?.status;
   if (typeof answer === 'object' && answer !== null && typeof status === 'string' && STATUSES.has(status)) {
@@ -201,6 +209,7 @@ function checkAnswer(answer: unknown, kitType: string): QuickCheckResult {
   return {
     status: 'unknown',
     reason: `kit ${kitType}'s quickCheck gave an invalid answer (${shown}; expected status ok, failed or unknown): a bug in the kit`,
+    invalidAnswer: true,
   };
 }
 

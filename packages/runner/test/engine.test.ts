@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ActionFailedError, KIT_API_VERSION, defineKit, defineOptions, isKitError, opt, type KitContext } from '@recovery-kit/sdk';
+import { ActionFailedError, KIT_API_VERSION, KitError, defineKit, defineOptions, isKitError, opt, type KitContext } from '@recovery-kit/sdk';
 import { kitErrorOf } from '@recovery-kit/testing';
 import { createLogger, memorySink } from '../src/logger.ts';
 import { Engine } from '../src/engine.ts';
@@ -59,6 +59,20 @@ describe('the action runner', () => {
     expect(seen.left).toBeGreaterThan(299_000);
     const local = await runAction(probeKit, 'restore', { ...run, server: 'node-a' }, (ctx) => ctx.local);
     expect(local).toBe(true);
+  });
+
+  it('a stop signal already aborted (SIGTERM while waiting for the reservation) never calls the kit, and says why', async () => {
+    const stop = new AbortController();
+    stop.abort(new KitError('SIGTERM received', { code: 'STOPPED' }));
+    let called = false;
+    const e = await kitErrorOf(
+      runAction(probeKit, 'restore', { ...run, stop: [stop.signal] }, () => {
+        called = true;
+      }),
+    );
+    expect(called).toBe(false);
+    expect(e.code).toBe('STOPPED');
+    expect(e.message).toBe('restore of t1 was interrupted: SIGTERM received');
   });
 
   it('stamps every error with kit@version, tag, server and action; a plain Error is wrapped first', async () => {

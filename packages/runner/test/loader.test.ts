@@ -75,6 +75,8 @@ describe('kit discovery', () => {
     const kitsDir = tmp('rk-kits-');
     execFileSync('npm', ['install', '--prefix', kitsDir, '--no-audit', '--no-fund', '--offline', '--loglevel=error', ...tarballs], { stdio: 'pipe' });
     const sb = recSandbox([kitsDir]);
+    // It replaces the bundled app kit: that takes an explicit setting (trust.test.ts).
+    sb.env.KIT_RUNNER_REPLACE_KITS = 'app';
     const list = await sb.ok(['kits', '--json']);
     const app = (list.json as { kits: Array<{ kitType: string; source: string; dir: string; shadowed: string[] }> }).kits.find((k) => k.kitType === 'app')!;
     expect(app.source).toBe('kits-dir');

@@ -77,16 +77,39 @@ function makeField<T>(
     min: spec.min,
     max: spec.max,
     parse(raw) {
-      const r = coerce(raw);
-      if (!r.ok || !check) return r;
-      const problem = check(r.value);
-      if (problem === undefined) return r;
-      return typeof problem === 'string' ? { ok: false, message: problem } : { ok: false, ...problem };
+      const r = ((): ReturnType<Field<T>['parse']> => {
+        const c = coerce(raw);
+        if (!c.ok || !check) return c;
+        const problem = check(c.value);
+        if (problem === undefined) return c;
+        return typeof problem === 'string' ? { ok: false, message: problem } : { ok: false, ...problem };
+      })();
+      // A secret's value never appears in a message, whatever the builder or the kit's check wrote.
+      if (r.ok || !spec.secret) return r;
+      return { ok: false, message: hideValue(r.message, raw), ...(r.fix !== undefined ? { fix: hideValue(r.fix, raw) } : {}) };
     },
   };
 }
 
 const describe = (raw: unknown): string => (typeof raw === 'string' ? JSON.stringify(raw) : String(raw));
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** `text` with every appearance of `raw` (quoted, or as a whole word) written "the value". */
+export function hideValue(text: string, raw: RawValue): string {
+  if (raw === undefined || raw === null) return text;
+  const forms = new Set<string>();
+  for (const v of Array.isArray(raw) ? raw.map(String) : [String(raw)]) {
+    for (const f of [v, v.trim()]) if (f !== '') forms.add(f);
+  }
+  let out = text;
+  for (const f of [...forms].sort((a, b) => b.length - a.length)) {
+    out = out.split(JSON.stringify(f)).join('the value');
+    out = out.replace(new RegExp(`(?<![\\w])${escapeRe(f)}(?![\\w])`, 'g'), 'the value');
+    if (f.length >= 4) out = out.split(f).join('********');
+  }
+  return out;
+}
 
 /** Field builders. `required: true` or a `default` makes the parsed type non-optional. */
 export const opt = {
@@ -241,7 +264,15 @@ export function defineOptions<F extends Fields>(fields: F, validate?: (value: In
       if (r.ok) out[key] = r.value;
       else issues.push({ field: key, message: r.message, fix: r.fix ?? hint(field) });
     }
-    if (issues.length === 0 && validate) issues.push(...validate(out as InferOptions<F>));
+    if (issues.length === 0 && validate) {
+      // The kit's cross-field checks may quote values: secret ones are hidden.
+      const secrets = Object.entries(fields)
+        .filter(([k, f]) => f.secret && raw[k] !== undefined && raw[k] !== null && raw[k] !== '')
+        .map(([k]) => raw[k]);
+      const hide = (t: string) => secrets.reduce<string>((acc, v) => hideValue(acc, v), t);
+      for (const i of validate(out as InferOptions<F>))
+        issues.push(secrets.length ? { ...i, message: hide(i.message), ...(i.fix !== undefined ? { fix: hide(i.fix) } : {}) } : i);
+    }
     return issues.length ? { ok: false as const, issues } : { ok: true as const, value: out as InferOptions<F> };
   };
   return {

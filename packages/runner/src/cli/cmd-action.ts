@@ -1,4 +1,6 @@
-import { ExitCode, UsageError } from '@recovery-kit/sdk';
+import { constants } from 'node:os';
+import { ExitCode, KitError, UsageError } from '@recovery-kit/sdk';
+import { settleCommands } from '../exec.ts';
 import { ActionError, command as runCommand, quickCheck, recover, remove, restore, type StepReport } from '../walks.ts';
 import { defineCommand, type Invocation } from './spec.ts';
 import { engineFor, noExtra, positional } from './common.ts';
@@ -33,7 +35,78 @@ async function run(inv: Invocation): Promise<number> {
       field: 'ACTION',
       fix: "use restore or remove (Pacemaker moves or stops the hierarchy), or quickCheck; Pacemaker runs the kits' monitor and recovery",
     });
-  const engine = engineFor(inv.settings);
+  const stop = interruptible(`${action} of ${tag}`, json);
+  try {
+    const code = await runAction(inv, tag, action, json, stop.signal);
+    // A check the signal cut short answers "could not tell": still an interrupted command.
+    return stop.received ? await stop.finish(undefined) : code;
+  } catch (err) {
+    if (!stop.received) throw err;
+    return stop.finish(err);
+  } finally {
+    stop.dispose();
+  }
+}
+
+/**
+ * SIGTERM and SIGINT end a one-shot action cleanly: the signal aborts the action (its kit's
+ * commands get SIGTERM, then SIGKILL after the grace period), the resource it was acting on is
+ * recorded OSF with "interrupted by SIGTERM" as the reason (its pending mark cleared), a line
+ * says what was interrupted, and kit-runner exits 128 + the signal's number (143, 130), as a
+ * shell reports a process the signal ended. A second signal exits at once. Waiting for a
+ * reservation is interrupted too: then nothing had started and nothing is changed.
+ */
+function interruptible(what: string, json: boolean) {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  let finishing = false;
+  const codeOf = (sig: NodeJS.Signals) => 128 + (constants.signals[sig] ?? 15);
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (received) {
+      process.stderr.write(`kit-runner: ${sig} again: exiting now\n`);
+      process.exit(codeOf(sig));
+    }
+    received = sig;
+    process.stderr.write(`kit-runner: ${sig} received: interrupting ${what}\n`);
+    controller.abort(new KitError(`${sig} received`, { code: 'STOPPED' }));
+    // Nothing listens for the abort while waiting for a reservation: nothing has started, so exit.
+    // (A running action rejects at once on the abort, and `finish` takes over.)
+    setTimeout(() => {
+      if (finishing) return;
+      process.stderr.write(`kit-runner: ${what} interrupted by ${sig} before any action started; nothing was changed\n`);
+      process.exit(codeOf(sig));
+    }, 3000).unref();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return {
+    signal: controller.signal,
+    get received() {
+      return received;
+    },
+    async finish(err: unknown): Promise<number> {
+      const sig = received!;
+      finishing = true;
+      await settleCommands();
+      const steps = err instanceof ActionError ? err.steps : [];
+      const cut = steps.find((s) => s.outcome === 'failed');
+      if (json)
+        printJson({ ok: false, interrupted: sig, steps, error: { code: 'INTERRUPTED', message: `${what} interrupted by ${sig}`, exitCode: codeOf(sig) } });
+      process.stderr.write(
+        `kit-runner: ${what} interrupted by ${sig}${cut ? `: ${cut.action} of ${cut.tag} on ${cut.server} stopped, marked OSF (out of service, failed)` : ''}\n` +
+          (cut ? `  fix: check ${cut.tag}, then run "kit-runner action ${cut.tag} ${cut.action === 'remove' ? 'remove' : 'restore'}" again\n` : ''),
+      );
+      return codeOf(sig);
+    },
+    dispose() {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
+  };
+}
+
+async function runAction(inv: Invocation, tag: string, action: string, json: boolean, signal: AbortSignal): Promise<number> {
+  const engine = engineFor(inv.settings, signal);
   const line = (s: StepReport) => {
     const where = s.server === engine.node ? '' : ` on ${s.server}`;
     if (s.outcome === 'skipped') return `${s.action} ${s.tag}${where}: skipped (${s.detail})`;
@@ -74,9 +147,20 @@ async function run(inv: Invocation): Promise<number> {
       return ExitCode.OK;
     }
     if (action === 'quickCheck') {
-      const r = await quickCheck(engine, tag);
-      const code = r.status === 'failed' ? ExitCode.NOT_RUNNING : ExitCode.OK;
-      if (json) printJson({ ok: r.status !== 'failed', tag, action, node: engine.node, ...r });
+      const { invalidAnswer, ...r } = await quickCheck(engine, tag);
+      // An answer the contract does not allow is a bug in the kit: exit 1 (not "healthy", not "not running").
+      const code = invalidAnswer ? ExitCode.FAILED : r.status === 'failed' ? ExitCode.NOT_RUNNING : ExitCode.OK;
+      if (invalidAnswer && r.status === 'unknown')
+        process.stderr.write(`kit-runner: error: ${oneLine(r.reason)}\n  fix: report it to the kit's author; the resource's state was not changed\n`);
+      if (json)
+        printJson({
+          ok: r.status !== 'failed' && !invalidAnswer,
+          tag,
+          action,
+          node: engine.node,
+          ...r,
+          ...(invalidAnswer ? { code: 'KIT_INVALID_ANSWER' } : {}),
+        });
       else {
         const text = r.status === 'ok' ? 'healthy' : r.status === 'unknown' ? `could not tell: ${oneLine(r.reason)}` : `not healthy: ${oneLine(r.reason)}`;
         process.stdout.write(`quickCheck ${tag} on ${engine.node}: ${text} (${r.durationMs} ms)\n`);
@@ -97,7 +181,7 @@ async function run(inv: Invocation): Promise<number> {
     }
     return ExitCode.OK;
   } catch (err) {
-    if (err instanceof ActionError && json) {
+    if (err instanceof ActionError && json && !signal.aborted) {
       printJson({ ok: false, tag, action, node: engine.node, steps: err.steps, error: err.toJSON() });
       process.stderr.write(`kit-runner: error: ${err.message}\n`);
       return err.exitCode;
@@ -116,7 +200,7 @@ export const command = defineCommand({
     'quickCheck  health probe; exit 0 healthy, 7 not healthy. Changes no state.',
     "recover     the kit's local repair; ISP on success, OSF on failure. A kit without recover gets remove, then restore.",
     'Other names run the kit\'s own commands ("kit-runner kits TYPE" lists them) with ARGS.',
-    'Actions may be written in kebab-case (quick-check). A kit action\'s result prints as "key: value" lines; --json gives it as JSON. Step lines go to stderr in the order of the walk; -q prints only errors. While another kit-runner holds the hierarchy, the action waits up to LOCK_WAIT_TIMEOUT seconds and says who holds it.',
+    'Actions may be written in kebab-case (quick-check). A kit action\'s result prints as "key: value" lines; --json gives it as JSON. Step lines go to stderr in the order of the walk; -q prints only errors. While another kit-runner holds the hierarchy, the action waits up to LOCK_WAIT_TIMEOUT seconds and says who holds it. SIGTERM/SIGINT stop the kit\'s commands, mark the resource under way OSF, and exit 143/130 (docs/reference/exit-codes.md).',
   ].join('\n'),
   examples: [
     { about: 'bring web and everything it depends on into service here', cmd: 'kit-runner action web restore' },

@@ -18,9 +18,20 @@ export function engineFor(settings: Settings, signal?: AbortSignal): Engine {
   return new Engine({ settings, logger, ...(signal ? { signal } : {}) });
 }
 
+/** Names that would reach an object's prototype rather than be an option: refused wherever options are read. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function checkKey(key: string, where: string, field: string): void {
+  if (FORBIDDEN_KEYS.has(key))
+    throw new ConfigError(`${where}: ${JSON.stringify(key)} is not an option name`, {
+      field,
+      fix: `remove ${key}; option names are the kit's (kit-runner kits TYPE lists them)`,
+    });
+}
+
 /** Reads --opt KEY=VALUE pairs and an optional --opts-file (KEY=VALUE lines or a JSON object). */
 export function readOptions(values: Record<string, unknown>): Record<string, RawValue> {
-  const out: Record<string, RawValue> = {};
+  const out: Record<string, RawValue> = Object.create(null) as Record<string, RawValue>;
   const file = values['opts-file'];
   if (typeof file === 'string') {
     let text: string;
@@ -39,23 +50,31 @@ export function readOptions(values: Record<string, unknown>): Record<string, Raw
           fix: 'fix the JSON, or use KEY=VALUE lines',
         });
       }
-      for (const [k, v] of Object.entries(obj as Record<string, unknown>)) out[k] = Array.isArray(v) ? v.map(String) : (v as RawValue);
+      if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
+        throw new ConfigError(`the options file ${file} is not a JSON object`, { field: '--opts-file', fix: 'write {"option": "value", ...}' });
+      for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
+        checkKey(k, `the options file ${file}`, '--opts-file');
+        out[k] = Array.isArray(v) ? v.map(String) : (v as RawValue);
+      }
     } else {
       text.split(/\r?\n/).forEach((line, i) => {
         const t = line.trim();
         if (!t || t.startsWith('#')) return;
         const eq = t.indexOf('=');
         if (eq <= 0) throw new ConfigError(`${file}:${i + 1}: not a KEY=VALUE line`, { field: '--opts-file', fix: 'write one KEY=VALUE per line' });
-        out[t.slice(0, eq).trim()] = t.slice(eq + 1).trim();
+        const key = t.slice(0, eq).trim();
+        checkKey(key, `${file}:${i + 1}`, '--opts-file');
+        out[key] = t.slice(eq + 1).trim();
       });
     }
   }
   for (const pair of (values.opt as string[] | undefined) ?? []) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new UsageError(`--opt ${JSON.stringify(pair)} is not KEY=VALUE`, { field: '--opt', fix: 'write --opt key=value' });
+    checkKey(pair.slice(0, eq), '--opt', '--opt');
     out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  return out;
+  return { ...out };
 }
 
 export function intFlag(value: unknown, flag: string, fallback?: number): number {

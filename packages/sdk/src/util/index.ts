@@ -6,6 +6,7 @@ export { sleep, waitFor, waitUntil, remainingMs, WaitTimeoutError, type WaitOpti
 export { stopProcesses, type StopProcessesOptions } from './stop.ts';
 export { findProcesses, processState, type ProcessView } from '../processes.ts';
 export { splitArgs } from '../args.ts';
+export { printable } from './text.ts';
 export {
   parseIpv4,
   parseIpv6,
