@@ -8,7 +8,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { configurationXml, crmCommands, generate, importCib, STICKY, type KitFacts } from '../src/cluster/cib.ts';
+import { configurationXml, generate, STICKY, type KitFacts } from '../src/cluster/cib.ts';
+import { importCib } from '../src/cluster/cib-import.ts';
+import { crmCommands } from '../src/cluster/crm-commands.ts';
 import { loadFacts } from '../src/cluster/facts.ts';
 import { all, el, kid, kids, parseXml, serialize } from '../src/cluster/xml.ts';
 import { emptyStore, type ServerEntry, type StoreData } from '../src/store.ts';
