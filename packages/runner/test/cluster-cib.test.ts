@@ -131,6 +131,23 @@ describe('cluster apply: CIB generation', () => {
     ]);
   });
 
+  it("a resource above another in a chain gets its descendants' addresses in children (Route 53 above the route table above the IP)", () => {
+    const d = chain();
+    d.resources.dns = rec(
+      'dns',
+      'route53',
+      { zone: 'example.com', host: 'db', ip: 'vip' },
+      { 'node-a': entry(1), 'node-b': entry(10, { overrides: { x: 1 } }) },
+    );
+    d.resources.vip!.servers['node-b']!.overrides = { address: '10.99.0.51/24' };
+    d.dependencies.push({ parent: 'dns', child: 'routes' });
+    const conf = parseXml(configurationXml(generate(d, fakeFacts())));
+    const childrenOn = (tag: string, node: string) => all(conf, 'nvpair').find((n) => n.attrs.id === `${tag}-ia-${node}-children`)?.attrs.value;
+    expect(childrenOn('dns', 'node-a')).toBe('vip:address=10.99.0.50/24');
+    expect(childrenOn('dns', 'node-b')).toBe('vip:address=10.99.0.51/24');
+    expect(childrenOn('routes', 'node-b')).toBe('vip:address=10.99.0.51/24');
+  });
+
   it('automatic switchback is stickiness 0', () => {
     const g = generate(chain('automatic'), fakeFacts());
     const meta = Object.fromEntries(kids(kid(g.resources[0], 'meta_attributes'), 'nvpair').map((n) => [n.attrs.name, n.attrs.value]));

@@ -153,10 +153,23 @@ function primitive(data: StoreData, tag: string, facts: KitFacts, o: { meta?: Re
   );
 }
 
-/** `TAG:OPTION=VALUE ...` for every child of `tag`: its options with its overrides on `server` (no secrets, no spaces). */
+/**
+ * `TAG:OPTION=VALUE ...` for everything `tag` depends on, directly or not: its options with its
+ * overrides on `server` (no secrets, no spaces). Descendants too, so that a resource above another
+ * in a chain (Route 53 above the route table above the IP) still finds its IP resource's address.
+ */
 function childrenParam(data: StoreData, tag: string, server: string): string | undefined {
   const out: string[] = [];
-  for (const c of childrenOf(data, tag)) {
+  const below: string[] = [];
+  const walk = (t: string) => {
+    for (const c of childrenOf(data, t))
+      if (!below.includes(c)) {
+        below.push(c);
+        walk(c);
+      }
+  };
+  walk(tag);
+  for (const c of below) {
     const r = data.resources[c];
     if (!r) continue;
     const opts = { ...r.options, ...(r.servers[server]?.overrides ?? {}) };
