@@ -13,19 +13,14 @@
  * addresses (on an up eth0), where the routes point and what the A record says, and prints its
  * counts: never two holders; in the steady phases one holder, every route and the record at it.
  */
-import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator, twoAzLayout, type Emulator } from '@recovery-kit/aws-emulator';
+import { twoAzLayout, type Emulator } from '@recovery-kit/aws-emulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_API_ADDR, labUnavailableReason, listenInNamespace, startCluster, summary, type Cluster } from '../../cluster-lab/src/index.ts';
+import { labUnavailableReason, summary, type Cluster } from '../../cluster-lab/src/index.ts';
 import { FileStore } from '../src/file-store.ts';
-import { discoverKits } from '../src/loader.ts';
-import { install } from '../src/ocf/install.ts';
 import type { ServerEntry } from '../src/store.ts';
-import { RUNNER_BIN } from './ocf-helpers.ts';
+import { sh, startAwsLab, type AwsLab } from './aws-lab.ts';
 
 const why = labUnavailableReason() ?? (!existsSync('/usr/sbin/fence_aws') ? 'fence_aws missing (apt-get install fence-agents python3-boto3)' : undefined);
 const VIP = '10.99.0.50';
@@ -43,15 +38,12 @@ interface Sample {
   record?: string | undefined;
 }
 
-const sh = (file: string, args: string[]): Promise<{ code: number; stdout: string }> =>
-  new Promise((resolve) => execFile(file, args, { timeout: 5000 }, (err, stdout) => resolve({ code: err ? 1 : 0, stdout })));
-
 describe.skipIf(!!why)(`a hierarchy across two Pacemaker nodes with fence_aws (cluster apply, switchover, crash)${why ? ` (skipped: ${why})` : ''}`, () => {
+  let lab: AwsLab | undefined;
   let c: Cluster | undefined;
   let emu: Emulator | undefined;
   let dir: string;
-  const servers: http.Server[] = [];
-  const { seed, ids } = twoAzLayout({ overlayIp: VIP });
+  const { ids } = twoAzLayout({ overlayIp: VIP });
   const inst = { 'node-a': ids.instances.node1, 'node-b': ids.instances.node2 } as const;
   const eni = { 'node-a': ids.enis.node1, 'node-b': ids.enis.node2 } as const;
   const rtbs = [ids.routeTables.privateA, ids.routeTables.privateB];
@@ -126,80 +118,12 @@ describe.skipIf(!!why)(`a hierarchy across two Pacemaker nodes with fence_aws (c
   }
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rk-cluster-'));
-    chmodSync(dir, 0o755);
-    writeFileSync(join(dir, 'tunables'), 'NOBCASTPING=1\nEC2_MAX_RETRY=1\n');
-    emu = await startEmulator({ seed });
-    // The agents, with the emulator's endpoint (plain HTTP inside each node, below) baked in.
-    const endpoint = `http://${AWS_API_ADDR}:8080`;
-    await install(discoverKits([]), {
-      root: join(dir, 'resource.d'),
-      env: {
-        KIT_RUNNER_TUNABLES: join(dir, 'tunables'),
-        AWS_ENDPOINT_URL_EC2: endpoint,
-        AWS_ENDPOINT_URL_ROUTE_53: endpoint,
-        AWS_REGION: ids.region,
-        AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv4',
-      },
-    });
-    c = await startCluster({ nodes: 2, fencing: 'external' });
-    await c.serveAws({
-      endpoint: emu.endpoint,
-      region: ids.region,
-      imds: { 'node-a': emu.imdsUrlFor(inst['node-a']), 'node-b': emu.imdsUrlFor(inst['node-b']) },
-    });
-    const target = new URL(emu.endpoint);
-    for (const node of c.nodes) {
-      await c.exec(node, [
-        'mount',
-        '-t',
-        'overlay',
-        `${c.id}-ocf`,
-        '-o',
-        `lowerdir=${join(dir, 'resource.d')}:/usr/lib/ocf/resource.d`,
-        '/usr/lib/ocf/resource.d',
-      ]);
-      // Our kits' AWS SDK honours AWS_ENDPOINT_URL_*: the emulator over plain HTTP at 10.98.0.1:8080 inside the node.
-      const listener = await listenInNamespace(c.member(node).holderPid, AWS_API_ADDR, 8080);
-      const server = http.createServer((req, res) => {
-        const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-          res.writeHead(r.statusCode ?? 502, r.headers);
-          r.pipe(res);
-        });
-        up.on('error', () => res.writeHead(502).end());
-        req.pipe(up);
-      });
-      listener.on('connection', (s) => server.emit('connection', s));
-      servers.push(server);
-      (server as unknown as { listener: unknown }).listener = listener;
-    }
-    c.followInstances({
-      'node-a': () => emu!.state.findInstance(inst['node-a'])?.instance.state,
-      'node-b': () => emu!.state.findInstance(inst['node-b'])?.instance.state,
-    });
-    await c.cibCreate(
-      'resources',
-      `<primitive id="aws-fence" class="stonith" type="fence_aws">
-         <instance_attributes id="aws-fence-ia">
-           <nvpair id="aws-fence-region" name="region" value="${ids.region}"/>
-           <nvpair id="aws-fence-ak" name="access_key" value="AKIDEXAMPLE"/>
-           <nvpair id="aws-fence-sk" name="secret_key" value="lab-secret"/>
-           <nvpair id="aws-fence-map" name="pcmk_host_map" value="node-a:${inst['node-a']};node-b:${inst['node-b']}"/>
-           <nvpair id="aws-fence-power-timeout" name="power_timeout" value="20"/>
-         </instance_attributes>
-         <operations><op id="aws-fence-monitor" name="monitor" interval="60s" timeout="30s"/></operations>
-       </primitive>`,
-    );
+    lab = await startAwsLab({ overlayIp: VIP });
+    ({ c, emu, dir } = lab);
   }, 150_000);
 
   afterAll(async () => {
-    for (const s of servers) {
-      (s as unknown as { listener: { close(): void } }).listener.close();
-      s.close();
-    }
-    await c?.stop();
-    await emu?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await lab?.stop();
   }, 60_000);
 
   // On a failure: what Pacemaker recorded (failed operations, our agents' error output), to read the cause.
@@ -219,12 +143,7 @@ describe.skipIf(!!why)(`a hierarchy across two Pacemaker nodes with fence_aws (c
     }
   });
 
-  const kitRunnerIn = (node: string, args: string[], env: Record<string, string> = {}) =>
-    c!.exec(node, [process.execPath, RUNNER_BIN, '--state-dir', join(dir, 'store'), '--tunables', join(dir, 'tunables'), ...args], {
-      allowFailure: true,
-      timeoutMs: 90_000,
-      env,
-    });
+  const kitRunnerIn = (node: string, args: string[], env: Record<string, string> = {}) => lab!.kitRunnerIn(node, args, env);
 
   const entry = (priority: number, overrides: Record<string, unknown> = {}, switchback: 'intelligent' | 'automatic' = 'intelligent'): ServerEntry => ({
     priority,
