@@ -14,7 +14,8 @@
 //     (cluster mode), command time and our agents' stop + start time.
 // Root only (namespaces); never two labs at once. Options: --runs N, --stop-delay MS (emulator's
 // StopInstances -> stopped, default 500), --route53-delay MS (INSYNC, default 500), --token MS,
-// --fence k=v (added to the fence_aws device, repeatable), --dump (print the log lines used), --json.
+// --fence k=v (added to the fence_aws device, repeatable), --shape group|parallel (dns above routes
+// above vip, or dns and routes both above vip: order constraints, started together), --dump, --json.
 // Figures go to docs/benchmarks.md by hand.
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,10 +32,12 @@ const { values: a } = parseArgs({
     fence: { type: 'string', multiple: true, default: [] },
     dump: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    shape: { type: 'string', default: 'group' },
   },
 });
 const runs = Number(a.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs: a positive integer');
+if (!['group', 'parallel'].includes(a.shape)) throw new Error('--shape: group or parallel');
 if (process.getuid?.() !== 0) {
   console.error('bench/failover.mjs needs root (network namespaces); run it with sudo');
   process.exit(4);
@@ -135,7 +138,9 @@ try {
       servers: { 'node-a': entry(1), 'node-b': entry(10) },
       ...base,
     };
-    d.dependencies.push({ parent: 'routes', child: 'vip' }, { parent: 'dns', child: 'routes' });
+    // group: dns -> routes -> vip (a chain: one Pacemaker group, starts one after the other);
+    // parallel: routes -> vip and dns -> vip (order + colocation: routes and dns start together after vip).
+    d.dependencies.push({ parent: 'routes', child: 'vip' }, a.shape === 'parallel' ? { parent: 'dns', child: 'vip' } : { parent: 'dns', child: 'routes' });
   });
   emu.state.hostedZones.get(ids.hostedZones.private).records.find((r) => r.name === ids.records.private && r.type === 'A').values = ['10.99.0.99'];
   const ap = await lab.kitRunnerIn('node-a', ['cluster', 'apply', '--monitor-interval', '2']);
@@ -151,7 +156,12 @@ try {
     const off = logSize(survivor);
     emu.calls.reset();
     const t0 = c.crash(holder);
-    await c.waitFor((ms) => started(ms[0], 'dns') === survivor, { nodes: [survivor], intervalMs: 50, timeoutMs: 90_000, what: `dns on ${survivor}` });
+    await c.waitFor((ms) => OURS.every((id) => started(ms[0], id) === survivor), {
+      nodes: [survivor],
+      intervalMs: 50,
+      timeoutMs: 90_000,
+      what: `the hierarchy on ${survivor}`,
+    });
     const tUp = Date.now();
     await sleep(1500);
     const L = logSince(survivor, off);
@@ -229,6 +239,7 @@ try {
     runs,
     load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
     options: {
+      shape: a.shape,
       stopDelayMs: a['stop-delay'] ?? '500 (emulator default)',
       route53DelayMs: a['route53-delay'] ?? '500 (emulator default)',
       tokenMs: a.token ?? '1000',

@@ -59,6 +59,8 @@ describe.skipIf(!!why)(`a hierarchy across two Pacemaker nodes with fence_aws (c
       ),
     );
   const at = (n: Node) => [eni[n], eni[n], eni[n], eni[n]];
+  /** The ENI the Elastic IP is associated with. */
+  const eipAt = () => emu!.state.ec2(ids.region).addresses.get(ids.allocationId)?.networkInterfaceId;
   const record = () =>
     emu!.state.hostedZones
       .get(ids.hostedZones.private)
@@ -366,7 +368,7 @@ describe.skipIf(!!why)(`a hierarchy across two Pacemaker nodes with fence_aws (c
     }
   }, 150_000);
 
-  it('switchback automatic: after a crash of node-a the hierarchy returns to node-a once it is back; a move into another region waits for the grant (crm_ticket) and happens once granted', async () => {
+  it('switchback automatic (IP + routes + record, and an Elastic IP hierarchy): after a crash of node-a both go to node-b and return to node-a once it is back; a move into another region waits for the grant (crm_ticket) and happens once granted', async () => {
     await bringBack('node-b');
     // ---- automatic switchback: the store says so, cluster apply makes it stickiness 0
     new FileStore(join(dir, 'store')).update((d) => {
@@ -377,6 +379,23 @@ describe.skipIf(!!why)(`a hierarchy across two Pacemaker nodes with fence_aws (c
     expect(ap.stdout).toContain('replaced rk-dns');
     await pause(1000);
     expect(startedOn(await c!.crmMon('node-a'), 'dns')).toBe('node-a');
+    // ---- the Elastic IP scenario: a one-resource hierarchy (EC2 kit, elastic-ip), automatic switchback too
+    new FileStore(join(dir, 'store')).update((d) => {
+      d.resources.eip = {
+        tag: 'eip',
+        id: 'eip',
+        kit: 'ec2',
+        kitPackage: '@recovery-kit/kit-ec2',
+        kitVersion: '0.1.0',
+        createdAt: new Date().toISOString(),
+        options: { scenario: 'elastic-ip', allocationId: ids.allocationId },
+        servers: { 'node-a': entry(1, { eni: eni['node-a'] }, 'automatic'), 'node-b': entry(10, { eni: eni['node-b'] }, 'automatic') },
+      };
+    });
+    const ea = await kitRunnerIn('node-a', ['cluster', 'apply', 'eip', '--monitor-interval', '2']);
+    expect(ea.exitCode, ea.stderr).toBe(0);
+    await c!.waitFor((ms) => mine(ms, 'node-a', ['eip']), { timeoutMs: 60_000, what: 'eip Started on node-a' });
+    expect(eipAt()).toBe(eni['node-a']);
     const sampler = startSampler('switchback automatic', Object.values(ADDR), { routes: true });
     sampler.phase = 'on-a';
     let crashMs = 0;
@@ -386,13 +405,20 @@ describe.skipIf(!!why)(`a hierarchy across two Pacemaker nodes with fence_aws (c
       sampler.phase = 'crash';
       crashMs = await crashA();
       sampler.phase = 'on-b-after-crash';
+      await c!.waitFor((ms) => startedOn(ms[0]!, 'eip') === 'node-b', { nodes: ['node-b'], timeoutMs: 30_000, what: 'eip Started on node-b after the crash' });
+      expect(eipAt()).toBe(eni['node-b']);
       await pause(1000);
       sampler.phase = 'switchback';
       const t0 = Date.now();
       emu!.state.findInstance(inst['node-a'])!.instance.state = 'running';
-      await c!.waitFor((ms) => mine(ms, 'node-a'), { timeoutMs: 90_000, intervalMs: 200, what: 'the hierarchy back on node-a (automatic switchback)' });
+      await c!.waitFor((ms) => mine(ms, 'node-a', ['vip', 'routes', 'dns', 'eip']), {
+        timeoutMs: 90_000,
+        intervalMs: 200,
+        what: 'the hierarchies back on node-a (automatic switchback)',
+      });
       backMs = Date.now() - t0;
       sampler.phase = 'on-a';
+      expect(eipAt()).toBe(eni['node-a']);
       expect(routeTargets()).toEqual(at('node-a'));
       expect(record()).toBe(ADDR['node-a']);
       await pause(1000);
