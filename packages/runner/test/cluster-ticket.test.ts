@@ -11,11 +11,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { applyGenerated } from '../src/cluster/apply.ts';
 import { configurationXml, generate, type KitFacts } from '../src/cluster/cib.ts';
 import { crmCommands } from '../src/cluster/crm-commands.ts';
 import { gatesIn } from '../src/cluster/grant.ts';
 import { crossRegions } from '../src/cluster/ticket.ts';
-import { all, kids, parseXml } from '../src/cluster/xml.ts';
+import { all, kids, parseXml, serialize } from '../src/cluster/xml.ts';
 import { FileStore } from '../src/file-store.ts';
 import { emptyStore, type ServerEntry, type StoreData } from '../src/store.ts';
 import { recSandbox } from './helpers.ts';
@@ -180,5 +181,56 @@ describe('cross-region grants stand-alone (file store)', () => {
     await sb.ok(['action', 'app', 'restore'], 'node-a');
     await sb.ok(['cluster', 'revoke', 'app', 'eu-west-1']);
     expect((await sb.run(['action', 'app', 'restore'], { node: 'node-b' })).exitCode).toBe(4);
+  });
+});
+
+describe('cross-region grants: cluster apply', () => {
+  /** A fake cibadmin over one <configuration> document (a unit test: the lab test runs the real one). */
+  function fakeCib(initial: string) {
+    let conf = parseXml(initial);
+    const calls: string[][] = [];
+    const runner = {
+      run: async (argv: readonly string[], input?: string) => {
+        calls.push([...argv]);
+        if (argv[1] === '--query') return { code: 0, stdout: serialize(conf), stderr: '' };
+        const x = parseXml(input ?? '<x/>');
+        const sections = (root: typeof conf) => ['resources', 'constraints'].map((n) => root.children.find((k) => k.name === n)!);
+        if (argv[1] === '--delete') for (const sec of sections(conf)) sec.children = sec.children.filter((k) => k.attrs.id !== x.attrs.id);
+        if (argv[1] === '--modify') {
+          const [r, c] = sections(conf);
+          const [nr, nc] = sections(x);
+          r!.children.push(...nr!.children);
+          c!.children.push(...nc!.children);
+        }
+        if (argv[1] === '--replace') for (const sec of sections(conf)) sec.children = sec.children.map((k) => (k.attrs.id === x.attrs.id ? x : k));
+        return { code: 0, stdout: '', stderr: '' };
+      },
+    };
+    return { runner, calls, conf: () => conf };
+  }
+
+  it('writes the gate, ticket and rules once; a second apply writes nothing; one region again removes them all', async () => {
+    const cib = fakeCib('<configuration><resources/><constraints/></configuration>');
+    const first = await applyGenerated(cib.runner, generate(twoRegions(), facts()));
+    expect(first.created).toEqual(
+      expect.arrayContaining(['rk-routes', 'rk-routes-grant-eu-west-1', 'rk-routes-ticket-eu-west-1', 'rk-routes-grant-eu-west-1-on-node-b']),
+    );
+    const writes = cib.calls.length;
+    const again = await applyGenerated(cib.runner, generate(twoRegions(), facts()));
+    expect(again.created.length + again.replaced.length + again.deleted.length).toBe(0);
+    expect(cib.calls.length).toBe(writes + 1); // the query only
+    const one = twoRegions();
+    one.resources.routes!.servers['node-b']!.overrides = { region: 'us-east-1' };
+    const back = await applyGenerated(cib.runner, generate(one, facts()));
+    expect(back.deleted.sort()).toEqual([
+      'rk-routes-grant-eu-west-1',
+      'rk-routes-grant-eu-west-1-in-region',
+      'rk-routes-grant-eu-west-1-on-node-b',
+      'rk-routes-ticket-eu-west-1',
+    ]);
+    const left = serialize(cib.conf());
+    expect(left).not.toContain('grant');
+    expect(left).not.toContain('rsc_ticket');
+    expect(left).toContain('<group id="rk-routes"');
   });
 });
