@@ -187,7 +187,7 @@ describe('cross-region grants stand-alone (file store)', () => {
 describe('cross-region grants: cluster apply', () => {
   /** A fake cibadmin over one <configuration> document (a unit test: the lab test runs the real one). */
   function fakeCib(initial: string) {
-    let conf = parseXml(initial);
+    const conf = parseXml(initial);
     const calls: string[][] = [];
     const runner = {
       run: async (argv: readonly string[], input?: string) => {
