@@ -173,6 +173,9 @@ export interface LrmOp {
   opStatus: number;
   callId: number;
   exitReason: string;
+  /** How long the agent ran (exec-time, ms) and waited in the executor's queue (queue-time, ms). */
+  execMs: number;
+  queueMs: number;
 }
 
 /** The `lrm_rsc_op` entries of a CIB (or its status section) as XML. */
@@ -192,6 +195,8 @@ export function parseLrmOps(cibXml: string): LrmOp[] {
           opStatus: Number(op.attrs['op-status'] ?? -1),
           callId: Number(op.attrs['call-id'] ?? -1),
           exitReason: op.attrs['exit-reason'] ?? '',
+          execMs: Number(op.attrs['exec-time'] ?? 0),
+          queueMs: Number(op.attrs['queue-time'] ?? 0),
         });
       }
     }

@@ -7,6 +7,7 @@
 import { ExitCode, KitError, UnsupportedActionError, withOrigin, type Kit, type QuickCheckResult } from '@recovery-kit/sdk';
 import { asKitError, runAction } from './action-runner.ts';
 import type { Engine } from './engine.ts';
+import { requireGrant } from './cluster/grant.ts';
 import { need, needOn } from './engine-need.ts';
 import { ancestors, removeOrder, restoreOrder } from './hierarchy.ts';
 import { reserve } from './reservation.ts';
@@ -97,6 +98,8 @@ export async function restore(engine: Engine, tag: string, options: { note?: Not
     need(data, tag);
     const order = restoreOrder(data, tag);
     for (const t of order) needOn(data, t, node, `extend it first: kit-runner extend ${t} --server ${node} --priority <n>`);
+    // Into another region only with the operator's grant (cluster/ticket.ts); refused before anything runs.
+    requireGrant(data, tag, node, engine.settings.stateDir);
     const todo = order.filter((t) => data.resources[t]!.servers[node]!.state !== 'ISP');
     for (const t of order)
       if (!todo.includes(t)) steps.push({ tag: t, server: node, action: 'restore', outcome: 'skipped', durationMs: 0, detail: 'already in service' });

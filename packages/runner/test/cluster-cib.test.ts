@@ -8,7 +8,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { configurationXml, crmCommands, generate, importCib, STICKY, type KitFacts } from '../src/cluster/cib.ts';
+import { configurationXml, generate, STICKY, type KitFacts } from '../src/cluster/cib.ts';
+import { importCib } from '../src/cluster/cib-import.ts';
+import { crmCommands } from '../src/cluster/crm-commands.ts';
 import { loadFacts } from '../src/cluster/facts.ts';
 import { all, el, kid, kids, parseXml, serialize } from '../src/cluster/xml.ts';
 import { emptyStore, type ServerEntry, type StoreData } from '../src/store.ts';
@@ -127,6 +129,23 @@ describe('cluster apply: CIB generation', () => {
       '#uname ne node-a',
       '#uname ne node-b',
     ]);
+  });
+
+  it("a resource above another in a chain gets its descendants' addresses in children (Route 53 above the route table above the IP)", () => {
+    const d = chain();
+    d.resources.dns = rec(
+      'dns',
+      'route53',
+      { zone: 'example.com', host: 'db', ip: 'vip' },
+      { 'node-a': entry(1), 'node-b': entry(10, { overrides: { x: 1 } }) },
+    );
+    d.resources.vip!.servers['node-b']!.overrides = { address: '10.99.0.51/24' };
+    d.dependencies.push({ parent: 'dns', child: 'routes' });
+    const conf = parseXml(configurationXml(generate(d, fakeFacts())));
+    const childrenOn = (tag: string, node: string) => all(conf, 'nvpair').find((n) => n.attrs.id === `${tag}-ia-${node}-children`)?.attrs.value;
+    expect(childrenOn('dns', 'node-a')).toBe('vip:address=10.99.0.50/24');
+    expect(childrenOn('dns', 'node-b')).toBe('vip:address=10.99.0.51/24');
+    expect(childrenOn('routes', 'node-b')).toBe('vip:address=10.99.0.51/24');
   });
 
   it('automatic switchback is stickiness 0', () => {

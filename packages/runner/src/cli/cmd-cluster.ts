@@ -8,9 +8,14 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, ExitCode, UsageError } from '@recovery-kit/sdk';
 import { openStore } from '../file-store.ts';
 import { applyGenerated, localCib, queryConfiguration } from '../cluster/apply.ts';
-import { configurationXml, crmCommands, generate, importCib } from '../cluster/cib.ts';
+import { configurationXml, generate } from '../cluster/cib.ts';
+import { importCib } from '../cluster/cib-import.ts';
+import { crmCommands } from '../cluster/crm-commands.ts';
 import { loadFacts } from '../cluster/facts.ts';
+import { gatesIn, noGrantError, ticketGranted } from '../cluster/grant.ts';
+import { grantOrRevoke } from '../cluster/grant-cmd.ts';
 import { moveTo, placement, stopAll } from '../cluster/move.ts';
+import { LOSS_POLICIES, type LossPolicy } from '../cluster/ticket.ts';
 import { childrenOf, component, roots } from '../hierarchy.ts';
 import { parseXml } from '../cluster/xml.ts';
 import { defineCommand, type Invocation } from './spec.ts';
@@ -30,13 +35,23 @@ async function apply(inv: Invocation): Promise<number> {
   }
   const interval = inv.values['monitor-interval'] !== undefined ? intFlag(inv.values['monitor-interval'], '--monitor-interval') : undefined;
   const migration = inv.values['migration-threshold'] !== undefined ? intFlag(inv.values['migration-threshold'], '--migration-threshold') : undefined;
+  const loss = inv.values['loss-policy'];
+  if (loss !== undefined && !LOSS_POLICIES.includes(loss as LossPolicy))
+    throw new UsageError(`--loss-policy: ${JSON.stringify(loss)} is not one of ${LOSS_POLICIES.join(', ')}`, {
+      field: '--loss-policy',
+      fix: 'stop (the default: a revoked ticket takes the hierarchy out of that region), fence, or freeze',
+    });
   const facts = await loadFacts(
     s.kitsDirs,
     s.tunablesPath,
     Object.values(data.resources).map((r) => r.kit),
     interval,
   );
-  const g = generate(data, facts, { ...(tag !== undefined ? { tag } : {}), ...(migration !== undefined ? { migrationThreshold: migration } : {}) });
+  const g = generate(data, facts, {
+    ...(tag !== undefined ? { tag } : {}),
+    ...(migration !== undefined ? { migrationThreshold: migration } : {}),
+    ...(loss !== undefined ? { lossPolicy: loss as LossPolicy } : {}),
+  });
   const xml = configurationXml(g);
   if (inv.values['dry-run']) {
     const crm = crmCommands(g);
@@ -44,7 +59,9 @@ async function apply(inv: Invocation): Promise<number> {
     else {
       process.stdout.write(xml);
       process.stdout.write(
-        crm ? `\n# the same with crmsh:\n${crm}` : '\n# (no crm commands: node-scoped values need the XML above; apply it with "kit-runner cluster apply")\n',
+        crm
+          ? `\n# the same with crmsh:\n${crm}`
+          : '\n# (no crm commands: node-scoped values and ticket gates need the XML above; apply it with "kit-runner cluster apply")\n',
       );
     }
     return ExitCode.OK;
@@ -97,7 +114,8 @@ async function importCmd(inv: Invocation): Promise<number> {
  * --node N` comes here when KIT_RUNNER_STORE=cib; so does `kit-runner cluster move TAG NODE`.
  */
 export async function clusterRestore(tag: string, node: string, o: { json: boolean; timeoutMs?: number; remove?: boolean }): Promise<number> {
-  const data = importCib(await queryConfiguration(localCib));
+  const conf = await queryConfiguration(localCib);
+  const data = importCib(conf);
   if (!data.resources[tag]) {
     throw new ConfigError(`no resource with tag "${tag}" in the cluster's configuration (CIB)`, {
       field: 'TAG',
@@ -115,6 +133,11 @@ export async function clusterRestore(tag: string, node: string, o: { json: boole
     { tag },
   );
   const h = g.hierarchies[0]!;
+  if (!o.remove) {
+    // Into another region only while its ticket is granted: refused here, before any CIB change.
+    const gate = gatesIn(conf, h.root).find((x) => x.nodes.includes(node));
+    if (gate && !(await ticketGranted(localCib, gate.ticket))) throw noGrantError(tag, node, h.root, undefined, gate, true);
+  }
   const group = h.resources.find((e) => e.name === 'group');
   // A chain is one group; otherwise the colocations follow the resource every other one depends on (the leaf).
   const leaves = h.tags.filter((t) => !data.dependencies.some((d) => d.parent === t));
@@ -190,6 +213,17 @@ export async function clusterStatus(node: string, o: { json: boolean; only?: str
   return ExitCode.OK;
 }
 
+async function grantCmd(inv: Invocation, granted: boolean): Promise<number> {
+  const [, sub, tag, region] = inv.positionals;
+  if (!tag || !region || inv.positionals.length > 4)
+    throw new UsageError(`cluster ${sub} needs TAG and REGION`, { field: 'REGION', fix: `usage: kit-runner cluster ${sub} TAG REGION` });
+  const r = await grantOrRevoke(tag, region, granted, { cluster: process.env.KIT_RUNNER_STORE === 'cib', stateDir: inv.settings.stateDir });
+  const what = granted ? 'granted' : 'revoked';
+  if (inv.settings.json) printJson({ ok: true, tag, region, granted, ...r });
+  else process.stdout.write(`cluster ${sub}: ticket ${r.ticket} ${r.changed ? what : `already ${what}`} (${r.via})\n`);
+  return ExitCode.OK;
+}
+
 async function run(inv: Invocation): Promise<number> {
   const sub = inv.positionals[1];
   if (sub === 'status')
@@ -203,6 +237,7 @@ async function run(inv: Invocation): Promise<number> {
   }
   if (sub === 'apply') return apply(inv);
   if (sub === 'import') return importCmd(inv);
+  if (sub === 'grant' || sub === 'revoke') return grantCmd(inv, sub === 'grant');
   throw new UsageError(sub ? `unknown cluster command "${sub}"` : 'cluster needs a command', { field: 'command', fix: `usage: ${command.usage}` });
 }
 
@@ -210,17 +245,20 @@ export const command = defineCommand({
   name: 'cluster',
   summary: 'apply the hierarchies to a Pacemaker cluster (CIB), or import them from it',
   usage:
-    'kit-runner cluster {status [TAG] | move TAG NODE [--timeout S] | apply [TAG] [--dry-run] [--monitor-interval S] [--migration-threshold N] | import [--from FILE] [--write]}',
+    'kit-runner cluster {status [TAG] | move TAG NODE [--timeout S] | apply [TAG] [--dry-run] [--monitor-interval S] [--migration-threshold N] [--loss-policy P] | import [--from FILE] [--write] | grant|revoke TAG REGION}',
   help: [
     "apply    writes every hierarchy of the store (or the one holding TAG) to the CIB: primitives of ocf:recovery-kit:<kit>, a group for a chain (else order + colocation constraints), location scores from the priorities, stickiness from switchback, per-server values as node-scoped instance attributes. Only our elements are written, only when they differ: running it twice changes nothing. --dry-run prints the XML (and crm commands when there are no node-scoped values). --monitor-interval overrides the kit's check interval (seconds).",
     'import   prints our part of the CIB (or of --from FILE, cibadmin --query output) in the store form; --write adds it to the local store.',
     'status   the hierarchies from the CIB with each server\'s state from crm_mon: the same on every node (also "KIT_RUNNER_STORE=cib kit-runner status").',
     'move     brings the hierarchy holding TAG into service on NODE through Pacemaker (crm_resource --move, a wait for every member Started there, --clear); --timeout S (default 120). The same as "KIT_RUNNER_STORE=cib kit-runner action TAG restore --node NODE".',
+    "grant    the operator's grant for the hierarchy holding TAG in REGION, another region than its home (the region of its highest-priority server): cluster mode crm_ticket --grant on the ticket rk-ROOT-REGION that apply wrote (rsc_ticket, --loss-policy stop|fence|freeze, default stop); stand-alone a record in <state dir>/grants.json. Without it a restore into REGION is refused (exit 4) and Pacemaker keeps the hierarchy out of REGION.",
+    'revoke   withdraws that grant (cluster mode: Pacemaker takes the hierarchy out of REGION).',
     'See docs/operate/cluster.md.',
   ].join('\n'),
   examples: [
     { about: 'see what apply would write', cmd: 'kit-runner cluster apply --dry-run' },
     { about: 'write the hierarchies to the CIB (safe to run twice)', cmd: 'kit-runner cluster apply' },
+    { about: "the operator's grant: let web's hierarchy move into us-west-2", cmd: 'kit-runner cluster grant web us-west-2' },
     { about: 'move the hierarchy holding web to node-b through Pacemaker', cmd: 'kit-runner cluster move web node-b' },
   ],
   options: {
@@ -230,6 +268,7 @@ export const command = defineCommand({
     from: { type: 'string' },
     write: { type: 'boolean' },
     timeout: { type: 'string' },
+    'loss-policy': { type: 'string' },
   },
   run,
 });

@@ -122,11 +122,20 @@ export async function applyGenerated(cib: CibRunner, g: Generated, o: { dryRun?:
   for (const r of g.resources) plan(r, 'resources');
   for (const c of g.constraints) plan(c, 'constraints');
   const wanted = new Set(g.constraints.map((c) => c.attrs.id!));
+  const wantedRsc = new Set(g.resources.map((r) => r.attrs.id!));
   for (const h of g.hierarchies) {
     for (const c of cons?.children ?? []) {
       const id = c.attrs.id ?? '';
       if (id.startsWith(`rk-${h.root}-`) && !wanted.has(id)) {
         deletes.push(c);
+        report.deleted.push(id);
+      }
+    }
+    // A grant gate of a region the hierarchy no longer spans (ticket.ts).
+    for (const r of rscs?.children ?? []) {
+      const id = r.attrs.id ?? '';
+      if (r.name === 'clone' && id.startsWith(`rk-${h.root}-grant-`) && ours(r) && !wantedRsc.has(id)) {
+        deletes.push(r);
         report.deleted.push(id);
       }
     }

@@ -13,14 +13,16 @@
  *   the highest priority) = 0.
  * - operations carry the agents' timeouts (each kit's own timeout tunables, as in its meta-data)
  *   and a monitor interval from the kit's check interval.
+ * - a hierarchy with servers in more than one region: a ticket per other region (ticket.ts).
  * Every element we write has an id from the tag (`rk-<root>-…` for constraints and groups) and
  * our primitives a `description` starting with DESCRIPTION_PREFIX, so apply and import find
  * what is ours and nothing else.
  */
 import { ConfigError } from '@recovery-kit/sdk';
 import { childrenOf, component, restoreOrder, roots } from '../hierarchy.ts';
-import { emptyStore, type ResourceRecord, type StoreData, type Switchback } from '../store.ts';
-import { all, el, kid, kids, serialize, type El } from './xml.ts';
+import type { ResourceRecord, StoreData, Switchback } from '../store.ts';
+import { crossRegions, grantElements, type LossPolicy } from './ticket.ts';
+import { el, serialize, type El } from './xml.ts';
 
 export const DESCRIPTION_PREFIX = 'recovery-kit:';
 export const PROVIDER = 'recovery-kit';
@@ -45,6 +47,8 @@ export interface GenerateOptions {
   tag?: string;
   /** Pacemaker's migration-threshold for our resources (failures on a node before it moves). Default 3. */
   migrationThreshold?: number;
+  /** loss-policy of the cross-region tickets (ticket.ts). Default stop. */
+  lossPolicy?: LossPolicy;
 }
 
 export interface GeneratedHierarchy {
@@ -149,10 +153,23 @@ function primitive(data: StoreData, tag: string, facts: KitFacts, o: { meta?: Re
   );
 }
 
-/** `TAG:OPTION=VALUE ...` for every child of `tag`: its options with its overrides on `server` (no secrets, no spaces). */
+/**
+ * `TAG:OPTION=VALUE ...` for everything `tag` depends on, directly or not: its options with its
+ * overrides on `server` (no secrets, no spaces). Descendants too, so that a resource above another
+ * in a chain (Route 53 above the route table above the IP) still finds its IP resource's address.
+ */
 function childrenParam(data: StoreData, tag: string, server: string): string | undefined {
   const out: string[] = [];
-  for (const c of childrenOf(data, tag)) {
+  const below: string[] = [];
+  const walk = (t: string) => {
+    for (const c of childrenOf(data, t))
+      if (!below.includes(c)) {
+        below.push(c);
+        walk(c);
+      }
+  };
+  walk(tag);
+  for (const c of below) {
     const r = data.resources[c];
     if (!r) continue;
     const opts = { ...r.options, ...(r.servers[server]?.overrides ?? {}) };
@@ -236,6 +253,9 @@ export function generate(data: StoreData, facts: ReadonlyMap<string, KitFacts>, 
         ]),
       );
       constraints.push(...locations(root, group, rootRec));
+      const grants = grantElements(root, [group], crossRegions(data, root).others, o.lossPolicy ?? 'stop');
+      resources.push(...grants.resources);
+      constraints.push(...grants.constraints);
       hierarchies.push({ root, tags: order, resources, constraints });
       continue;
     }
@@ -253,6 +273,9 @@ export function generate(data: StoreData, facts: ReadonlyMap<string, KitFacts>, 
       constraints.push(order);
       constraints.push(el('rsc_colocation', { id: `rk-${root}-colocate-${d.parent}-with-${d.child}`, rsc: d.parent, 'with-rsc': d.child, score: 'INFINITY' }));
     }
+    const grants = grantElements(root, tags, crossRegions(data, root).others, o.lossPolicy ?? 'stop');
+    resources.push(...grants.resources);
+    constraints.push(...grants.constraints);
     hierarchies.push({ root, tags, resources, constraints });
   }
   return { hierarchies, resources: hierarchies.flatMap((h) => h.resources), constraints: hierarchies.flatMap((h) => h.constraints) };
@@ -261,141 +284,4 @@ export function generate(data: StoreData, facts: ReadonlyMap<string, KitFacts>, 
 /** `<configuration>` with our resources and constraints: what --dry-run prints. */
 export function configurationXml(g: Generated): string {
   return `${serialize(el('configuration', {}, [el('resources', {}, g.resources), el('constraints', {}, g.constraints)]), '  ')}\n`;
-}
-
-/** Equivalent crm shell commands, or undefined when the configuration is not simple (node-scoped values). */
-export function crmCommands(g: Generated): string | undefined {
-  const lines: string[] = [];
-  for (const h of g.hierarchies) {
-    for (const p of all(el('x', {}, h.resources), 'primitive').concat(h.resources.filter((e) => e.name === 'primitive'))) {
-      if (lines.some((l) => l.startsWith(`crm configure primitive ${p.attrs.id} `))) continue;
-      const sets = kids(p, 'instance_attributes');
-      if (sets.length > 1) return undefined;
-      const params = (sets[0]?.children ?? []).map((n) => `${n.attrs.name}=${shq(n.attrs.value ?? '')}`);
-      const ops = kids(kid(p, 'operations'), 'op').map((op) => `op ${op.attrs.name} interval=${op.attrs.interval} timeout=${op.attrs.timeout}`);
-      const meta = kids(kid(p, 'meta_attributes'), 'nvpair').map((n) => `${n.attrs.name}=${n.attrs.value}`);
-      lines.push(
-        `crm configure primitive ${p.attrs.id} ocf:${p.attrs.provider}:${p.attrs.type}${params.length ? ` params ${params.join(' ')}` : ''}${meta.length ? ` meta ${meta.join(' ')}` : ''} ${ops.join(' ')}`,
-      );
-    }
-    for (const grp of h.resources.filter((e) => e.name === 'group')) {
-      const meta = kids(kid(grp, 'meta_attributes'), 'nvpair').map((n) => `${n.attrs.name}=${n.attrs.value}`);
-      lines.push(
-        `crm configure group ${grp.attrs.id} ${kids(grp, 'primitive')
-          .map((p) => p.attrs.id)
-          .join(' ')} meta ${meta.join(' ')}`,
-      );
-    }
-    for (const c of h.constraints) {
-      if (c.name === 'rsc_location' && c.attrs.node) lines.push(`crm configure location ${c.attrs.id} ${c.attrs.rsc} ${c.attrs.score}: ${c.attrs.node}`);
-      else if (c.name === 'rsc_location') {
-        const rule = kid(c, 'rule')!;
-        lines.push(
-          `crm configure location ${c.attrs.id} ${c.attrs.rsc} rule ${rule.attrs.score}: ${kids(rule, 'expression')
-            .map((x) => `${x.attrs.attribute} ${x.attrs.operation} ${x.attrs.value}`)
-            .join(' and ')}`,
-        );
-      } else if (c.name === 'rsc_order') lines.push(`crm configure order ${c.attrs.id} Mandatory: ${c.attrs.first} ${c.attrs.then}`);
-      else if (c.name === 'rsc_colocation') lines.push(`crm configure colocation ${c.attrs.id} inf: ${c.attrs.rsc} ${c.attrs['with-rsc']}`);
-    }
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-const shq = (s: string) => (/^[A-Za-z0-9_./:,=@+-]*$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-
-// ---------------------------------------------------------------- import
-
-function nvs(set: El | undefined): Record<string, string> {
-  return Object.fromEntries(kids(set, 'nvpair').map((n) => [n.attrs.name ?? '', n.attrs.value ?? '']));
-}
-
-/**
- * Reads our part of a CIB `<configuration>` (or whole `<cib>`) back into the store form: our
- * primitives (provider recovery-kit), their default and node-scoped instance attributes, the
- * dependencies from groups and order constraints, priorities from the location scores, switchback
- * from stickiness. Option values come back as text (the kit's schema parses them). States are
- * not configuration: every server entry is OSU (`kit-runner status` in cluster mode reads the
- * live state from crm_mon).
- */
-export function importCib(root: El): StoreData {
-  const conf = root.name === 'configuration' ? root : kid(root, 'configuration');
-  if (!conf)
-    throw new ConfigError('the XML has no <configuration> section', {
-      field: 'CIB',
-      fix: 'give the output of "cibadmin --query" or "cibadmin --query --scope configuration"',
-    });
-  const data = emptyStore();
-  const rscs = kid(conf, 'resources');
-  const cons = kid(conf, 'constraints');
-  const meta = new Map<string, Record<string, string>>();
-  const prims: El[] = [];
-  for (const e of rscs?.children ?? []) {
-    if (e.name === 'primitive' && e.attrs.provider === PROVIDER) prims.push(e);
-    if (e.name === 'group') {
-      const members = kids(e, 'primitive').filter((p) => p.attrs.provider === PROVIDER);
-      const gm = nvs(kid(e, 'meta_attributes'));
-      for (const p of members) {
-        prims.push(p);
-        meta.set(p.attrs.id!, { ...gm, ...nvs(kid(p, 'meta_attributes')) });
-      }
-      for (let i = 1; i < members.length; i++) data.dependencies.push({ parent: members[i]!.attrs.id!, child: members[i - 1]!.attrs.id! });
-    }
-  }
-  const groupOf = new Map<string, string>();
-  for (const g of kids(rscs, 'group')) for (const p of kids(g, 'primitive')) groupOf.set(p.attrs.id!, g.attrs.id!);
-  const now = new Date(0).toISOString();
-  for (const p of prims) {
-    const tag = p.attrs.id!;
-    const desc = p.attrs.description ?? '';
-    const m = /^recovery-kit: (\S+)@(\S+) id=(\S*) created=(\S*)/.exec(desc);
-    const sets = kids(p, 'instance_attributes');
-    const base = sets.find((s) => !kid(s, 'rule'));
-    const options: Record<string, unknown> = nvs(base);
-    const perServer = new Map<string, Record<string, unknown>>();
-    for (const s of sets) {
-      const rule = kid(s, 'rule');
-      const expr = kids(rule, 'expression').find((x) => x.attrs.attribute === '#uname' && x.attrs.operation === 'eq');
-      if (!expr) continue;
-      const values: Record<string, unknown> = nvs(s);
-      delete values.children;
-      perServer.set(expr.attrs.value!, values);
-    }
-    const rscId = groupOf.get(tag) ?? tag;
-    const stick = (meta.get(tag) ?? nvs(kid(p, 'meta_attributes')))['resource-stickiness'];
-    const switchback: Switchback = stick === '0' ? 'automatic' : 'intelligent';
-    const rec: ResourceRecord = {
-      tag,
-      id: m?.[3] || tag,
-      kit: p.attrs.type!,
-      kitPackage: m?.[1] ?? `@recovery-kit/kit-${p.attrs.type}`,
-      kitVersion: m?.[2] ?? '0.0.0',
-      options,
-      createdAt: m?.[4] || now,
-      servers: {},
-    };
-    for (const c of kids(cons, 'rsc_location')) {
-      if (c.attrs.rsc !== rscId || !c.attrs.node || c.attrs.score === undefined) continue;
-      const score = Number(c.attrs.score);
-      if (!Number.isFinite(score)) continue;
-      rec.servers[c.attrs.node] = {
-        priority: Math.min(MAX_PRIORITY, Math.max(1, 1000 - score)),
-        switchback,
-        overrides: perServer.get(c.attrs.node) ?? {},
-        info: {},
-        state: 'OSU',
-        reason: 'imported from the CIB',
-        since: now,
-      };
-    }
-    data.resources[tag] = rec;
-  }
-  for (const o of kids(cons, 'rsc_order')) {
-    const first = o.attrs.first;
-    const then = o.attrs.then;
-    if (first && then && data.resources[first] && data.resources[then] && !data.dependencies.some((d) => d.parent === then && d.child === first)) {
-      data.dependencies.push({ parent: then, child: first });
-    }
-  }
-  return data;
 }

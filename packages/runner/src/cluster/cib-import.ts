@@ -1,0 +1,99 @@
+/** `kit-runner cluster import`: our part of a CIB back in the store form. */
+import { ConfigError } from '@recovery-kit/sdk';
+import { emptyStore, type ResourceRecord, type StoreData, type Switchback } from '../store.ts';
+import { MAX_PRIORITY, PROVIDER } from './cib.ts';
+import { kid, kids, type El } from './xml.ts';
+
+function nvs(set: El | undefined): Record<string, string> {
+  return Object.fromEntries(kids(set, 'nvpair').map((n) => [n.attrs.name ?? '', n.attrs.value ?? '']));
+}
+
+/**
+ * Reads our part of a CIB `<configuration>` (or whole `<cib>`) back into the store form: our
+ * primitives (provider recovery-kit), their default and node-scoped instance attributes, the
+ * dependencies from groups and order constraints, priorities from the location scores, switchback
+ * from stickiness. Option values come back as text (the kit's schema parses them). States are
+ * not configuration: every server entry is OSU (`kit-runner status` in cluster mode reads the
+ * live state from crm_mon).
+ */
+export function importCib(root: El): StoreData {
+  const conf = root.name === 'configuration' ? root : kid(root, 'configuration');
+  if (!conf)
+    throw new ConfigError('the XML has no <configuration> section', {
+      field: 'CIB',
+      fix: 'give the output of "cibadmin --query" or "cibadmin --query --scope configuration"',
+    });
+  const data = emptyStore();
+  const rscs = kid(conf, 'resources');
+  const cons = kid(conf, 'constraints');
+  const meta = new Map<string, Record<string, string>>();
+  const prims: El[] = [];
+  for (const e of rscs?.children ?? []) {
+    if (e.name === 'primitive' && e.attrs.provider === PROVIDER) prims.push(e);
+    if (e.name === 'group') {
+      const members = kids(e, 'primitive').filter((p) => p.attrs.provider === PROVIDER);
+      const gm = nvs(kid(e, 'meta_attributes'));
+      for (const p of members) {
+        prims.push(p);
+        meta.set(p.attrs.id!, { ...gm, ...nvs(kid(p, 'meta_attributes')) });
+      }
+      for (let i = 1; i < members.length; i++) data.dependencies.push({ parent: members[i]!.attrs.id!, child: members[i - 1]!.attrs.id! });
+    }
+  }
+  const groupOf = new Map<string, string>();
+  for (const g of kids(rscs, 'group')) for (const p of kids(g, 'primitive')) groupOf.set(p.attrs.id!, g.attrs.id!);
+  const now = new Date(0).toISOString();
+  for (const p of prims) {
+    const tag = p.attrs.id!;
+    const desc = p.attrs.description ?? '';
+    const m = /^recovery-kit: (\S+)@(\S+) id=(\S*) created=(\S*)/.exec(desc);
+    const sets = kids(p, 'instance_attributes');
+    const base = sets.find((s) => !kid(s, 'rule'));
+    const options: Record<string, unknown> = nvs(base);
+    const perServer = new Map<string, Record<string, unknown>>();
+    for (const s of sets) {
+      const rule = kid(s, 'rule');
+      const expr = kids(rule, 'expression').find((x) => x.attrs.attribute === '#uname' && x.attrs.operation === 'eq');
+      if (!expr) continue;
+      const values: Record<string, unknown> = nvs(s);
+      delete values.children;
+      perServer.set(expr.attrs.value!, values);
+    }
+    const rscId = groupOf.get(tag) ?? tag;
+    const stick = (meta.get(tag) ?? nvs(kid(p, 'meta_attributes')))['resource-stickiness'];
+    const switchback: Switchback = stick === '0' ? 'automatic' : 'intelligent';
+    const rec: ResourceRecord = {
+      tag,
+      id: m?.[3] || tag,
+      kit: p.attrs.type!,
+      kitPackage: m?.[1] ?? `@recovery-kit/kit-${p.attrs.type}`,
+      kitVersion: m?.[2] ?? '0.0.0',
+      options,
+      createdAt: m?.[4] || now,
+      servers: {},
+    };
+    for (const c of kids(cons, 'rsc_location')) {
+      if (c.attrs.rsc !== rscId || !c.attrs.node || c.attrs.score === undefined) continue;
+      const score = Number(c.attrs.score);
+      if (!Number.isFinite(score)) continue;
+      rec.servers[c.attrs.node] = {
+        priority: Math.min(MAX_PRIORITY, Math.max(1, 1000 - score)),
+        switchback,
+        overrides: perServer.get(c.attrs.node) ?? {},
+        info: {},
+        state: 'OSU',
+        reason: 'imported from the CIB',
+        since: now,
+      };
+    }
+    data.resources[tag] = rec;
+  }
+  for (const o of kids(cons, 'rsc_order')) {
+    const first = o.attrs.first;
+    const then = o.attrs.then;
+    if (first && then && data.resources[first] && data.resources[then] && !data.dependencies.some((d) => d.parent === then && d.child === first)) {
+      data.dependencies.push({ parent: then, child: first });
+    }
+  }
+  return data;
+}
