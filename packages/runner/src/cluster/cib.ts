@@ -38,6 +38,24 @@ export interface KitFacts {
   stopTimeoutS: number;
   monitorTimeoutS: number;
   monitorIntervalS: number;
+  /**
+   * The kit publishes a node health attribute `rk-health-<tag>` (a `health` command, like
+   * ocf:pacemaker:ping's `pingd`): the resource gets a location rule -INFINITY where it is `failed`.
+   */
+  healthAttribute?: boolean;
+}
+
+/** The node attribute a health-publishing kit's resource TAG sets (kits/libreswan: `rk-health-<tag>`). */
+export const healthAttributeOf = (tag: string) => `rk-health-${tag.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+
+/** `rk-ROOT-health-TAG`: not on a node whose `rk-health-TAG` says `failed` (the kit's failover decision). */
+function healthRule(root: string, rsc: string, tag: string): El {
+  const id = `rk-${root}-health-${safe(tag)}`;
+  return el('rsc_location', { id, rsc }, [
+    el('rule', { id: `${id}-rule`, score: '-INFINITY' }, [
+      el('expression', { id: `${id}-rule-0`, attribute: healthAttributeOf(tag), operation: 'eq', value: 'failed' }),
+    ]),
+  ]);
 }
 
 export interface GenerateOptions {
@@ -236,6 +254,7 @@ export function generate(data: StoreData, facts: ReadonlyMap<string, KitFacts>, 
         ]),
       );
       constraints.push(...locations(root, group, rootRec));
+      for (const t of order) if (factsOf(t).healthAttribute) constraints.push(healthRule(root, group, t));
       hierarchies.push({ root, tags: order, resources, constraints });
       continue;
     }
@@ -244,6 +263,7 @@ export function generate(data: StoreData, facts: ReadonlyMap<string, KitFacts>, 
       const meta = { 'resource-stickiness': stickiness(r.servers[serversByPriority(r)[0]!]!.switchback), 'migration-threshold': migration };
       resources.push(primitive(data, t, factsOf(t), { meta }));
       constraints.push(...locations(root, t, r, tags.length > 1 ? `-${t}` : ''));
+      if (factsOf(t).healthAttribute) constraints.push(healthRule(root, t, t));
     }
     for (const d of data.dependencies.filter((x) => tags.includes(x.parent)).sort((a, b) => `${a.parent}/${a.child}`.localeCompare(`${b.parent}/${b.child}`))) {
       const order = el('rsc_order', { id: `rk-${root}-order-${d.child}-then-${d.parent}`, first: d.child });
