@@ -94,6 +94,14 @@ const describeSas = (sas: readonly ChildSa[]) => sas.map((s) => `#${s.serial} ${
  */
 export async function check(ctx: Ctx, r: Resolved): Promise<QuickCheckResult> {
   const c = await checkTunnel(ctx, r);
+  if (c.status === 'ok') {
+    // The tunnel is up on every VPN node (the standby keeps its own): held here means restored here.
+    if (await inService(ctx)) return c;
+    return {
+      status: 'failed',
+      reason: `${r.tunnel.name} is up, but ${ctx.tag} is not in service on this node (no ${markerOf(ctx)}: restore puts it in service; the tunnel stays up as the standby path)`,
+    };
+  }
   if (c.status !== 'failed') return c;
   const own = await ownValue({ exec: ctx.exec, logger: ctx.logger, tag: ctx.tag, node: ctx.server });
   if (freshDegraded(own))
@@ -264,6 +272,26 @@ export function tunnelInfo(r: Resolved): Record<string, unknown> {
   };
 }
 
+/** The mark that the resource is in service on this node (restore, recover), gone after remove or a reboot (runDir is a tmpfs). */
+export const markerOf = (ctx: { tag: string; options: Options }) => `${ctx.options.runDir}/${encodeURIComponent(ctx.tag)}.in-service`;
+
+export async function inService(ctx: Ctx): Promise<boolean> {
+  return (await ctx.exec('test', ['-e', markerOf(ctx)], { reject: false, timeoutMs: 10_000 })).exitCode === 0;
+}
+
+export async function markInService(ctx: Ctx, on: boolean): Promise<void> {
+  const m = markerOf(ctx);
+  const r = on
+    ? await ctx
+        .exec('mkdir', ['-p', ctx.options.runDir], { reject: false, timeoutMs: 10_000 })
+        .then((x) => (x.exitCode === 0 ? ctx.exec('touch', [m], { reject: false, timeoutMs: 10_000 }) : x))
+    : await ctx.exec('rm', ['-f', m], { reject: false, timeoutMs: 10_000 });
+  if (r.exitCode !== 0)
+    throw new ActionFailedError(`cannot ${on ? 'write' : 'remove'} ${m}: ${(r.stderr || r.stdout).trim().slice(0, 200)}`, {
+      fix: 'check that runDir is a writable directory (a tmpfs such as /run)',
+    });
+}
+
 /** Local check, then local recovery when it fails: this node's input to the failover table. */
 export async function nodeHealth(ctx: Ctx): Promise<{ health: NodeHealth; detail: string }> {
   let r: Resolved;
@@ -295,6 +323,7 @@ export async function recoverWithTable(ctx: Ctx): Promise<void> {
   const deps = { exec: ctx.exec, logger: ctx.logger, tag: ctx.tag, node: ctx.server };
   try {
     ctx.logger.info(`${r.tunnel.name}: ${await bringUp(ctx, r, { restart: true })}`);
+    await markInService(ctx, true);
     await publish(deps, 'recovered');
     return;
   } catch (err) {

@@ -5,7 +5,7 @@
  * `ipsec --version`. See docs/kits/libreswan.md.
  */
 import { ActionFailedError, UsageError, defineKit, type KitContext } from '@recovery-kit/sdk';
-import { bringUp, check, ec2ChildSpec, nodeHealth, recoverWithTable, resolve, tunnelInfo } from './actions.ts';
+import { bringUp, check, ec2ChildSpec, markInService, nodeHealth, recoverWithTable, resolve, tunnelInfo } from './actions.ts';
 import { attributeOf, publish } from './standby.ts';
 export { ec2ChildSpec } from './actions.ts';
 import { cli } from './cli.ts';
@@ -39,8 +39,11 @@ const actions = {
   async restore(ctx: Ctx) {
     const r = await resolve(ctx);
     ctx.logger.info(`${r.tunnel.name}: ${await bringUp(ctx, r, { restart: false })}`);
+    await markInService(ctx, true);
   },
   async remove(ctx: Ctx) {
+    // First: the resource is out of service here whatever becomes of the tunnel.
+    await markInService(ctx, false);
     const r = await resolve(ctx);
     if (!ctx.options.downOnRemove) {
       ctx.logger.info(`${r.tunnel.name} stays up (downOnRemove=false): this node keeps its tunnel as the standby path`);

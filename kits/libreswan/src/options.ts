@@ -45,6 +45,12 @@ export const options = defineOptions({
     description:
       "recover, when local recovery fails: a command printing the standby VPN node's tunnel health (healthy, recovered, failed or unknown; or kit-runner's --json with `health`), e.g. `/usr/bin/ssh -o BatchMode=yes vpn-p-b /usr/bin/kit-runner action vpn health`. Default: the other nodes' rk-health-TAG Pacemaker attribute; with neither, a failed recovery fails (the runner's ordinary rule).",
   }),
+  runDir: opt.string({
+    description:
+      'Directory (a tmpfs) for the mark that the resource is in service on this node: every VPN node keeps its tunnel up, so quickCheck reports the resource held only where it was restored.',
+    default: '/run/recovery-kit/libreswan',
+    check: (v: string) => (v.startsWith('/') ? undefined : 'must be an absolute path'),
+  }),
   pingPublic: opt.boolean({
     description: "Ping the peer's public address in quickCheck (seed 000 step 3); turn off where the peer drops ICMP from the Internet.",
     default: true,

@@ -148,6 +148,8 @@ describe("seed 000's failover table through kit-runner monitor (file mode, the s
       `daemonStart=${join(n.bin.dir, 'start-pluto')}`,
       '--opt',
       'pingPublic=false',
+      '--opt',
+      `runDir=${join(n.bin.dir, 'run')}`,
     ];
     const ca = await runA(['create', 'libreswan', '--tag', 'vpn', ...common(nodeA), '--opt', `standbyHealth=${standby}`, '--restore']);
     expect(ca.exitCode, ca.stderr).toBe(0);
@@ -171,6 +173,14 @@ describe("seed 000's failover table through kit-runner monitor (file mode, the s
     const f = await runB(['action', 'vpn', 'health', '--json']);
     expect(f.stdout).toMatch(/"health": ?"failed"/);
     expect(f.stdout).toMatch(/no answer from the peer/);
+  }, 60_000);
+
+  it("the standby's tunnel is up, yet its quickCheck says the resource is not in service there (what a Pacemaker probe sees: not running)", async () => {
+    nodeB.set({ tunnel: true, upWorks: true });
+    const q = await runB(['action', 'vpn', 'quickCheck']);
+    expect(q.exitCode).toBe(7);
+    expect(q.stdout + q.stderr).toMatch(/vpn1 is up, but vpn is not in service on this node \(no .*\/run\/vpn\.in-service: restore puts it in service/);
+    expect((await runA(['action', 'vpn', 'quickCheck'])).exitCode).toBe(0);
   }, 60_000);
 
   it('1. both recoveries succeed: vpn-a recovers locally, no failover', async () => {
