@@ -260,7 +260,17 @@ try {
     'recover: pluto killed': [],
     'detect: peer traffic dropped': [],
     'recover: peer back': [],
+    'anchor: pluto killed': [],
+    'anchor: peer traffic dropped': [],
+    'VM round trip (true)': [],
   };
+  /** The anchor's detection (the AWS VPN/NAT monitor script: 3 pings, 1 s timeout), run in the same VM. */
+  const anchorPing = async () => {
+    const t = Date.now();
+    const r = await east.run(['ping', '-n', '-q', '-c', '3', '-W', '1', '-I', '10.0.0.5', '172.16.0.5']);
+    return { ms: Date.now() - t, detected: r.exitCode !== 0 };
+  };
+  const anchorDetected = {};
   const breaks = {
     'pluto killed': { brk: () => east.sh('kill -9 $(pidof pluto)'), fix: async () => undefined },
     'peer traffic dropped': {
@@ -273,12 +283,18 @@ try {
     const ok = await timed('quickCheck');
     if (ok.value.status !== 'ok') throw new Error(`quickCheck not ok: ${ok.value.reason}`);
     results['healthy quickCheck'].push(ok.ms);
+    const rt = Date.now();
+    await east.run(['true']);
+    results['VM round trip (true)'].push(Date.now() - rt);
     for (const [name, b] of Object.entries(breaks)) {
       const t = Date.now();
       await b.brk();
       const q = await timed('quickCheck');
       if (q.value.status !== 'failed') throw new Error(`${name}: quickCheck did not fail`);
       results[`detect: ${name}`].push(Date.now() - t);
+      const p = await anchorPing();
+      results[`anchor: ${name}`].push(p.ms);
+      anchorDetected[name] = [...(anchorDetected[name] ?? []), p.detected];
       await b.fix();
       const r = await timed('recover');
       results[name === 'pluto killed' ? 'recover: pluto killed' : 'recover: peer back'].push(r.ms);
@@ -289,8 +305,9 @@ try {
   );
   for (const [k, xs] of Object.entries(results))
     console.log(
-      `${k.padEnd(32)} median ${(median(xs) / 1000).toFixed(1)} s  (min ${(Math.min(...xs) / 1000).toFixed(1)}, max ${(Math.max(...xs) / 1000).toFixed(1)})`,
+      `${k.padEnd(32)} median ${(median(xs) / 1000).toFixed(1)} s  (min ${(Math.min(...xs) / 1000).toFixed(1)}, max ${(Math.max(...xs) / 1000).toFixed(1)})${k.startsWith('anchor: ') ? `  pings failed (detected): ${JSON.stringify(anchorDetected[k.slice(8)])}` : ''}`,
     );
+  console.log(`load average at the end: ${spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim()}`);
 } finally {
   await lab.stop();
 }
