@@ -22,7 +22,7 @@ import { hostRoute, normalizeCidr } from '@recovery-kit/sdk/util';
 import { associate, describeAllAddresses, describeAllocation, describeAssociation, disassociate, isAssociatedWith } from './eip.ts';
 import { resolveIdentity, type NodeIdentity } from './identity.ts';
 import type { Ctx, Ec2Options } from './options.ts';
-import { checkRoutes, describeEni, describeTables, disableSourceDestCheck, switchRoutes, type SwitchReport, type TableView } from './routes.ts';
+import { checkRoutes, describeEni, describeTables, disableSourceDestCheck, switchRoutes, validateRoutes, type SwitchReport, type TableView } from './routes.ts';
 import { plural } from './util.ts';
 
 const client = (ctx: { tunables: Ctx['tunables'] }, region: string): Promise<EC2Client> => ec2For(ctx.tunables, region);
@@ -257,6 +257,37 @@ async function removeEip(ctx: Ctx): Promise<void> {
 
 // ------------------------------------------------------------------ create / extend
 
+/**
+ * Create/extend, route-table: what no restore can fix is refused before the resource is stored
+ * (routes a virtual private gateway propagates, a blackhole inside a protected destination,
+ * source/destination checking left on with disableSourceDestCheck=false); what a restore fixes
+ * (a protected route that is a blackhole now) is logged. See validateRoutes.
+ */
+function checkRoutesAtCreate(ctx: Ctx, tables: readonly TableView[], eni: string, eniInfo: NetworkInterface): void {
+  const destinations = protectedDestinations(ctx);
+  const { errors, warnings } = validateRoutes(tables, destinations, eni);
+  for (const w of warnings) ctx.logger.warn(`${w.message} (${w.fix})`);
+  if (errors.length) {
+    throw new ConfigError(`${ctx.tag} cannot protect its routes from ${ctx.server}: ${errors.map((e) => e.message).join('; ')}`, {
+      field: 'destinations',
+      fix: errors.map((e) => e.fix).join('; '),
+      code: 'ROUTE_NOT_SWITCHABLE',
+      details: { errors, warnings },
+    });
+  }
+  if (eniInfo.SourceDestCheck !== false) {
+    if (!ctx.options.disableSourceDestCheck)
+      throw new ConfigError(
+        `source/destination checking is on for ${eni} of ${ctx.server}: EC2 drops the packets it would forward for ${destinations.join(', ') || 'the protected routes'} (they are not addressed to the ENI itself)`,
+        {
+          field: 'disableSourceDestCheck',
+          fix: `set disableSourceDestCheck=true (restore turns it off), or turn it off yourself: aws ec2 modify-network-interface-attribute --network-interface-id ${eni} --no-source-dest-check`,
+        },
+      );
+    ctx.logger.info(`source/destination checking is on for ${eni}: restore turns it off (disableSourceDestCheck=true)`);
+  }
+}
+
 /** What create/extend record for a server, and the checks that need AWS. */
 async function checkServer(ctx: Ctx): Promise<Record<string, unknown>> {
   const self = ctx.local;
@@ -281,8 +312,10 @@ async function checkServer(ctx: Ctx): Promise<Record<string, unknown>> {
         fix: 'correct vpcId or eni',
       });
     }
-    if (ctx.options.routeTables.length) {
-      const tables = await describeTables(ec2, { routeTableIds: ctx.options.routeTables }, ctx.signal);
+    const listed = ctx.options.routeTables.length > 0;
+    const vpcId = ctx.options.vpcId ?? eniInfo.VpcId;
+    const tables = listed || vpcId ? await describeTables(ec2, listed ? { routeTableIds: ctx.options.routeTables } : { vpcId }, ctx.signal) : [];
+    if (listed) {
       const foreign = tables.filter((t) => t.vpcId !== eniInfo.VpcId);
       if (foreign.length) {
         throw new ConfigError(
@@ -294,6 +327,7 @@ async function checkServer(ctx: Ctx): Promise<Record<string, unknown>> {
         );
       }
     }
+    checkRoutesAtCreate(ctx, tables, who.eni!, eniInfo);
   } else {
     await describeAllocation(ec2, ctx.options.allocationId!, ctx.signal);
     if (ctx.options.privateIp) {

@@ -12,7 +12,7 @@
 import type { EC2Client, NetworkInterface, Route, RouteTable } from '@aws-sdk/client-ec2';
 import { awsCall } from '@recovery-kit/aws';
 import { ActionFailedError, ConfigError, type KitError, PermissionError, type Logger } from '@recovery-kit/sdk';
-import { ipFamily, normalizeCidr, sleep } from '@recovery-kit/sdk/util';
+import { cidrContains, ipFamily, normalizeCidr, parseCidr, sleep } from '@recovery-kit/sdk/util';
 import { sdk } from './aws.ts';
 import { plural, pool } from './util.ts';
 
@@ -22,6 +22,8 @@ export interface RouteEntry {
   target: string;
   eni: string | undefined;
   state: string | undefined;
+  /** AWS `Origin`: CreateRouteTable, CreateRoute, or EnableVgwRoutePropagation (a virtual private gateway's, which ReplaceRoute cannot touch). */
+  origin?: string | undefined;
 }
 
 export interface TableView {
@@ -53,7 +55,7 @@ export function toTableView(t: RouteTable): TableView {
     const d = r.DestinationCidrBlock ?? r.DestinationIpv6CidrBlock;
     const destination = d ? normalizeCidr(d) : undefined;
     if (!destination) continue; // prefix-list destinations are never ours
-    routes.push({ destination, target: targetOf(r), eni: r.NetworkInterfaceId, state: r.State });
+    routes.push({ destination, target: targetOf(r), eni: r.NetworkInterfaceId, state: r.State, origin: r.Origin });
   }
   return { routeTableId: t.RouteTableId!, vpcId: t.VpcId ?? '', main: (t.Associations ?? []).some((a) => a.Main), routes };
 }
@@ -122,6 +124,85 @@ export async function disableSourceDestCheck(ec2: EC2Client, eni: string, signal
   );
 }
 
+export const PROPAGATED = 'EnableVgwRoutePropagation';
+const isPropagated = (r: RouteEntry) => r.origin === PROPAGATED;
+
+export interface RouteFinding {
+  routeTableId: string;
+  destination: string;
+  message: string;
+  fix: string;
+}
+
+/**
+ * What create/extend find wrong with the protected routes before any is switched (the AWS
+ * route-priority rules: the longest prefix wins, then a static route over a propagated one):
+ *
+ * - errors: a protected destination whose only route is propagated by a virtual private gateway
+ *   (Origin=EnableVgwRoutePropagation: ReplaceRoute cannot re-point it, so every restore would
+ *   fail); a blackhole route more specific than a protected destination (it swallows part of the
+ *   traffic whatever the switch does);
+ * - warnings: a protected route that is a blackhole now (its target is gone or stopped; restore
+ *   re-points it, which is what a failover from a dead node does, so it cannot be an error);
+ *   an active route more specific than a protected destination that points elsewhere (that part
+ *   of the traffic does not follow the switch).
+ */
+export function validateRoutes(
+  tables: readonly TableView[],
+  destinations: readonly string[],
+  eni: string | undefined,
+): { errors: RouteFinding[]; warnings: RouteFinding[] } {
+  const errors: RouteFinding[] = [];
+  const warnings: RouteFinding[] = [];
+  const target = eni ?? '<eni of the active node>';
+  for (const t of tables) {
+    for (const d of destinations) {
+      const dc = parseCidr(d);
+      if (!dc) continue;
+      const exact = t.routes.filter((r) => r.destination === d);
+      const stat = exact.find((r) => !isPropagated(r));
+      const prop = exact.find(isPropagated);
+      if (prop && !stat) {
+        errors.push({
+          routeTableId: t.routeTableId,
+          destination: d,
+          message: `${t.routeTableId}: the route for ${d} is propagated by ${prop.target} (Origin=${PROPAGATED}); ReplaceRoute cannot re-point a propagated route`,
+          fix: `add a static route beside it, which takes precedence over the propagated one (aws ec2 create-route --route-table-id ${t.routeTableId} --destination-cidr-block ${d} --network-interface-id ${target}), or stop ${prop.target} propagating into the table (aws ec2 disable-vgw-route-propagation --route-table-id ${t.routeTableId} --gateway-id ${prop.target}) and create the route`,
+        });
+      }
+      if (stat?.state === 'blackhole') {
+        warnings.push({
+          routeTableId: t.routeTableId,
+          destination: d,
+          message: `${t.routeTableId}: the route for ${d} is a blackhole (State=blackhole: its target ${stat.target} is gone or not running); restore re-points it`,
+          fix: `restore the resource on the active node, or point it there now (aws ec2 replace-route --route-table-id ${t.routeTableId} --destination-cidr-block ${d} --network-interface-id ${target})`,
+        });
+      }
+      for (const r of t.routes) {
+        const rc = parseCidr(r.destination);
+        if (!rc || rc.family !== dc.family || rc.prefix <= dc.prefix || !cidrContains(dc, rc.address)) continue;
+        if (destinations.includes(r.destination)) continue; // protected itself: it follows the switch
+        if (r.state === 'blackhole') {
+          errors.push({
+            routeTableId: t.routeTableId,
+            destination: r.destination,
+            message: `${t.routeTableId}: the blackhole route ${r.destination} -> ${r.target} (State=blackhole) lies inside the protected ${d} and wins over it (longest prefix): traffic for it is dropped whichever node is active`,
+            fix: `delete it (aws ec2 delete-route --route-table-id ${t.routeTableId} --destination-cidr-block ${r.destination}) or point it at a running target`,
+          });
+        } else if (r.target !== eni) {
+          warnings.push({
+            routeTableId: t.routeTableId,
+            destination: r.destination,
+            message: `${t.routeTableId}: ${r.destination} -> ${r.target}${isPropagated(r) ? ' (propagated)' : ''} lies inside the protected ${d} and wins over it (longest prefix): that traffic does not follow the switch`,
+            fix: `add ${r.destination} to destinations if it belongs to the tunnel, or remove it`,
+          });
+        }
+      }
+    }
+  }
+  return { errors, warnings };
+}
+
 export interface PlanItem {
   routeTableId: string;
   destination: string;
@@ -152,7 +233,8 @@ export function planSwitch(tables: readonly TableView[], destinations: readonly 
   for (const destination of destinations) {
     let found = 0;
     for (const t of scope) {
-      const r = t.routes.find((x) => x.destination === destination);
+      // Only a static route can be re-pointed: a propagated one beside it is the gateway's (the static one wins).
+      const r = t.routes.find((x) => x.destination === destination && !isPropagated(x));
       if (r) {
         found++;
         items.push({ routeTableId: t.routeTableId, destination, from: r.target, op: r.eni === eni && r.target === eni ? 'ok' : 'replace' });
@@ -181,7 +263,7 @@ export interface RouteState {
 export function routeStates(tables: readonly TableView[], keys: ReadonlyArray<{ routeTableId: string; destination: string }>): RouteState[] {
   return keys.map((k) => {
     const t = tables.find((x) => x.routeTableId === k.routeTableId);
-    const r = t?.routes.find((x) => x.destination === k.destination);
+    const r = t?.routes.find((x) => x.destination === k.destination && !isPropagated(x));
     return { routeTableId: k.routeTableId, destination: k.destination, target: r ? r.target : t ? '(missing)' : '(table not found)' };
   });
 }

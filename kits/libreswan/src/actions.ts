@@ -12,7 +12,8 @@ import { orient, publicAddressOf, type Tunnel } from './conn.ts';
 import { Ipsec } from './ipsec.ts';
 import { childSasOf, loadedConnections, type ChildSa, type IpsecVersion } from './parse.ts';
 import type { Options } from './options.ts';
-import type { NodeHealth } from './failover.ts';
+import { decideFailover, type NodeHealth } from './failover.ts';
+import { freshDegraded, ownValue, publish, standbyHealth } from './standby.ts';
 
 type Ctx = KitContext<Options>;
 
@@ -85,7 +86,33 @@ async function ping(exec: Exec, target: string, seconds: number, source?: string
 
 const describeSas = (sas: readonly ChildSa[]) => sas.map((s) => `#${s.serial} ${s.connection} in=${s.inBytes}B out=${s.outBytes}B`).join(', ');
 
+/**
+ * quickCheck: {@link checkTunnel}; a failure right after a recover that kept the resource here
+ * because no standby could take over (this node's attribute `degraded:<t>`, under Pacemaker) is
+ * `unknown`: the agent re-checks after its local recovery, and seed 000 says to report success
+ * then. The next check (one interval later) fails again and recovery is tried again.
+ */
 export async function check(ctx: Ctx, r: Resolved): Promise<QuickCheckResult> {
+  const c = await checkTunnel(ctx, r);
+  if (c.status === 'ok') {
+    // The tunnel is up on every VPN node (the standby keeps its own): held here means restored here.
+    if (await inService(ctx)) return c;
+    return {
+      status: 'failed',
+      reason: `${r.tunnel.name} is up, but ${ctx.tag} is not in service on this node (no ${markerOf(ctx)}: restore puts it in service; the tunnel stays up as the standby path)`,
+    };
+  }
+  if (c.status !== 'failed') return c;
+  const own = await ownValue({ exec: ctx.exec, logger: ctx.logger, tag: ctx.tag, node: ctx.server });
+  if (freshDegraded(own))
+    return {
+      status: 'unknown',
+      reason: `${c.reason}; kept in service: local recovery failed here and no standby VPN node is healthy (${own}), recovery is tried again at the next check`,
+    };
+  return c;
+}
+
+export async function checkTunnel(ctx: Ctx, r: Resolved): Promise<QuickCheckResult> {
   const { ipsec, tunnel } = r;
   const pluto = await ipsec.plutoRunning();
   if (!pluto.running) return { status: 'failed', reason: `pluto is not running (${pluto.detail})` };
@@ -245,6 +272,26 @@ export function tunnelInfo(r: Resolved): Record<string, unknown> {
   };
 }
 
+/** The mark that the resource is in service on this node (restore, recover), gone after remove or a reboot (runDir is a tmpfs). */
+export const markerOf = (ctx: { tag: string; options: Options }) => `${ctx.options.runDir}/${encodeURIComponent(ctx.tag)}.in-service`;
+
+export async function inService(ctx: Ctx): Promise<boolean> {
+  return (await ctx.exec('test', ['-e', markerOf(ctx)], { reject: false, timeoutMs: 10_000 })).exitCode === 0;
+}
+
+export async function markInService(ctx: Ctx, on: boolean): Promise<void> {
+  const m = markerOf(ctx);
+  const r = on
+    ? await ctx
+        .exec('mkdir', ['-p', ctx.options.runDir], { reject: false, timeoutMs: 10_000 })
+        .then((x) => (x.exitCode === 0 ? ctx.exec('touch', [m], { reject: false, timeoutMs: 10_000 }) : x))
+    : await ctx.exec('rm', ['-f', m], { reject: false, timeoutMs: 10_000 });
+  if (r.exitCode !== 0)
+    throw new ActionFailedError(`cannot ${on ? 'write' : 'remove'} ${m}: ${(r.stderr || r.stdout).trim().slice(0, 200)}`, {
+      fix: 'check that runDir is a writable directory (a tmpfs such as /run)',
+    });
+}
+
 /** Local check, then local recovery when it fails: this node's input to the failover table. */
 export async function nodeHealth(ctx: Ctx): Promise<{ health: NodeHealth; detail: string }> {
   let r: Resolved;
@@ -253,12 +300,47 @@ export async function nodeHealth(ctx: Ctx): Promise<{ health: NodeHealth; detail
   } catch (err) {
     return { health: 'unknown', detail: (err as Error).message };
   }
-  const c = await check(ctx, r);
+  const c = await checkTunnel(ctx, r);
   if (c.status === 'ok') return { health: 'healthy', detail: c.detail ?? 'ok' };
   try {
     const how = await bringUp(ctx, r, { restart: true });
     return { health: 'recovered', detail: `${c.status === 'failed' ? c.reason : ''}; recovered: ${how}` };
   } catch (err) {
     return { health: 'failed', detail: `${c.status === 'failed' ? c.reason : ''}; recovery failed: ${(err as Error).message}` };
+  }
+}
+
+/**
+ * recover on the active VPN node: local recovery, and when it fails, seed 000's table with the
+ * standby's health (the `standbyHealth` command, else the other nodes' `rk-health-<tag>`
+ * attribute): the standby healthy or recovered: fail (the runner fails over; this node's
+ * attribute becomes `failed`, which the location rule bans); the standby failed or unknown:
+ * report success and keep trying (`degraded`). With no standby source at all (no command, no
+ * Pacemaker), the failure stands: the runner's ordinary rule.
+ */
+export async function recoverWithTable(ctx: Ctx): Promise<void> {
+  const r = await resolve(ctx);
+  const deps = { exec: ctx.exec, logger: ctx.logger, tag: ctx.tag, node: ctx.server };
+  try {
+    ctx.logger.info(`${r.tunnel.name}: ${await bringUp(ctx, r, { restart: true })}`);
+    await markInService(ctx, true);
+    await publish(deps, 'recovered');
+    return;
+  } catch (err) {
+    const standby = await standbyHealth({ ...deps, command: ctx.options.standbyHealth, deadline: ctx.deadline });
+    const noSource = !ctx.options.standbyHealth && standby.health === 'unknown' && /^no standbyHealth command and no Pacemaker/.test(standby.detail);
+    if (noSource) {
+      ctx.logger.warn(`${r.tunnel.name}: ${standby.detail}: the failover table cannot be applied (set standbyHealth); the recovery failure stands`);
+      throw err;
+    }
+    const d = decideFailover('failed', standby.health);
+    if (d.failover) {
+      ctx.logger.error(`${r.tunnel.name}: local recovery failed (${(err as Error).message}); ${standby.detail}; ${d.reason}`);
+      await publish(deps, 'failed');
+      if (err instanceof Error) Object.assign(err, { message: `${err.message}; ${d.reason} (${standby.detail})` });
+      throw err;
+    }
+    ctx.logger.warn(`${r.tunnel.name}: local recovery failed (${(err as Error).message}); ${standby.detail}; ${d.reason}`);
+    await publish(deps, 'degraded');
   }
 }

@@ -5,7 +5,8 @@
  * `ipsec --version`. See docs/kits/libreswan.md.
  */
 import { ActionFailedError, UsageError, defineKit, type KitContext } from '@recovery-kit/sdk';
-import { bringUp, check, ec2ChildSpec, nodeHealth, resolve, tunnelInfo } from './actions.ts';
+import { bringUp, check, ec2ChildSpec, markInService, nodeHealth, recoverWithTable, resolve, tunnelInfo } from './actions.ts';
+import { attributeOf, publish } from './standby.ts';
 export { ec2ChildSpec } from './actions.ts';
 import { cli } from './cli.ts';
 import { decideFailover, type NodeHealth } from './failover.ts';
@@ -13,6 +14,7 @@ import { options, type Options } from './options.ts';
 import { timeouts, tunables } from './tunables.ts';
 
 export { decideFailover, type FailoverDecision, type NodeHealth } from './failover.ts';
+export { attributeOf, parseAttrdQuery, parseHealthOutput, healthOfValue, freshDegraded } from './standby.ts';
 export * from './parse.ts';
 export { orient, cidrContains, publicAddressOf, type Tunnel, type Side } from './conn.ts';
 export { options, type Options } from './options.ts';
@@ -37,8 +39,11 @@ const actions = {
   async restore(ctx: Ctx) {
     const r = await resolve(ctx);
     ctx.logger.info(`${r.tunnel.name}: ${await bringUp(ctx, r, { restart: false })}`);
+    await markInService(ctx, true);
   },
   async remove(ctx: Ctx) {
+    // First: the resource is out of service here whatever becomes of the tunnel.
+    await markInService(ctx, false);
     const r = await resolve(ctx);
     if (!ctx.options.downOnRemove) {
       ctx.logger.info(`${r.tunnel.name} stays up (downOnRemove=false): this node keeps its tunnel as the standby path`);
@@ -56,8 +61,7 @@ const actions = {
     return check(ctx, await resolve(ctx));
   },
   async recover(ctx: Ctx) {
-    const r = await resolve(ctx);
-    ctx.logger.info(`${r.tunnel.name}: ${await bringUp(ctx, r, { restart: true })}`);
+    await recoverWithTable(ctx);
   },
 };
 
@@ -75,9 +79,11 @@ export default defineKit({
   commands: {
     health: {
       description:
-        "Checks this node's tunnel and recovers it locally when the check fails; prints healthy, recovered or failed (this node's input to the failover table).",
+        "Checks this node's tunnel and recovers it locally when the check fails; prints healthy, recovered or failed (this node's input to the failover table) and publishes it as the node attribute rk-health-TAG under Pacemaker.",
       async run(ctx: Ctx) {
-        return nodeHealth(ctx);
+        const h = await nodeHealth(ctx);
+        const published = await publish({ exec: ctx.exec, logger: ctx.logger, tag: ctx.tag, node: ctx.server }, h.health);
+        return { ...h, attribute: attributeOf(ctx.tag), published };
       },
     },
     decide: {

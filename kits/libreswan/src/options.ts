@@ -1,23 +1,20 @@
 /** Options of a tunnel resource: which connection, and what the node needs to drive pluto. */
 import { defineOptions, opt, splitArgs, checkAddress, checkAwsId } from '@recovery-kit/sdk';
 
-const command = (description: string, dflt: string) =>
-  opt.string({
-    description,
-    default: dflt,
-    check: (v: string) => {
-      let argv: string[];
-      try {
-        argv = splitArgs(v);
-      } catch (err) {
-        return (err as Error).message;
-      }
-      if (!argv.length) return 'is empty';
-      return argv[0]!.startsWith('/')
-        ? undefined
-        : { message: `${JSON.stringify(v)} does not start with an absolute path`, fix: 'give the full path, e.g. /usr/sbin/ipsec start' };
-    },
-  });
+const checkCommand = (v: string): string | { message: string; fix: string } | undefined => {
+  let argv: string[];
+  try {
+    argv = splitArgs(v);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  if (!argv.length) return 'is empty';
+  return argv[0]!.startsWith('/')
+    ? undefined
+    : { message: `${JSON.stringify(v)} does not start with an absolute path`, fix: 'give the full path, e.g. /usr/sbin/ipsec start' };
+};
+
+const command = (description: string, dflt: string) => opt.string({ description, default: dflt, check: checkCommand });
 
 const address = (description: string) => opt.string({ description, perServer: true, check: (v: string) => checkAddress(v) });
 
@@ -43,6 +40,17 @@ export const options = defineOptions({
   remoteLocalAddress: address("The peer VPN node's local address, pinged through the tunnel; default: the connection's rightsourceip."),
   remotePublicAddress: address("The peer VPN node's public address, pinged directly; default: the connection's right= (or rightid=)."),
   localSourceAddress: address("This node's local address the tunnel ping is sent from; default: the connection's leftsourceip."),
+  standbyHealth: opt.string({
+    check: checkCommand,
+    description:
+      "recover, when local recovery fails: a command printing the standby VPN node's tunnel health (healthy, recovered, failed or unknown; or kit-runner's --json with `health`), e.g. `/usr/bin/ssh -o BatchMode=yes vpn-p-b /usr/bin/kit-runner action vpn health`. Default: the other nodes' rk-health-TAG Pacemaker attribute; with neither, a failed recovery fails (the runner's ordinary rule).",
+  }),
+  runDir: opt.string({
+    description:
+      'Directory (a tmpfs) for the mark that the resource is in service on this node: every VPN node keeps its tunnel up, so quickCheck reports the resource held only where it was restored.',
+    default: '/run/recovery-kit/libreswan',
+    check: (v: string) => (v.startsWith('/') ? undefined : 'must be an absolute path'),
+  }),
   pingPublic: opt.boolean({
     description: "Ping the peer's public address in quickCheck (seed 000 step 3); turn off where the peer drops ICMP from the Internet.",
     default: true,

@@ -6,9 +6,10 @@
  * remote subnets at VPN_P_B's ENI and leaves the VIP's route alone.
  */
 import { clearSharedReads } from '@recovery-kit/aws';
-import { hermeticAwsEnv, startEmulator, type Emulator, type SeedDocument } from '@recovery-kit/aws-emulator';
+import { hermeticAwsEnv, startEmulator, type Emulator, type RouteTableSeed, type SeedDocument } from '@recovery-kit/aws-emulator';
 import ec2 from '@recovery-kit/kit-ec2';
 import { createTestContext } from '@recovery-kit/testing';
+import type { KitError } from '@recovery-kit/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ec2ChildSpec } from '../src/index.ts';
 
@@ -86,19 +87,25 @@ const routes = () =>
     [...emu.state.ec2(region).routeTables.get(ids.rtb)!.routes].map((r) => [r.destinationCidrBlock ?? '?', r.networkInterfaceId ?? r.gatewayId ?? '?']),
   );
 const child = ec2ChildSpec('vpn', ['172.16.0.0/16', '10.2.0.0/16'], { routeTables: [], vpcId: undefined });
-const run = async (action: 'create' | 'restore' | 'quickCheck') => {
+const run = async (action: 'create' | 'extend' | 'restore' | 'quickCheck', extra: Record<string, string | boolean | string[]> = {}, logs?: string[]) => {
   const ctx = createTestContext(ec2, {
     tag: child.tag,
     action,
-    options: child.options as Record<string, string | boolean | string[]>,
+    options: { ...(child.options as Record<string, string | boolean | string[]>), ...extra },
     tunables: { EC2_VERIFY_TIMEOUT: 2 },
   });
   try {
     return await (ec2.actions[action] as (c: typeof ctx) => Promise<unknown>)(ctx);
   } finally {
+    logs?.push(...ctx.logs.map((l) => `${l.level} ${l.message}`));
     ctx.dispose();
   }
 };
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as KitError,
+  );
 
 describe("the tunnel resource's EC2 child (seed 000 route-table transitions)", () => {
   it('is an ec2 route-table resource for the remote subnets', () => {
@@ -137,5 +144,101 @@ describe("the tunnel resource's EC2 child (seed 000 route-table transitions)", (
     });
     expect(emu.state.ec2(region).networkInterfaces.get(ids.vpnPB.eni)!.sourceDestCheck).toBe(false);
     expect(await run('quickCheck')).toMatchObject({ status: 'ok' });
+  });
+});
+
+describe('create and extend of the EC2 child refuse what ReplaceRoute cannot fix (AWS emulator, real SDK)', () => {
+  const vgw = 'vgw-00000000000000a01';
+  const rtb2 = 'rtb-0000000000000a002';
+  const reseed = async (table2: Pick<RouteTableSeed, 'routes' | 'propagatingVgws'>) => {
+    emu.reset();
+    await emu.seed(seed);
+    await emu.seed({ regions: { [region]: { routeTables: [{ routeTableId: rtb2, vpcId: ids.vpc, subnetIds: ['subnet-00000000000000a02'], ...table2 }] } } });
+  };
+  const table2 = () =>
+    Object.fromEntries(
+      [...emu.state.ec2(region).routeTables.get(rtb2)!.routes].map((r) => [`${r.destinationCidrBlock} ${r.origin}`, r.networkInterfaceId ?? r.gatewayId]),
+    );
+
+  it("a remote subnet whose route a virtual private gateway propagates: create and extend fail naming the table, the gateway and the fix; with the fix's static route beside it, create passes and restore re-points only the static route", async () => {
+    await reseed({
+      propagatingVgws: [vgw],
+      routes: [
+        { destinationCidrBlock: '172.16.0.0/16', gatewayId: vgw, origin: 'EnableVgwRoutePropagation' },
+        { destinationCidrBlock: '10.2.0.0/16', networkInterfaceId: ids.vpnPA.eni },
+      ],
+    });
+    on(ids.vpnPA.instance);
+    const err = await failure(run('create'));
+    expect(err).toMatchObject({ exitCode: 6, field: 'destinations', code: 'ROUTE_NOT_SWITCHABLE' });
+    expect(err!.message).toMatch(
+      /rtb-0000000000000a002: the route for 172\.16\.0\.0\/16 is propagated by vgw-00000000000000a01 \(Origin=EnableVgwRoutePropagation\); ReplaceRoute cannot re-point a propagated route/,
+    );
+    expect(err!.fix).toMatch(
+      /aws ec2 create-route --route-table-id rtb-0000000000000a002 --destination-cidr-block 172\.16\.0\.0\/16 --network-interface-id eni-00000000000000a02/,
+    );
+    expect(err!.fix).toMatch(/aws ec2 disable-vgw-route-propagation --route-table-id rtb-0000000000000a002 --gateway-id vgw-00000000000000a01/);
+    on(ids.vpnPB.instance);
+    expect(await failure(run('extend'))).toMatchObject({ field: 'destinations', message: expect.stringMatching(/propagated by vgw-/) });
+    // The fix: a static route beside the propagated one (AWS prefers it).
+    emu.state
+      .ec2(region)
+      .routeTables.get(rtb2)!
+      .routes.push({ destinationCidrBlock: '172.16.0.0/16', networkInterfaceId: ids.vpnPA.eni, origin: 'CreateRoute' });
+    on(ids.vpnPA.instance);
+    expect(await failure(run('create'))).toBeUndefined();
+    on(ids.vpnPB.instance);
+    await run('restore');
+    expect(table2()).toMatchObject({
+      '172.16.0.0/16 CreateRoute': ids.vpnPB.eni,
+      '172.16.0.0/16 EnableVgwRoutePropagation': vgw,
+      '10.2.0.0/16 CreateRoute': ids.vpnPB.eni,
+    });
+  });
+
+  it('blackhole routes: a protected route whose target is stopped is only a warning (restore re-points it: a failover from a dead node); a blackhole inside a remote subnet is refused', async () => {
+    await reseed({ routes: [{ destinationCidrBlock: '172.16.0.0/16', networkInterfaceId: ids.vpnPA.eni }] });
+    emu.state.findInstance(ids.vpnPA.instance)!.instance.state = 'stopped';
+    on(ids.vpnPB.instance);
+    const logs: string[] = [];
+    expect(await failure(run('create', {}, logs))).toBeUndefined();
+    expect(logs).toContainEqual(
+      expect.stringMatching(
+        /^warn rtb-0000000000000a002: the route for 172\.16\.0\.0\/16 is a blackhole \(State=blackhole: its target eni-00000000000000a02 is gone or not running\); restore re-points it/,
+      ),
+    );
+    await run('restore');
+    expect(table2()).toMatchObject({ '172.16.0.0/16 CreateRoute': ids.vpnPB.eni });
+
+    await reseed({
+      routes: [
+        { destinationCidrBlock: '172.16.0.0/16', networkInterfaceId: ids.vpnPA.eni },
+        { destinationCidrBlock: '172.16.5.0/24', networkInterfaceId: 'eni-00000000000000aff' },
+      ],
+    });
+    on(ids.vpnPA.instance);
+    const err = await failure(run('create'));
+    expect(err).toMatchObject({ exitCode: 6, field: 'destinations' });
+    expect(err!.message).toMatch(
+      /the blackhole route 172\.16\.5\.0\/24 -> eni-00000000000000aff \(State=blackhole\) lies inside the protected 172\.16\.0\.0\/16/,
+    );
+    expect(err!.fix).toMatch(/aws ec2 delete-route --route-table-id rtb-0000000000000a002 --destination-cidr-block 172\.16\.5\.0\/24/);
+  });
+
+  it("source/destination checking left on: refused with disableSourceDestCheck=false (naming the field and the command), logged with the child's default (restore turns it off)", async () => {
+    await reseed({ routes: [] });
+    on(ids.vpnPB.instance);
+    const err = await failure(run('create', { disableSourceDestCheck: false }));
+    expect(err).toMatchObject({ exitCode: 6, field: 'disableSourceDestCheck' });
+    expect(err!.message).toMatch(
+      /source\/destination checking is on for eni-00000000000000a03 of node-a: EC2 drops the packets it would forward for 172\.16\.0\.0\/16, 10\.2\.0\.0\/16/,
+    );
+    expect(err!.fix).toMatch(/aws ec2 modify-network-interface-attribute --network-interface-id eni-00000000000000a03 --no-source-dest-check/);
+    const logs: string[] = [];
+    expect(await failure(run('extend', {}, logs))).toBeUndefined();
+    expect(logs).toContainEqual(expect.stringMatching(/source\/destination checking is on for eni-00000000000000a03: restore turns it off/));
+    await run('restore');
+    expect(emu.state.ec2(region).networkInterfaces.get(ids.vpnPB.eni)!.sourceDestCheck).toBe(false);
+    expect(await failure(run('create', { disableSourceDestCheck: false }))).toBeUndefined();
   });
 });

@@ -226,7 +226,12 @@ describe.skipIf(skip !== undefined)('libreswan kit in the VM lab (Libreswan 4.10
   it('remove keeps the standby path up by default; with downOnRemove it takes the connection down, and restore brings it back', async () => {
     const keep = await act('remove');
     expect(keep.error).toBeUndefined();
-    expect((await quickCheck()).status).toBe('ok');
+    // The tunnel stays up (the standby path), but the resource is no longer held here.
+    expect(await quickCheck()).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/^vpn1 is up, but vpn is not in service on this node \(no \/run\/recovery-kit\/libreswan\/vpn\.in-service/),
+    });
+    expect((await east.check(['ipsec', 'whack', '--trafficstatus'])).stdout).toMatch(/"vpn1"/);
     const down = await act('remove', { downOnRemove: true });
     expect(down.error).toBeUndefined();
     times.removeDown = down.ms;

@@ -292,7 +292,7 @@ function renderRouteTable(r: Ec2Region, t: RouteTable, accountId: string): XmlOb
         associationState: { state: 'associated' },
       })),
     ),
-    propagatingVgwSet: items([]),
+    propagatingVgwSet: items(t.propagatingVgws.map((gatewayId) => ({ gatewayId }))),
     tagSet: tagSet(t.tags),
   };
 }
@@ -507,8 +507,19 @@ function validateDestination(p: QueryParams): { v4?: string; v6?: string } {
   return { v6: n };
 }
 
+const isPropagated = (r: Route) => r.origin === 'EnableVgwRoutePropagation';
+
+/**
+ * The static route for a destination (CreateRoute, ReplaceRoute and DeleteRoute see only these):
+ * a route a virtual private gateway propagates is the gateway's, not the caller's; a static route
+ * for the same destination may be created beside it and takes precedence (AWS route priority).
+ */
 function findRoute(t: RouteTable, dest: { v4?: string; v6?: string }): number {
-  return t.routes.findIndex((r) => (dest.v4 !== undefined ? r.destinationCidrBlock === dest.v4 : r.destinationIpv6CidrBlock === dest.v6));
+  return t.routes.findIndex((r) => !isPropagated(r) && (dest.v4 !== undefined ? r.destinationCidrBlock === dest.v4 : r.destinationIpv6CidrBlock === dest.v6));
+}
+
+function propagatedRoute(t: RouteTable, dest: { v4?: string; v6?: string }): Route | undefined {
+  return t.routes.find((r) => isPropagated(r) && (dest.v4 !== undefined ? r.destinationCidrBlock === dest.v4 : r.destinationIpv6CidrBlock === dest.v6));
 }
 
 const TARGET_PARAMS = [
@@ -641,7 +652,11 @@ const handlers: Record<string, Handler> = {
     const dest = validateDestination(req.params);
     const idx = findRoute(table, dest);
     if (idx < 0) {
-      throw new Ec2Error('InvalidRoute.NotFound', `There is no route defined for '${dest.v4 ?? dest.v6}' in the route table. Use CreateRoute instead.`);
+      const vgw = propagatedRoute(table, dest);
+      throw new Ec2Error(
+        'InvalidRoute.NotFound',
+        `There is no route defined for '${dest.v4 ?? dest.v6}' in the route table${vgw ? ` (the route for it is propagated by ${vgw.gatewayId} and cannot be replaced)` : ''}. Use CreateRoute instead.`,
+      );
     }
     const existing = table.routes[idx];
     if (existing && isLocal(existing)) {
@@ -659,7 +674,7 @@ const handlers: Record<string, Handler> = {
     if (idx < 0) {
       throw new Ec2Error(
         'InvalidRoute.NotFound',
-        `No route with destination-${dest.v4 ? 'cidr-block' : 'ipv6-cidr-block'} ${dest.v4 ?? dest.v6} in route table ${table.routeTableId}`,
+        `${propagatedRoute(table, dest) ? 'A propagated route cannot be deleted (disable route propagation instead). ' : ''}No route with destination-${dest.v4 ? 'cidr-block' : 'ipv6-cidr-block'} ${dest.v4 ?? dest.v6} in route table ${table.routeTableId}`,
       );
     }
     const existing = table.routes[idx];

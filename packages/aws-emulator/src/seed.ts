@@ -40,8 +40,13 @@ export interface SubnetSeed {
   tags?: Tags;
 }
 
-/** A route as seeded: everything a route has but its origin (always CreateRouteTable). */
-export type RouteSeed = Omit<Route, 'origin'>;
+/**
+ * A route as seeded: everything a route has; its origin defaults to CreateRoute (a static route).
+ * `origin: 'EnableVgwRoutePropagation'` seeds a route a virtual private gateway propagates: its
+ * target must be `gatewayId` vgw-..., one of the table's `propagatingVgws`; a static route for
+ * the same destination may sit beside it (AWS prefers the static one).
+ */
+export type RouteSeed = Omit<Route, 'origin'> & { origin?: 'CreateRoute' | 'EnableVgwRoutePropagation' };
 
 export interface RouteTableSeed {
   routeTableId?: string;
@@ -52,6 +57,8 @@ export interface RouteTableSeed {
   subnetIds?: string[];
   /** Routes besides the implicit `local` route for the VPC CIDR. */
   routes?: RouteSeed[];
+  /** Virtual private gateways with route propagation enabled on the table (`PropagatingVgws`). */
+  propagatingVgws?: string[];
   tags?: Tags;
 }
 
@@ -269,8 +276,10 @@ export function applySeed(state: EmulatorState, doc: SeedDocument): { instanceId
         vpcId: t.vpcId,
         routes: [{ destinationCidrBlock: vpc.cidrBlock, gatewayId: 'local', origin: 'CreateRouteTable' }],
         associations: [],
+        propagatingVgws: [...(t.propagatingVgws ?? [])],
         tags: { ...t.tags },
       };
+      for (const v of table.propagatingVgws) if (!/^vgw-[0-9a-zA-Z]+$/.test(v)) throw new SeedError(`route table ${routeTableId}: ${v} is not a vgw- id`);
       if (t.main) {
         for (const other of region.routeTables.values()) {
           if (other.vpcId === t.vpcId) other.associations = other.associations.filter((a) => !a.main);
@@ -286,7 +295,17 @@ export function applySeed(state: EmulatorState, doc: SeedDocument): { instanceId
         table.associations.push({ routeTableAssociationId: awsId('rtbassoc'), subnetId, main: false });
       }
       for (const r of t.routes ?? []) {
-        const route: Route = { ...r, origin: 'CreateRoute' };
+        const route: Route = { ...r, origin: r.origin ?? 'CreateRoute' };
+        const dest = route.destinationCidrBlock ?? route.destinationIpv6CidrBlock;
+        if (route.origin === 'EnableVgwRoutePropagation') {
+          if (!route.gatewayId || !table.propagatingVgws.includes(route.gatewayId))
+            throw new SeedError(`route table ${routeTableId}: propagated route ${dest} must have a gatewayId listed in propagatingVgws`);
+        }
+        const sameKind = (x: Route) =>
+          (x.destinationCidrBlock ?? x.destinationIpv6CidrBlock) === dest &&
+          (x.origin === 'EnableVgwRoutePropagation') === (route.origin === 'EnableVgwRoutePropagation');
+        if (table.routes.some(sameKind))
+          throw new SeedError(`route table ${routeTableId}: two ${route.origin === 'EnableVgwRoutePropagation' ? 'propagated' : 'static'} routes for ${dest}`);
         if (route.instanceId && !route.networkInterfaceId) {
           const primary = [...region.networkInterfaces.values()].find((e) => e.attachment?.instanceId === route.instanceId && e.attachment?.deviceIndex === 0);
           if (primary) route.networkInterfaceId = primary.networkInterfaceId;

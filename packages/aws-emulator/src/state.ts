@@ -36,7 +36,8 @@ export interface Route {
   instanceId?: string;
   vpcPeeringConnectionId?: string;
   transitGatewayId?: string;
-  origin: 'CreateRouteTable' | 'CreateRoute';
+  /** How the route came to be (AWS `Origin`): propagated routes (a virtual private gateway's) cannot be replaced or deleted. */
+  origin: 'CreateRouteTable' | 'CreateRoute' | 'EnableVgwRoutePropagation';
 }
 
 export interface RouteTableAssociation {
@@ -51,6 +52,8 @@ export interface RouteTable {
   vpcId: string;
   routes: Route[];
   associations: RouteTableAssociation[];
+  /** Virtual private gateways propagating routes into the table (AWS `PropagatingVgws`). */
+  propagatingVgws: string[];
   tags: Tags;
 }
 

@@ -197,6 +197,56 @@ describe('route tables', () => {
   });
 });
 
+describe('routes a virtual private gateway propagates', () => {
+  const vgw = 'vgw-0a1b2c3d4e5f60081';
+  const rtb = 'rtb-0a1b2c3d4e5f60029';
+  const seedVgwTable = (routes: any[], propagatingVgws: string[] = [vgw]) =>
+    emu.seed({ regions: { 'us-east-1': { routeTables: [{ routeTableId: rtb, vpcId: ids.vpcId, propagatingVgws, routes }] } } });
+
+  it('shows Origin=EnableVgwRoutePropagation and PropagatingVgws; ReplaceRoute and DeleteRoute cannot touch the propagated route, CreateRoute adds a static one beside it', async () => {
+    await seedVgwTable([{ destinationCidrBlock: '172.16.0.0/16', gatewayId: vgw, origin: 'EnableVgwRoutePropagation' }]);
+    const read = async () => (await client.send(new DescribeRouteTablesCommand({ RouteTableIds: [rtb] }))).RouteTables![0]!;
+    const t = await read();
+    expect(t.PropagatingVgws).toEqual([{ GatewayId: vgw }]);
+    expect(t.Routes?.find((r) => r.DestinationCidrBlock === '172.16.0.0/16')).toMatchObject({
+      GatewayId: vgw,
+      Origin: 'EnableVgwRoutePropagation',
+      State: 'active',
+    });
+    const eni = ids.enis.node1;
+    const replace = await expectAwsError(
+      client.send(new ReplaceRouteCommand({ RouteTableId: rtb, DestinationCidrBlock: '172.16.0.0/16', NetworkInterfaceId: eni })),
+      'InvalidRoute.NotFound',
+    );
+    expect(replace.message).toMatch(/propagated by vgw-0a1b2c3d4e5f60081 and cannot be replaced/);
+    await expectAwsError(client.send(new DeleteRouteCommand({ RouteTableId: rtb, DestinationCidrBlock: '172.16.0.0/16' })), 'InvalidRoute.NotFound');
+    await client.send(new CreateRouteCommand({ RouteTableId: rtb, DestinationCidrBlock: '172.16.0.0/16', NetworkInterfaceId: eni }));
+    const both = (await read()).Routes!.filter((r) => r.DestinationCidrBlock === '172.16.0.0/16');
+    expect(both.map((r) => [r.Origin, r.GatewayId ?? r.NetworkInterfaceId]).sort()).toEqual([
+      ['CreateRoute', eni],
+      ['EnableVgwRoutePropagation', vgw],
+    ]);
+    // Now ReplaceRoute and DeleteRoute act on the static route only.
+    await client.send(new ReplaceRouteCommand({ RouteTableId: rtb, DestinationCidrBlock: '172.16.0.0/16', NetworkInterfaceId: ids.enis.node2 }));
+    await client.send(new DeleteRouteCommand({ RouteTableId: rtb, DestinationCidrBlock: '172.16.0.0/16' }));
+    expect((await read()).Routes!.filter((r) => r.DestinationCidrBlock === '172.16.0.0/16').map((r) => r.Origin)).toEqual(['EnableVgwRoutePropagation']);
+    const byOrigin = await client.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'route.origin', Values: ['EnableVgwRoutePropagation'] }] }));
+    expect(byOrigin.RouteTables?.map((x) => x.RouteTableId)).toEqual([rtb]);
+  });
+
+  it('refuses a seeded propagated route whose gateway does not propagate into the table', async () => {
+    await expect(seedVgwTable([{ destinationCidrBlock: '172.16.0.0/16', gatewayId: vgw, origin: 'EnableVgwRoutePropagation' }], [])).rejects.toThrow(
+      /propagated route 172\.16\.0\.0\/16 must have a gatewayId listed in propagatingVgws/,
+    );
+  });
+
+  it('shows a blackhole route when the target ENI is detached', async () => {
+    delete emu.state.ec2('us-east-1').networkInterfaces.get(ids.enis.node1)!.attachment;
+    const out = await client.send(new DescribeRouteTablesCommand({ RouteTableIds: [ids.routeTables.privateA] }));
+    expect(overlayTarget(out.RouteTables?.[0], ids.overlayCidr)).toMatchObject({ State: 'blackhole', Origin: 'CreateRoute' });
+  });
+});
+
 describe('network interfaces', () => {
   it('describes by id and filters', async () => {
     const byId = await client.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [ids.enis.node2] }));

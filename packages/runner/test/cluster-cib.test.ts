@@ -234,6 +234,29 @@ describe('cluster apply: CIB generation', () => {
     expect(pinned.get('ip')!.monitorIntervalS).toBe(5);
   });
 
+  it("a kit publishing a health attribute (libreswan's rk-health-TAG, set by every VPN node's check) gets a location rule -INFINITY where it is failed; crm_verify accepts it", async () => {
+    const d = emptyStore();
+    d.resources['vpn-ec2'] = rec('vpn-ec2', 'ec2', { scenario: 'route-table', destinations: ['172.16.0.0/16'] }, { 'node-a': entry(1), 'node-b': entry(10) });
+    d.resources.vpn = rec('vpn', 'libreswan', { connection: 'vpn1' }, { 'node-a': entry(1), 'node-b': entry(10) });
+    d.dependencies.push({ parent: 'vpn', child: 'vpn-ec2' });
+    const real = await loadFacts([], '/nonexistent/tunables', ['libreswan', 'ec2']);
+    expect(real.get('libreswan')!.healthAttribute).toBe(true);
+    expect(real.get('ec2')!.healthAttribute).toBeUndefined();
+    const facts = fakeFacts();
+    facts.set('libreswan', { ...facts.get('ip')!, kitType: 'libreswan', healthAttribute: true });
+    const g = generate(d, facts);
+    const rule = g.constraints.find((c) => c.attrs.id === 'rk-vpn-health-vpn')!;
+    expect(rule.attrs.rsc).toBe('rk-vpn');
+    expect(serialize(rule)).toBe(
+      '<rsc_location id="rk-vpn-health-vpn" rsc="rk-vpn"><rule id="rk-vpn-health-vpn-rule" score="-INFINITY"><expression id="rk-vpn-health-vpn-rule-0" attribute="rk-health-vpn" operation="eq" value="failed"/></rule></rsc_location>',
+    );
+    expect(g.constraints.filter((c) => /health/.test(c.attrs.id ?? ''))).toHaveLength(1);
+    if (hasVerify) {
+      const r = spawnSync('crm_verify', ['--xml-text', fullCib(configurationXml(g)), '-V'], { encoding: 'utf8' });
+      expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+    }
+  });
+
   it.skipIf(!hasVerify)("Pacemaker's crm_verify accepts the generated configuration (schema and scheduler), and rejects a broken one", () => {
     const d = chain();
     d.resources.dns = rec('dns', 'route53', { zone: 'example.com', host: 'app', ip: 'vip' }, { 'node-a': entry(1), 'node-b': entry(10) });

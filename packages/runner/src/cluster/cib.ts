@@ -22,7 +22,8 @@ import { ConfigError } from '@recovery-kit/sdk';
 import { childrenOf, component, restoreOrder, roots } from '../hierarchy.ts';
 import type { ResourceRecord, StoreData, Switchback } from '../store.ts';
 import { crossRegions, grantElements, type LossPolicy } from './ticket.ts';
-import { el, serialize, type El } from './xml.ts';
+import { healthRule } from './health.ts';
+import { el, safe, serialize, type El } from './xml.ts';
 
 export const DESCRIPTION_PREFIX = 'recovery-kit:';
 export const PROVIDER = 'recovery-kit';
@@ -40,6 +41,11 @@ export interface KitFacts {
   stopTimeoutS: number;
   monitorTimeoutS: number;
   monitorIntervalS: number;
+  /**
+   * The kit publishes a node health attribute `rk-health-<tag>` (a `health` command, like
+   * ocf:pacemaker:ping's `pingd`): the resource gets a location rule -INFINITY where it is `failed`.
+   */
+  healthAttribute?: boolean;
 }
 
 export interface GenerateOptions {
@@ -64,8 +70,6 @@ export interface Generated {
   resources: El[];
   constraints: El[];
 }
-
-const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_');
 
 /** An option value as the agent's parameter text (lists comma-separated, as the agent parses them). */
 export function paramText(v: unknown): string | undefined {
@@ -256,6 +260,7 @@ export function generate(data: StoreData, facts: ReadonlyMap<string, KitFacts>, 
       const grants = grantElements(root, [group], crossRegions(data, root).others, o.lossPolicy ?? 'stop');
       resources.push(...grants.resources);
       constraints.push(...grants.constraints);
+      for (const t of order) if (factsOf(t).healthAttribute) constraints.push(healthRule(root, group, t));
       hierarchies.push({ root, tags: order, resources, constraints });
       continue;
     }
@@ -264,6 +269,7 @@ export function generate(data: StoreData, facts: ReadonlyMap<string, KitFacts>, 
       const meta = { 'resource-stickiness': stickiness(r.servers[serversByPriority(r)[0]!]!.switchback), 'migration-threshold': migration };
       resources.push(primitive(data, t, factsOf(t), { meta }));
       constraints.push(...locations(root, t, r, tags.length > 1 ? `-${t}` : ''));
+      if (factsOf(t).healthAttribute) constraints.push(healthRule(root, t, t));
     }
     for (const d of data.dependencies.filter((x) => tags.includes(x.parent)).sort((a, b) => `${a.parent}/${a.child}`.localeCompare(`${b.parent}/${b.child}`))) {
       const order = el('rsc_order', { id: `rk-${root}-order-${d.child}-then-${d.parent}`, first: d.child });

@@ -31,6 +31,7 @@ export function kitFacts(kit: Kit, tunables: Readonly<Record<string, string>>, m
     stopTimeoutS: t('remove'),
     monitorTimeoutS: t('quickCheck'),
     monitorIntervalS: interval,
+    ...(kit.commands?.health ? { healthAttribute: true } : {}),
   };
 }
 

@@ -19,7 +19,7 @@
  */
 import { roots, component } from '../hierarchy.ts';
 import type { StoreData } from '../store.ts';
-import { el, type El } from './xml.ts';
+import { el, safe, type El } from './xml.ts';
 
 export type LossPolicy = 'stop' | 'fence' | 'freeze';
 export const LOSS_POLICIES: readonly LossPolicy[] = ['stop', 'fence', 'freeze'];
@@ -31,8 +31,6 @@ export interface CrossRegion {
   /** The hierarchy's servers in this region. */
   nodes: string[];
 }
-
-const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_');
 
 export const ticketName = (root: string, region: string): string => `rk-${safe(root)}-${safe(region)}`;
 export const grantAttribute = (root: string, region: string): string => `rk-${safe(root)}-granted-${safe(region)}`;

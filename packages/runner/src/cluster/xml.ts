@@ -88,3 +88,6 @@ export function all(e: El | undefined, name: string): El[] {
   if (e) walk(e);
   return out;
 }
+
+/** A string made safe for an XML id of ours (`rk-<root>-…`): anything else becomes `_`. */
+export const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_');
