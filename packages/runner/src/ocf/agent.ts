@@ -36,6 +36,7 @@ import { loadTunables, TunableSet } from '../tunables.ts';
 import { resolveChildren } from './children.ts';
 import { DEFAULT_PROFILE, extrasOf, hasRoles, metadataXml, OCF_PROFILES, type OcfProfile } from './metadata.ts';
 import { inlineSecrets, paramError, parseOptions, readParams, type OcfParams } from './params.ts';
+import { publishPromotion } from './promotion.ts';
 import { paramsHash, readState, removeState, stateDir, stateFile, writeState, type InstanceState } from './state.ts';
 
 export const OCF_ACTIONS = [
@@ -406,7 +407,8 @@ class Agent {
       this.reason(r.reason);
       this.logger.error(`monitor: ${r.reason}`);
     } else if (r.status === 'unknown') this.logger.warn(`monitor: could not tell: ${r.reason}`);
-    return ocfMonitorCode({ status: r.status, promoted, degraded: readParams(this.kit, this.env).agent.degraded });
+    const rc = ocfMonitorCode({ status: r.status, promoted, degraded: readParams(this.kit, this.env).agent.degraded });
+    return publishPromotion({ kit: this.kit, env: this.env, logger: this.logger, rc, run: (fn) => this.call('score', prepared, fn) });
   }
 
   private paramsLocalRecovery(): boolean {
