@@ -2,6 +2,22 @@
 import { ActionFailedError, ConfigError, type Exec } from '@recovery-kit/sdk';
 import { remainingMs, sleep } from '@recovery-kit/sdk/util';
 
+/**
+ * Writes `text` to `path` on the node through its commands (the kit's code may run elsewhere:
+ * the lab runs it on the host with every command in a VM): into a temporary file next to it, then
+ * renamed over it, so that a reader (drbdadm) never sees half a file. The text goes in on
+ * standard input, read by `tee`: `install /dev/stdin` cannot open it when standard input is a
+ * socket, which is what Node.js gives a child for `input` (ENXIO).
+ */
+export async function writeFileAtomic(exec: Exec, path: string, text: string, mode = '0644'): Promise<void> {
+  const dir = path.slice(0, path.lastIndexOf('/')) || '/';
+  const tmp = `${path}.rk-tmp`;
+  await exec('install', ['-d', '-m', '0755', dir], { timeoutMs: 10_000 });
+  await exec('tee', [tmp], { input: text, timeoutMs: 10_000 });
+  await exec('chmod', [mode, tmp], { timeoutMs: 10_000 });
+  await exec('mv', ['-f', tmp, path], { timeoutMs: 10_000 });
+}
+
 export interface MountInfo {
   source: string;
   target: string;
