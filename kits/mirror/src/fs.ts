@@ -105,6 +105,17 @@ export async function shrinkExt4(
     throw new ActionFailedError(`e2fsck -f -p ${device} found problems it could not fix (exit ${fsck.exitCode})`, {
       fix: `run e2fsck -f ${device} by hand, then create again`,
     });
-  await exec('resize2fs', [device, `${maxBlocks * (blockSize / 1024)}K`], { timeoutMs: 600_000 });
+  const rs = await exec('resize2fs', [device, `${maxBlocks * (blockSize / 1024)}K`], { reject: false, timeoutMs: 600_000 });
+  if (rs.exitCode !== 0) {
+    const why = (rs.stderr || rs.stdout).trim().split('\n').pop() ?? '';
+    // resize2fs's own estimate of the smallest size the files fit in, in blocks.
+    const min = /smaller than minimum \((\d+)\)/.exec(why);
+    if (min)
+      throw new ConfigError(
+        `existingFs: the ext4 on ${device} cannot shrink by ${Math.ceil((blocks - maxBlocks) * (blockSize / 1024))} KiB to make room for DRBD's metadata: resize2fs needs at least ${Number(min[1]) * (blockSize / 1024)} KiB for its files, the mirror leaves ${maxBlocks * (blockSize / 1024)} KiB (it was unmounted for the check; nothing else changed)`,
+        { field: 'existingFs', fix: `free space on it (or grow ${device} and the file system), then create again` },
+      );
+    throw new ActionFailedError(`resize2fs ${device} failed (exit ${rs.exitCode}): ${why}`, { fix: `run e2fsck -f ${device} by hand, then create again` });
+  }
   return { fromBlocks: blocks, toBlocks: maxBlocks, blockSize };
 }

@@ -8,7 +8,7 @@ import { createTestContext, KitTester } from '@recovery-kit/testing';
 import kit from '../src/index.ts';
 import { renderResource } from '../src/drbd.ts';
 import { parseNodes } from '../src/options.ts';
-import { writeFileAtomic } from '../src/fs.ts';
+import { shrinkExt4, writeFileAtomic } from '../src/fs.ts';
 
 new KitTester(kit, { packageJson: new URL('../package.json', import.meta.url) }).run({});
 
@@ -134,5 +134,27 @@ describe('files written through the node commands (writeFileAtomic)', () => {
       c.dispose();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('existingFs: shrinking the ext4 for the metadata', () => {
+  it('a file system too full to shrink is a configuration error naming existingFs, with the sizes (resize2fs output recorded in the lab)', async () => {
+    const exec: Exec = async (file) => {
+      const out = (stdout: string, exitCode = 0, stderr = '') => ({
+        command: file,
+        exitCode,
+        signal: undefined,
+        timedOut: false,
+        stdout,
+        stderr,
+        durationMs: 0,
+      });
+      if (file === 'dumpe2fs') return out('Block count:              40960\nBlock size:               1024\n');
+      if (file === 'e2fsck') return out('');
+      return out('resize2fs 1.47.0 (5-Feb-2023)\n', 1, 'resize2fs: New size smaller than minimum (40960)\n');
+    };
+    const err = await shrinkExt4(exec, '/dev/vdc', 40 * 1024 * 1024, 1024 * 1024).catch((e: unknown) => e);
+    expect(err).toMatchObject({ field: 'existingFs', fix: expect.stringMatching(/free space on it/) });
+    expect((err as Error).message).toMatch(/cannot shrink by 1024 KiB .* needs at least 40960 KiB .* leaves 39936 KiB/);
   });
 });
