@@ -170,7 +170,27 @@ async function restore(ctx: Ctx) {
   ctx.logger.info(`${ctx.options.resource} on ${r.self.name}: ${await promoteAndMount(ctx, r, { force: false })}`);
 }
 
+/**
+ * Remove about the peer (ctx.local false: the runner takes the resource out of service on the
+ * other server before restoring here, e.g. after that server crashed). Nothing of this node is
+ * touched: this node's DRBD only tells whether the peer provably still holds the mirror (connected
+ * and Primary: refused, remove it there). A peer this node cannot reach is not proven to hold it;
+ * whether it may be taken over is the promotion gate's decision at restore (fencing confirmed).
+ */
+async function removeOnPeer(ctx: Ctx) {
+  const r = await resolve(ctx);
+  const s = await r.engine.status();
+  const live = s.peers.find((p) => p.connection === 'Connected' && p.role === 'Primary');
+  if (live)
+    throw new ActionFailedError(`${ctx.options.resource} is still the source on ${live.name}: this node is connected to it and sees it Primary`, {
+      fix: `take it out of service there first: kit-runner action ${ctx.tag} remove (on ${live.name})`,
+    });
+  const seen = s.peers.map((p) => `${p.name} ${p.connection}${p.role ? ` ${p.role}` : ''}`).join(', ') || 'no peer configured';
+  ctx.logger.warn(`${ctx.options.resource} on ${ctx.server}: not held there as far as ${r.self.name} can tell (${seen}); nothing done on ${r.self.name}`);
+}
+
 async function remove(ctx: Ctx) {
+  if (!ctx.local) return removeOnPeer(ctx);
   const r = await resolve(ctx);
   const mp = ctx.options.mountPoint;
   const m = await mountAt(ctx.exec, mp);

@@ -2,6 +2,22 @@
 import { ActionFailedError, ConfigError, type Exec } from '@recovery-kit/sdk';
 import { remainingMs, sleep } from '@recovery-kit/sdk/util';
 
+/**
+ * Writes `text` to `path` on the node through its commands (the kit's code may run elsewhere:
+ * the lab runs it on the host with every command in a VM): into a temporary file next to it, then
+ * renamed over it, so that a reader (drbdadm) never sees half a file. The text goes in on
+ * standard input, read by `tee`: `install /dev/stdin` cannot open it when standard input is a
+ * socket, which is what Node.js gives a child for `input` (ENXIO).
+ */
+export async function writeFileAtomic(exec: Exec, path: string, text: string, mode = '0644'): Promise<void> {
+  const dir = path.slice(0, path.lastIndexOf('/')) || '/';
+  const tmp = `${path}.rk-tmp`;
+  await exec('install', ['-d', '-m', '0755', dir], { timeoutMs: 10_000 });
+  await exec('tee', [tmp], { input: text, timeoutMs: 10_000 });
+  await exec('chmod', [mode, tmp], { timeoutMs: 10_000 });
+  await exec('mv', ['-f', tmp, path], { timeoutMs: 10_000 });
+}
+
 export interface MountInfo {
   source: string;
   target: string;
@@ -89,6 +105,17 @@ export async function shrinkExt4(
     throw new ActionFailedError(`e2fsck -f -p ${device} found problems it could not fix (exit ${fsck.exitCode})`, {
       fix: `run e2fsck -f ${device} by hand, then create again`,
     });
-  await exec('resize2fs', [device, `${maxBlocks * (blockSize / 1024)}K`], { timeoutMs: 600_000 });
+  const rs = await exec('resize2fs', [device, `${maxBlocks * (blockSize / 1024)}K`], { reject: false, timeoutMs: 600_000 });
+  if (rs.exitCode !== 0) {
+    const why = (rs.stderr || rs.stdout).trim().split('\n').pop() ?? '';
+    // resize2fs's own estimate of the smallest size the files fit in, in blocks.
+    const min = /smaller than minimum \((\d+)\)/.exec(why);
+    if (min)
+      throw new ConfigError(
+        `existingFs: the ext4 on ${device} cannot shrink by ${Math.ceil((blocks - maxBlocks) * (blockSize / 1024))} KiB to make room for DRBD's metadata: resize2fs needs at least ${Number(min[1]) * (blockSize / 1024)} KiB for its files, the mirror leaves ${maxBlocks * (blockSize / 1024)} KiB (it was unmounted for the check; nothing else changed)`,
+        { field: 'existingFs', fix: `free space on it (or grow ${device} and the file system), then create again` },
+      );
+    throw new ActionFailedError(`resize2fs ${device} failed (exit ${rs.exitCode}): ${why}`, { fix: `run e2fsck -f ${device} by hand, then create again` });
+  }
   return { fromBlocks: blocks, toBlocks: maxBlocks, blockSize };
 }

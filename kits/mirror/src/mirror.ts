@@ -8,7 +8,7 @@ import { DrbdEngine, renderResource, splitBrainMarker, type ResourceSpec } from 
 import type { MirrorEngine, MirrorStatus } from './engine.ts';
 import { decidePromotion, diagnose, fenceConstraintsOf, promotionScore, resyncing, type FenceConstraint, type GateDecision, type Problem } from './gate.ts';
 import { parseNodes, type Ctx, type Node, type Options } from './options.ts';
-import { mountAt, type MountInfo } from './fs.ts';
+import { mountAt, writeFileAtomic, type MountInfo } from './fs.ts';
 
 export interface Resolved {
   engine: MirrorEngine & { hasMetadata?(): Promise<boolean>; generation?(): Promise<8 | 9 | undefined> };
@@ -58,7 +58,7 @@ export async function writeConfig(ctx: Base, r: Resolved): Promise<boolean> {
   const text = renderResource({ ...r.spec, ...(generation ? { generation } : {}) });
   const now = await ctx.exec('cat', [r.configFile], { reject: false, timeoutMs: 10_000 });
   if (now.exitCode === 0 && now.stdout === text) return false;
-  await ctx.exec('install', ['-D', '-m', '0644', '/dev/stdin', r.configFile], { input: text, timeoutMs: 10_000 });
+  await writeFileAtomic(ctx.exec, r.configFile, text);
   const check = await ctx.exec('drbdadm', ['dump', r.spec.resource], { reject: false, timeoutMs: 30_000 });
   if (check.exitCode !== 0)
     throw new ConfigError(

@@ -32,6 +32,9 @@ export const DEFAULT_PACKAGES: readonly string[] = [
   // To break links in scenarios (drop a peer's packets).
   'iptables',
   'nftables',
+  // The PostgreSQL kit over a mirror (kits/mirror's lab): initdb, pg_ctl and postgres under
+  // /usr/lib/postgresql/15/bin. debootstrap's policy-rc.d keeps the packaged cluster stopped.
+  'postgresql',
 ];
 
 export const DEFAULT_SUITE = 'bookworm';

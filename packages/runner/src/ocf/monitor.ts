@@ -11,6 +11,7 @@ import { ocfMonitorCode, OcfCode, type CheckLevel, type KitContext, type QuickCh
 import type { AgentInstance, Prepared } from './instance.ts';
 import { hasRoles } from './metadata.ts';
 import { readParams } from './params.ts';
+import { publishPromotion } from './promotion.ts';
 
 /** What a monitor found, before it becomes an OCF code (a hook for promotion scores). */
 export interface MonitorResult {
@@ -24,9 +25,16 @@ export interface MonitorResult {
 
 export async function monitor(a: AgentInstance): Promise<number> {
   const r = await check(a);
-  if (!r.started && r.check.status === 'failed') return OcfCode.NOT_RUNNING;
   const agent = readParams(a.kit, a.env).agent;
-  return ocfMonitorCode({ status: r.check.status, promoted: r.promoted, degraded: agent.degraded });
+  const rc =
+    !r.started && r.check.status === 'failed'
+      ? OcfCode.NOT_RUNNING
+      : ocfMonitorCode({ status: r.check.status, promoted: r.promoted, degraded: agent.degraded });
+  // A promotable clone publishes the kit's promotion score (promotion.ts); the result is unchanged.
+  const prepared = r.prepared;
+  const run = (fn: (ctx: KitContext<unknown>) => unknown) =>
+    prepared ? a.call('score', prepared, fn) : Promise.reject(new Error('the instance could not be prepared here'));
+  return publishPromotion({ kit: a.kit, env: a.env, logger: a.logger, rc, run });
 }
 
 /** The monitor's check (with local recovery), as a result; monitor() turns it into the exit code. */
