@@ -137,6 +137,17 @@ describe('a kit with roles (fixture), secrets, reload-agent and check levels', (
     expect(r.stdout).not.toContain('does not support the demote');
   });
 
+  it("a stop on a node with no record of a start (Pacemaker's stop after a probe found it) leaves nothing a later start would reuse", async () => {
+    const sb = ocfSandbox({ kitsDirs: [OCF_FIXTURE_KITS] });
+    const dir = join(sb.dir, 'roles');
+    mkdirSync(dir);
+    expect((await sb.run('roles', 'stop', params(dir))).code).toBe(0);
+    // The start validates again (create's info reaches restore) instead of taking the stop's record.
+    const start = await sb.run('roles', 'start', params(dir));
+    expect(start.code, start.stderr).toBe(0);
+    expect((await sb.run('roles', 'monitor', params(dir), { OCF_RESKEY_CRM_meta_interval: '10000' })).code).toBe(0);
+  });
+
   it('monitor reports 8 when promoted, 0 when demoted; start leaves it unpromoted', async () => {
     const sb = ocfSandbox({ kitsDirs: [OCF_FIXTURE_KITS] });
     const p = params(join(sb.dir, 'roles'));

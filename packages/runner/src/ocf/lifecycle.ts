@@ -72,7 +72,9 @@ export async function stop(a: AgentInstance): Promise<number> {
       );
       return OcfCode.SUCCESS;
     }
-    prepared = { options: p.options, info: {}, children: [], hash: a.hashOf(p) };
+    // Not validated (no create ran): an empty hash, so a later start validates again instead of
+    // reusing this record's empty info and children.
+    prepared = { options: p.options, info: {}, children: [], hash: '' };
   }
   a.stage = 'action';
   let last: unknown;
