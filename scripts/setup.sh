@@ -10,6 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.8
+# The caller's PATH: pnpm goes where the caller's shell (and .ci/run) finds it. npm -g run on the
+# Node 24 of the npm package would put it next to that node, on no one's PATH.
+ORIG_PATH="$PATH"
 NODE_MAJOR=24
 # The real-part tests: namespaces and ARP (IP kit), PostgreSQL; the Pacemaker lab and the OCF
 # tests (pacemaker, corosync, the qnetd witness, fence_aws, ocf-tester, xmllint, the lab's TLS CA);
@@ -62,9 +65,9 @@ if (($(node_major node) < NODE_MAJOR)); then
 fi
 echo "setup: node $(sh scripts/node.sh -v) ($(sh scripts/node.sh --which))" >&2
 
-if [[ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]]; then
+if [[ "$(PATH="$ORIG_PATH" pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]]; then
   echo "setup: installing pnpm $PNPM_VERSION" >&2
-  npm install -g --no-audit --no-fund --loglevel=error "pnpm@$PNPM_VERSION" >/dev/null || { echo "setup: npm install -g pnpm@$PNPM_VERSION failed" >&2; exit 1; }
+  PATH="$ORIG_PATH" npm install -g --no-audit --no-fund --loglevel=error "pnpm@$PNPM_VERSION" >/dev/null || { echo "setup: npm install -g pnpm@$PNPM_VERSION failed" >&2; exit 1; }
 fi
 log=$(mktemp)
 if ! pnpm install --frozen-lockfile --reporter=append-only >"$log" 2>&1; then
