@@ -13,10 +13,11 @@ PNPM_VERSION=10.34.8
 NODE_MAJOR=24
 # The real-part tests: namespaces and ARP (IP kit), PostgreSQL; the Pacemaker lab and the OCF
 # tests (pacemaker, corosync, the qnetd witness, fence_aws, ocf-tester, xmllint, the lab's TLS CA);
-# the VM lab (qemu under software emulation, debootstrap for its image).
+# the VM lab (qemu under software emulation, debootstrap for its image); python3 (also a
+# dependency of fence-agents) for the IP kit test that counts gratuitous ARPs on a raw socket.
 APT_PACKAGES=(iproute2 iputils-ping iputils-arping postgresql procps util-linux coreutils
   pacemaker pacemaker-cli-utils corosync corosync-qdevice corosync-qnetd fence-agents python3-boto3 resource-agents
-  libxml2-utils libnss3-tools openssl
+  libxml2-utils libnss3-tools openssl python3
   qemu-system-x86 debootstrap e2fsprogs)
 
 if [[ "${1:-}" != "--minimal" ]]; then
