@@ -15,7 +15,6 @@
 //   (the tunables are written to the tunables file after NOBCASTPING=1, so they can also turn
 //   the duplicate address probe off: NOIPUNIQUE=1)
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,50 +32,26 @@ if (!existsSync(join(kits, 'ip', 'dist', 'index.js'))) {
   process.exit(2);
 }
 
-const prefix = `rkip-bench-${randomBytes(3).toString('hex')}`;
-const [A, B, C] = ['a', 'b', 'c'].map((n) => `${prefix}-${n}`);
+// The IP kit tests' own topology (Node runs the TypeScript module as it is).
+const { createTopology } = await import(new URL('../kits/ip/test/topology.ts', import.meta.url).href);
+let topo;
+let A, B, C;
 const sh = (file, ...args) => {
   const r = spawnSync(file, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${file} ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 };
-const ipn = (ns, ...args) => sh('ip', '-n', ns, ...args);
 const work = mkdtempSync(join(tmpdir(), 'rk-bench-ip-'));
 const env = { ...process.env, KIT_RUNNER_STATE_DIR: join(work, 'state'), KIT_RUNNER_TUNABLES: join(work, 'conf'), KIT_RUNNER_KITS_DIR: kits };
 const extra = process.argv.slice(3).filter((a) => /^[A-Z][A-Z0-9_]*=\S*$/.test(a));
 writeFileSync(join(work, 'conf'), ['NOBCASTPING=1', ...extra, ''].join('\n'));
 
 function cleanup() {
-  for (const ns of [A, B, C]) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+  topo?.destroy();
   rmSync(work, { recursive: true, force: true });
 }
 process.on('exit', cleanup);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
-
-function topology() {
-  for (const ns of [A, B, C]) {
-    sh('ip', 'netns', 'add', ns);
-    ipn(ns, 'link', 'set', 'lo', 'up');
-  }
-  ipn(C, 'link', 'add', 'br0', 'type', 'bridge', 'stp_state', '0', 'mcast_snooping', '0');
-  ipn(C, 'link', 'add', 'ca', 'type', 'veth', 'peer', 'name', 'va', 'netns', A);
-  ipn(C, 'link', 'add', 'cb', 'type', 'veth', 'peer', 'name', 'vb', 'netns', B);
-  for (const p of ['ca', 'cb']) {
-    ipn(C, 'link', 'set', p, 'master', 'br0');
-    ipn(C, 'link', 'set', p, 'up');
-  }
-  ipn(C, 'link', 'set', 'br0', 'up');
-  ipn(A, 'link', 'set', 'va', 'up');
-  ipn(B, 'link', 'set', 'vb', 'up');
-  for (const [ns, dev, n] of [
-    [A, 'va', 1],
-    [B, 'vb', 2],
-    [C, 'br0', 3],
-  ]) {
-    ipn(ns, 'addr', 'add', `192.0.2.${n}/24`, 'dev', dev);
-    ipn(ns, 'addr', 'add', `fd00:db8:1::${n}/64`, 'dev', dev, 'nodad');
-  }
-}
 
 /** Runs kit-runner; resolves with the wall time in ms (rejects on a non-zero exit). */
 function kr(args, node = 'node-a') {
@@ -145,7 +120,8 @@ async function family(name, cidr, bare) {
 }
 
 try {
-  topology();
+  topo = createTopology();
+  [A, B, C] = [topo.a, topo.b, topo.c];
   await sleep(200);
   const floor = [];
   for (let i = 0; i < 10; i++) {
