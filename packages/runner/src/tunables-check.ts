@@ -2,27 +2,12 @@
  * Checks of tunables against their declarations: values of the declared kind and range,
  * per-tag overrides NAME_<tag>, and keys nobody declares (with a did-you-mean).
  */
-import type { Issue, TunableSpec } from '@recovery-kit/sdk';
+import { editDistance, type Issue, type TunableSpec } from '@recovery-kit/sdk';
 
 /** The declared name a key sets: itself, or NAME for a per-tag override NAME_<tag>; undefined when none. */
 export function declaredName(key: string, specs: Record<string, TunableSpec>): string | undefined {
   if (specs[key]) return key;
   return baseName(key, specs) || undefined;
-}
-
-/** Levenshtein distance, for did-you-mean. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
 }
 
 /** The declared name closest to `key` (case-insensitive, at most 2 edits and a third of its letters off), if any. */
@@ -31,7 +16,7 @@ export function suggestTunable(key: string, names: Iterable<string>): string | u
   let best: string | undefined;
   let bestD = Math.min(2, Math.max(1, Math.floor(k.length / 3))) + 1;
   for (const n of names) {
-    const d = distance(k, n.toUpperCase());
+    const d = editDistance(k, n.toUpperCase());
     if (d < bestD) {
       best = n;
       bestD = d;
