@@ -98,8 +98,13 @@ export async function restore(engine: Engine, tag: string, options: { note?: Not
     const order = restoreOrder(data, tag);
     for (const t of order) needOn(data, t, node, `extend it first: kit-runner extend ${t} --server ${node} --priority <n>`);
     const todo = order.filter((t) => data.resources[t]!.servers[node]!.state !== 'ISP');
-    for (const t of order)
-      if (!todo.includes(t)) steps.push({ tag: t, server: node, action: 'restore', outcome: 'skipped', durationMs: 0, detail: 'already in service' });
+    const skipped = new Map<string, StepReport>();
+    for (const t of order) {
+      if (todo.includes(t)) continue;
+      const report: StepReport = { tag: t, server: node, action: 'restore', outcome: 'skipped', durationMs: 0, detail: 'already in service' };
+      skipped.set(t, report);
+      steps.push(report);
+    }
     const kits = new Map<string, Kit>();
     for (const t of order) kits.set(t, await engine.kit(data.resources[t]!.kit));
     const peers = new Set(todo.flatMap((t) => Object.keys(data.resources[t]!.servers)).filter((s) => s !== node));
@@ -126,7 +131,13 @@ export async function restore(engine: Engine, tag: string, options: { note?: Not
         }
       }
     }
-    for (const t of todo) {
+    // In the walk's order: a skipped resource is noted where the walk passes it.
+    for (const t of order) {
+      const skip = skipped.get(t);
+      if (skip) {
+        options.note?.(skip);
+        continue;
+      }
       try {
         await step(engine, data, kits.get(t)!, t, node, 'restore', steps, options.note);
       } catch (err) {
@@ -149,7 +160,9 @@ export async function remove(engine: Engine, tag: string, options: { force?: boo
     const set = new Set([tag, ...[...ancestors(data, tag)].filter((a) => data.resources[a]!.servers[node])]);
     for (const t of removeOrder(data, set)) {
       if (data.resources[t]!.servers[node]!.state === 'OSU' && !options.force) {
-        steps.push({ tag: t, server: node, action: 'remove', outcome: 'skipped', durationMs: 0, detail: 'already out of service' });
+        const report: StepReport = { tag: t, server: node, action: 'remove', outcome: 'skipped', durationMs: 0, detail: 'already out of service' };
+        steps.push(report);
+        options.note?.(report);
         continue;
       }
       try {
