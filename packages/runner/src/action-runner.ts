@@ -14,6 +14,7 @@ import {
   TimeoutError,
   ConfigError,
   isKitError,
+  UnsupportedActionError,
   withOrigin,
   type ActionName,
   type DependencyView,
@@ -150,6 +151,8 @@ const deepFreeze = <T>(v: T): T => {
 export interface ActionContext<O> {
   ctx: KitContext<O>;
   call<R>(fn: (ctx: KitContext<O>) => Promise<R> | R): Promise<R>;
+  /** Calls the kit's own function for the action with the context (then disposes it), as `call` does. */
+  callKit(): Promise<unknown>;
   /** Clears the timer and listeners without calling (the context was built but not used). */
   dispose(): void;
 }
@@ -196,7 +199,13 @@ export function createActionContext<O>(kit: Kit<O>, action: string, run: ActionR
       local: run.server === run.node,
       host: { runnerVersion: runnerVersion(), apiVersion: KIT_API_VERSION, node: run.node, ...run.host },
     };
-    return { ctx, call: (fn) => s.call(() => fn(ctx)), dispose: s.dispose };
+    const callKit = () =>
+      s.call(() => {
+        const fn = (kit.actions as unknown as Record<string, ((c: KitContext<O>) => unknown) | undefined>)[action];
+        if (!fn) throw UnsupportedActionError.of(kit.meta.kitType, action);
+        return fn(ctx);
+      });
+    return { ctx, call: (fn) => s.call(() => fn(ctx)), callKit, dispose: s.dispose };
   } catch (err) {
     scope?.dispose();
     throw withOrigin(asKitError(err), origin);

@@ -5,7 +5,7 @@
  * plans from that snapshot, and records one state change per store write (state.ts).
  */
 import { ExitCode, KitError, UnsupportedActionError, withOrigin, type Kit, type QuickCheckResult } from '@recovery-kit/sdk';
-import { asKitError, runAction } from './action-runner.ts';
+import { asKitError, createActionContext, runAction } from './action-runner.ts';
 import type { Engine } from './engine.ts';
 import { need, needOn } from './engine-need.ts';
 import { ancestors, removeOrder, restoreOrder } from './hierarchy.ts';
@@ -61,16 +61,18 @@ async function step(
 ): Promise<void> {
   const started = performance.now();
   const { store } = engine;
-  let begun = false;
+  // Built first: a context that cannot be built throws before anything is recorded.
+  const a = createActionContext(kit, action, engine.actionRun(data, tag, server));
   try {
-    await runAction(kit, action, engine.actionRun(data, tag, server), (ctx) => {
-      begun = true;
-      markPending(store, data, tag, server, action);
-      return kit.actions[action]!(ctx);
-    });
+    markPending(store, data, tag, server, action);
+  } catch (err) {
+    a.dispose();
+    throw err;
+  }
+  try {
+    await a.callKit();
   } catch (err) {
     const e = asKitError(err);
-    if (!begun) throw e;
     const report: StepReport = { tag, server, action, outcome: 'failed', durationMs: elapsed(started), detail: e.message };
     steps.push(report);
     note?.(report);
