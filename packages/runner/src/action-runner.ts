@@ -151,8 +151,6 @@ const deepFreeze = <T>(v: T): T => {
 export interface ActionContext<O> {
   ctx: KitContext<O>;
   call<R>(fn: (ctx: KitContext<O>) => Promise<R> | R): Promise<R>;
-  /** Calls the kit's own function for the action with the context (then disposes it), as `call` does. */
-  callKit(): Promise<unknown>;
   /** Clears the timer and listeners without calling (the context was built but not used). */
   dispose(): void;
 }
@@ -199,13 +197,7 @@ export function createActionContext<O>(kit: Kit<O>, action: string, run: ActionR
       local: run.server === run.node,
       host: { runnerVersion: runnerVersion(), apiVersion: KIT_API_VERSION, node: run.node, ...run.host },
     };
-    const callKit = () =>
-      s.call(() => {
-        const fn = (kit.actions as unknown as Record<string, ((c: KitContext<O>) => unknown) | undefined>)[action];
-        if (!fn) throw UnsupportedActionError.of(kit.meta.kitType, action);
-        return fn(ctx);
-      });
-    return { ctx, call: (fn) => s.call(() => fn(ctx)), callKit, dispose: s.dispose };
+    return { ctx, call: (fn) => s.call(() => fn(ctx)), dispose: s.dispose };
   } catch (err) {
     scope?.dispose();
     throw withOrigin(asKitError(err), origin);
@@ -215,6 +207,15 @@ export function createActionContext<O>(kit: Kit<O>, action: string, run: ActionR
 /** Builds the context for `action` of `run.tag` on `run.server`, calls `fn` with it, and disposes it. */
 export async function runAction<O, R>(kit: Kit<O>, action: string, run: ActionRun, fn: (ctx: KitContext<O>) => Promise<R> | R): Promise<R> {
   return createActionContext(kit, action, run).call(fn);
+}
+
+/** Calls the kit's own function for `action` in the context `a` built for it (through `a.call`, which disposes it). */
+export function callKit<O>(kit: Kit<O>, action: string, a: ActionContext<O>): Promise<unknown> {
+  return a.call((ctx) => {
+    const fn = (kit.actions as unknown as Record<string, ((c: KitContext<O>) => unknown) | undefined>)[action];
+    if (!fn) throw UnsupportedActionError.of(kit.meta.kitType, action);
+    return fn(ctx);
+  });
 }
 
 /** Runs a kit's top-level command (`kit-runner <kitType> <name>`) with the same deadline and error stamping. */

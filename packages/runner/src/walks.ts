@@ -5,7 +5,7 @@
  * plans from that snapshot, and records one state change per store write (state.ts).
  */
 import { ExitCode, KitError, UnsupportedActionError, withOrigin, type Kit, type QuickCheckResult } from '@recovery-kit/sdk';
-import { asKitError, createActionContext, runAction } from './action-runner.ts';
+import { asKitError, callKit, createActionContext, runAction } from './action-runner.ts';
 import type { Engine } from './engine.ts';
 import { need, needOn } from './engine-need.ts';
 import { ancestors, removeOrder, restoreOrder } from './hierarchy.ts';
@@ -70,7 +70,7 @@ async function step(
     throw err;
   }
   try {
-    await a.callKit();
+    await callKit(kit, action, a);
   } catch (err) {
     const e = asKitError(err);
     const report: StepReport = { tag, server, action, outcome: 'failed', durationMs: elapsed(started), detail: e.message };
