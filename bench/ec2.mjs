@@ -8,7 +8,7 @@
 // Needs the workspace built (pnpm -r build). Usage: node bench/ec2.mjs [runs=5]
 // Figures go to docs/kits/ec2.md ("Benchmarks") by hand.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -18,53 +18,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'packages/runner/bin/kit-runner.js');
 const { startEmulator } = await import(pathToFileURL(join(root, 'packages/aws-emulator/dist/index.js')).href);
 
-const hex = (i) => i.toString(16).padStart(17, '0');
-/** One VPC over two AZs, two nodes, `tables` route tables each routing every overlay to node1. */
-function layout(tables, overlays) {
-  const region = 'us-east-1';
-  const ids = {
-    vpc: `vpc-${hex(1)}`,
-    node1: { instance: `i-${hex(0x201)}`, eni: `eni-${hex(0x301)}` },
-    node2: { instance: `i-${hex(0x202)}`, eni: `eni-${hex(0x302)}` },
-  };
-  const seed = {
-    regions: {
-      [region]: {
-        vpcs: [{ vpcId: ids.vpc, cidrBlock: '10.0.0.0/16' }],
-        subnets: [
-          { subnetId: `subnet-${hex(0x501)}`, vpcId: ids.vpc, cidrBlock: '10.0.2.0/24', availabilityZone: 'us-east-1a' },
-          { subnetId: `subnet-${hex(0x502)}`, vpcId: ids.vpc, cidrBlock: '10.0.4.0/24', availabilityZone: 'us-east-1b' },
-        ],
-        instances: [
-          {
-            instanceId: ids.node1.instance,
-            subnetId: `subnet-${hex(0x501)}`,
-            privateIpAddress: '10.0.2.10',
-            networkInterfaceId: ids.node1.eni,
-            macAddress: '02:00:00:00:00:01',
-          },
-          {
-            instanceId: ids.node2.instance,
-            subnetId: `subnet-${hex(0x502)}`,
-            privateIpAddress: '10.0.4.10',
-            networkInterfaceId: ids.node2.eni,
-            macAddress: '02:00:00:00:00:02',
-          },
-        ],
-        routeTables: Array.from({ length: tables }, (_, i) => ({
-          routeTableId: `rtb-${hex(0x10000 + i)}`,
-          vpcId: ids.vpc,
-          main: i === 0,
-          routes: [
-            ...overlays.map((o) => ({ destinationCidrBlock: o, networkInterfaceId: ids.node1.eni })),
-            { destinationCidrBlock: '0.0.0.0/0', gatewayId: `igw-${hex(0x601)}` },
-          ],
-        })),
-      },
-    },
-  };
-  return { seed, ids };
-}
+// The EC2 kit tests' own layout: one VPC over two AZs, two nodes, N route tables each routing the
+// overlays to node1 (Node runs the TypeScript module as it is).
+const { manyTables, cloneResource } = await import(pathToFileURL(join(root, 'kits/ec2/test/fixtures.ts')).href);
+const layout = (tables, overlays) => manyTables(tables, { overlays });
 
 function kitRunner(args, env) {
   return new Promise((resolve, reject) => {
@@ -84,6 +41,22 @@ function kitRunner(args, env) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The emulator's calls by action, split into IMDS requests (a total) and the others. */
+function split(byAction) {
+  const entries = Object.entries(byAction);
+  const ec2 = Object.fromEntries(entries.filter(([k]) => !k.startsWith('IMDS:')));
+  const imds = entries.filter(([k]) => k.startsWith('IMDS:')).reduce((s, [, v]) => s + v, 0);
+  return { ec2, ec2Total: Object.values(ec2).reduce((s, v) => s + v, 0), imds };
+}
+/** A kit-runner environment on node-a (instance node1) with its own state directory. */
+const nodeAEnv = (state, ids) => ({
+  ...process.env,
+  KIT_RUNNER_STATE_DIR: state,
+  KIT_RUNNER_TUNABLES: join(work, 'none.conf'),
+  KIT_RUNNER_KITS_DIR: join(root, 'kits'),
+  ...emu.env({ instanceId: ids.node1.instance }),
+  KIT_RUNNER_NODE: 'node-a',
+});
 const emu = await startEmulator();
 const work = mkdtempSync(join(tmpdir(), 'rk-bench-ec2-'));
 const results = { switchover: [], monitor: undefined, runs };
@@ -108,12 +81,7 @@ try {
       walls.push(sw.ms);
       const report = JSON.parse(sw.out);
       steps.push(report.steps.find((s) => s.server === 'node-b' && s.action === 'restore').durationMs);
-      const byAction = emu.calls.byAction();
-      const ec2 = Object.fromEntries(Object.entries(byAction).filter(([k]) => !k.startsWith('IMDS:')));
-      const imds = Object.entries(byAction)
-        .filter(([k]) => k.startsWith('IMDS:'))
-        .reduce((s, [, v]) => s + v, 0);
-      calls = { ec2, ec2Total: Object.values(ec2).reduce((s, v) => s + v, 0), imds };
+      calls = split(emu.calls.byAction());
       const switched = [...emu.state.ec2('us-east-1').routeTables.values()].every(
         (t) => t.routes.find((x) => x.destinationCidrBlock === '10.1.0.10/32').networkInterfaceId === ids.node2.eni,
       );
@@ -131,15 +99,7 @@ try {
     emu.reset();
     const { seed, ids } = layout(10, ['10.1.0.10/32']);
     await emu.seed(seed);
-    const state = join(work, 'procs');
-    const env = {
-      ...process.env,
-      KIT_RUNNER_STATE_DIR: state,
-      KIT_RUNNER_TUNABLES: join(work, 'none.conf'),
-      KIT_RUNNER_KITS_DIR: join(root, 'kits'),
-      ...emu.env({ instanceId: ids.node1.instance }),
-      KIT_RUNNER_NODE: 'node-a',
-    };
+    const env = nodeAEnv(join(work, 'procs'), ids);
     await kitRunner(['create', 'ec2', '--tag', 'rt', '--opt', 'scenario=route-table', '--opt', 'destinations=10.1.0.10/32', '--restore'], env);
     const floor = [];
     for (let r = 0; r < runs; r++) {
@@ -163,15 +123,8 @@ try {
       for (let r = 0; r < runs; r++) {
         emu.calls.reset();
         walls.push((await kitRunner(args, env)).ms);
-        const byAction = emu.calls.byAction();
-        calls = {
-          imds: Object.entries(byAction)
-            .filter(([k]) => k.startsWith('IMDS:'))
-            .reduce((s, [, v]) => s + v, 0),
-          ec2: Object.entries(byAction)
-            .filter(([k]) => !k.startsWith('IMDS:'))
-            .reduce((s, [, v]) => s + v, 0),
-        };
+        const { imds, ec2Total } = split(emu.calls.byAction());
+        calls = { imds, ec2: ec2Total };
         if (after) await kitRunner(after, env);
       }
       results.processes[name] = { wallMs: Math.round(median(walls)), ...calls };
@@ -187,27 +140,10 @@ try {
     const { seed, ids } = layout(10, overlays);
     await emu.seed(seed);
     const state = join(work, 'monitor');
-    const env = {
-      ...process.env,
-      KIT_RUNNER_STATE_DIR: state,
-      KIT_RUNNER_TUNABLES: join(work, 'none.conf'),
-      KIT_RUNNER_KITS_DIR: join(root, 'kits'),
-      ...emu.env({ instanceId: ids.node1.instance }),
-      KIT_RUNNER_NODE: 'node-a',
-    };
+    const env = nodeAEnv(state, ids);
     await kitRunner(['create', 'ec2', '--tag', 'rt', '--opt', 'scenario=route-table', '--opt', `destinations=${overlays[0]}`, '--restore'], env);
     // 199 more resources: copies of the stored record (creating them one process at a time takes minutes).
-    const file = join(state, 'store.json');
-    const data = JSON.parse(readFileSync(file, 'utf8'));
-    const base = data.resources.rt;
-    for (let i = 1; i < N; i++)
-      data.resources[`rt-${i}`] = {
-        ...structuredClone(base),
-        tag: `rt-${i}`,
-        id: `${base.id}-${i}`,
-        options: { ...base.options, destinations: [overlays[i]] },
-      };
-    writeFileSync(file, JSON.stringify(data));
+    cloneResource(join(state, 'store.json'), 'rt', N - 1, (i) => ({ destinations: [overlays[i + 1]] }));
     const rounds = [];
     for (let r = 0; r < runs; r++) {
       emu.calls.reset();

@@ -10,12 +10,13 @@
 //             removes it from A, then restores on B): wall time, and the longest gap between two
 //             replies C gets meanwhile (the outage a client sees);
 //   remove    `kit-runner action vip remove --node node-b`: wall time.
+// For restore and switch also the time from the end of the kit-runner process until C's next
+// reply (C pings every 10 ms, so that is the resolution).
 // Needs root, iproute2, iputils-arping, iputils-ping, procps; the kit must be built.
 // Usage: node bench/ip.mjs [RUNS] [TUNABLE=VALUE ...]   e.g. node bench/ip.mjs 10 IP_DAD_WAIT_MS=200
 //   (the tunables are written to the tunables file after NOBCASTPING=1, so they can also turn
 //   the duplicate address probe off: NOIPUNIQUE=1)
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,50 +34,26 @@ if (!existsSync(join(kits, 'ip', 'dist', 'index.js'))) {
   process.exit(2);
 }
 
-const prefix = `rkip-bench-${randomBytes(3).toString('hex')}`;
-const [A, B, C] = ['a', 'b', 'c'].map((n) => `${prefix}-${n}`);
+// The IP kit tests' own topology (Node runs the TypeScript module as it is).
+const { createTopology } = await import(new URL('../kits/ip/test/topology.ts', import.meta.url).href);
+let topo;
+let A, B, C;
 const sh = (file, ...args) => {
   const r = spawnSync(file, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${file} ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 };
-const ipn = (ns, ...args) => sh('ip', '-n', ns, ...args);
 const work = mkdtempSync(join(tmpdir(), 'rk-bench-ip-'));
 const env = { ...process.env, KIT_RUNNER_STATE_DIR: join(work, 'state'), KIT_RUNNER_TUNABLES: join(work, 'conf'), KIT_RUNNER_KITS_DIR: kits };
 const extra = process.argv.slice(3).filter((a) => /^[A-Z][A-Z0-9_]*=\S*$/.test(a));
 writeFileSync(join(work, 'conf'), ['NOBCASTPING=1', ...extra, ''].join('\n'));
 
 function cleanup() {
-  for (const ns of [A, B, C]) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+  topo?.destroy();
   rmSync(work, { recursive: true, force: true });
 }
 process.on('exit', cleanup);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
-
-function topology() {
-  for (const ns of [A, B, C]) {
-    sh('ip', 'netns', 'add', ns);
-    ipn(ns, 'link', 'set', 'lo', 'up');
-  }
-  ipn(C, 'link', 'add', 'br0', 'type', 'bridge', 'stp_state', '0', 'mcast_snooping', '0');
-  ipn(C, 'link', 'add', 'ca', 'type', 'veth', 'peer', 'name', 'va', 'netns', A);
-  ipn(C, 'link', 'add', 'cb', 'type', 'veth', 'peer', 'name', 'vb', 'netns', B);
-  for (const p of ['ca', 'cb']) {
-    ipn(C, 'link', 'set', p, 'master', 'br0');
-    ipn(C, 'link', 'set', p, 'up');
-  }
-  ipn(C, 'link', 'set', 'br0', 'up');
-  ipn(A, 'link', 'set', 'va', 'up');
-  ipn(B, 'link', 'set', 'vb', 'up');
-  for (const [ns, dev, n] of [
-    [A, 'va', 1],
-    [B, 'vb', 2],
-    [C, 'br0', 3],
-  ]) {
-    ipn(ns, 'addr', 'add', `192.0.2.${n}/24`, 'dev', dev);
-    ipn(ns, 'addr', 'add', `fd00:db8:1::${n}/64`, 'dev', dev, 'nodad');
-  }
-}
 
 /** Runs kit-runner; resolves with the wall time in ms (rejects on a non-zero exit). */
 function kr(args, node = 'node-a') {
@@ -94,7 +71,13 @@ function pinger(address) {
   const child = spawn('ip', ['netns', 'exec', C, 'ping', '-n', '-D', '-i', '0.01', '-W', '1', address], { stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
+  const times = () => [...out.matchAll(/^\[(\d+\.\d+)\] \d+ bytes from/gm)].map((m) => Number(m[1]) * 1000);
   return {
+    /** Waits until a reply at or after `since` came, or `ms` passed. */
+    async replyAfter(since, ms) {
+      const end = Date.now() + ms;
+      while (!times().some((t) => t >= since) && Date.now() < end) await sleep(20);
+    },
     stop: () =>
       new Promise((resolve) => {
         child.on('close', () => resolve([...out.matchAll(/^\[(\d+\.\d+)\] \d+ bytes from/gm)].map((m) => Number(m[1]) * 1000)));
@@ -105,34 +88,43 @@ function pinger(address) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const stats = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)], p90: s[Math.min(s.length - 1, Math.floor(s.length * 0.9))], min: s[0], max: s[s.length - 1] };
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const missed = xs.length - s.length;
+  if (!s.length) return { missed };
+  return { median: s[Math.floor(s.length / 2)], p90: s[Math.min(s.length - 1, Math.floor(s.length * 0.9))], min: s[0], max: s[s.length - 1], missed };
 };
+const ms = (x) => `${x.toFixed(0).padStart(5)} ms`;
 const fmt = (r) =>
-  `median ${r.median.toFixed(0).padStart(5)} ms   p90 ${r.p90.toFixed(0).padStart(5)} ms   min ${r.min.toFixed(0).padStart(5)} ms   max ${r.max.toFixed(0).padStart(5)} ms`;
+  (r.median === undefined ? 'no reply in any run' : `median ${ms(r.median)}   p90 ${ms(r.p90)}   min ${ms(r.min)}   max ${ms(r.max)}`) +
+  (r.missed && r.median !== undefined ? `   (no reply in ${r.missed} run(s))` : '');
 
 async function family(name, cidr, bare) {
   const tag = `vip-${name}`;
   await kr(['create', 'ip', '--tag', tag, '--opt', `address=${cidr}`, '--opt', `netns=${A}`]);
   await kr(['extend', tag, '--server', 'node-b', '--priority', '2', '--opt', `netns=${B}`]);
-  const m = { restore: [], answers: [], switch: [], outage: [], remove: [] };
+  const m = { restore: [], answers: [], answersAfterEnd: [], switch: [], outage: [], switchAnswersAfterEnd: [], remove: [] };
   for (let i = 0; i < RUNS; i++) {
     let p = pinger(bare);
     await sleep(50);
     const start = Date.now();
     m.restore.push(await kr(['action', tag, 'restore']));
-    await sleep(300);
+    const restoreEnd = Date.now();
+    await p.replyAfter(restoreEnd, 5000);
+    await sleep(100);
     let replies = await p.stop();
     const first = replies.find((t) => t >= start);
     if (first === undefined) throw new Error(`${bare} did not answer C after restore on node-a`);
     m.answers.push(first - start);
+    m.answersAfterEnd.push(Math.max(0, replies.find((t) => t >= restoreEnd) - restoreEnd));
 
     p = pinger(bare);
     await sleep(300);
     const sw = Date.now();
     m.switch.push(await kr(['action', tag, 'restore', '--node', 'node-b'], 'node-b'));
+    const switchEnd = Date.now();
     await sleep(1500);
     replies = (await p.stop()).filter((t) => t >= sw - 100);
+    m.switchAnswersAfterEnd.push(replies.find((t) => t >= switchEnd) - switchEnd);
     let gap = 0;
     for (let j = 1; j < replies.length; j++) gap = Math.max(gap, replies[j] - replies[j - 1]);
     if (!replies.length || replies[replies.length - 1] < sw) throw new Error(`${bare} did not answer C after the switch to node-b`);
@@ -145,7 +137,8 @@ async function family(name, cidr, bare) {
 }
 
 try {
-  topology();
+  topo = createTopology();
+  [A, B, C] = [topo.a, topo.b, topo.c];
   await sleep(200);
   const floor = [];
   for (let i = 0; i < 10; i++) {
@@ -161,8 +154,10 @@ try {
   for (const [fam, m] of Object.entries(results)) {
     console.log(`${`${fam} restore on node-a: kit-runner wall time`.padEnd(52)} ${fmt(stats(m.restore))}`);
     console.log(`${`${fam} restore on node-a: start -> answers from C`.padEnd(52)} ${fmt(stats(m.answers))}`);
+    console.log(`${`${fam} restore on node-a: end -> answers from C`.padEnd(52)} ${fmt(stats(m.answersAfterEnd))}`);
     console.log(`${`${fam} switch A -> B (restore --node node-b): wall`.padEnd(52)} ${fmt(stats(m.switch))}`);
     console.log(`${`${fam} switch A -> B: longest reply gap seen by C`.padEnd(52)} ${fmt(stats(m.outage))}`);
+    console.log(`${`${fam} switch A -> B: end -> next reply at C (from B)`.padEnd(52)} ${fmt(stats(m.switchAnswersAfterEnd))}`);
     console.log(`${`${fam} remove on node-b: kit-runner wall time`.padEnd(52)} ${fmt(stats(m.remove))}`);
   }
 } finally {

@@ -2,40 +2,63 @@
 // Benchmark: wall time of one `kit-runner status` and one `kit-runner action TAG quickCheck`
 // process on the example kit (a status command that is a tiny shell script), plus the same with
 // a 20-resource store. Prints medians and p90s; results go to docs/benchmarks.md by hand.
-// Usage: node bench/runner.mjs [runs=40]
+// Usage: node bench/runner.mjs [runs=40] [--against DIR]
+//   --against DIR: another checkout (installed and built), e.g. a `git worktree add --detach DIR REV`
+//   of an older commit: every case runs there too, interleaved run by run with this checkout
+//   (alternating which goes first), each with its own state directory, so both columns and their
+//   ratio come from the same minutes of a (possibly loaded) machine.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const runs = Number(process.argv[2] ?? 40);
-const bin = fileURLToPath(new URL('../packages/runner/bin/kit-runner.js', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'rk-bench-'));
-const env = {
-  ...process.env,
-  KIT_RUNNER_STATE_DIR: join(work, 'state'),
-  KIT_RUNNER_TUNABLES: join(work, 'conf'),
-  KIT_RUNNER_KITS_DIR: '',
-  KIT_RUNNER_NODE: 'node-a',
+const args = process.argv.slice(2);
+const at = args.indexOf('--against');
+const against = at >= 0 ? resolve(args.splice(at, 2)[1] ?? '') : undefined;
+const runs = Number(args[0] ?? 40);
+
+function target(label, root) {
+  const work = mkdtempSync(join(tmpdir(), 'rk-bench-'));
+  const ctl = join(work, 'ctl');
+  writeFileSync(ctl, `#!/bin/sh\ncase "$1" in start) touch ${work}/up;; stop) rm -f ${work}/up;; status) test -f ${work}/up;; esac\n`);
+  chmodSync(ctl, 0o755);
+  const env = {
+    ...process.env,
+    KIT_RUNNER_STATE_DIR: join(work, 'state'),
+    KIT_RUNNER_TUNABLES: join(work, 'conf'),
+    KIT_RUNNER_KITS_DIR: '',
+    KIT_RUNNER_NODE: 'node-a',
+  };
+  const bin = join(root, 'packages/runner/bin/kit-runner.js');
+  const kr = (argv) => {
+    const r = spawnSync(process.execPath, [bin, ...argv], { env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${label}: kit-runner ${argv.join(' ')}: ${r.stderr}`);
+  };
+  const app = (tag) => ['create', 'app', '--tag', tag, '--opt', `start=${ctl} start`, '--opt', `stop=${ctl} stop`, '--opt', `status=${ctl} status`];
+  return { label, work, kr, app };
+}
+
+const targets = [target('this checkout', fileURLToPath(new URL('..', import.meta.url)))];
+if (against) targets.push(target(against, against));
+
+const summary = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], p90: s[Math.floor(s.length * 0.9)], min: s[0] };
 };
-const ctl = join(work, 'ctl');
-writeFileSync(ctl, `#!/bin/sh\ncase "$1" in start) touch ${work}/up;; stop) rm -f ${work}/up;; status) test -f ${work}/up;; esac\n`);
-chmodSync(ctl, 0o755);
-const kr = (args) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`kit-runner ${args.join(' ')}: ${r.stderr}`);
-};
-const time = (args) => {
-  const xs = [];
-  kr(args); // warm the page cache
+/** Times `argv` `runs` times in every target, interleaved; one summary per target. */
+const time = (argv) => {
+  for (const t of targets) t.kr(argv); // warm the page cache
+  const xs = targets.map(() => []);
   for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    kr(args);
-    xs.push(performance.now() - t);
+    const order = i % 2 ? [...targets.keys()].reverse() : [...targets.keys()];
+    for (const k of order) {
+      const t = performance.now();
+      targets[k].kr(argv);
+      xs[k].push(performance.now() - t);
+    }
   }
-  xs.sort((a, b) => a - b);
-  return { median: xs[Math.floor(xs.length / 2)], p90: xs[Math.floor(xs.length * 0.9)], min: xs[0] };
+  return xs.map(summary);
 };
 const fmt = (r) => `median ${r.median.toFixed(1)} ms, p90 ${r.p90.toFixed(1)} ms, min ${r.min.toFixed(1)} ms`;
 try {
@@ -46,22 +69,29 @@ try {
       spawnSync(process.execPath, ['-e', '0']);
       xs.push(performance.now() - t);
     }
-    xs.sort((a, b) => a - b);
-    return { median: xs[Math.floor(xs.length / 2)], p90: xs[Math.floor(xs.length * 0.9)], min: xs[0] };
+    return summary(xs);
   })();
-  kr(['create', 'app', '--tag', 'svc', '--opt', `start=${ctl} start`, '--opt', `stop=${ctl} stop`, '--opt', `status=${ctl} status`]);
-  kr(['action', 'svc', 'restore']);
+  for (const t of targets) {
+    t.kr(t.app('svc'));
+    t.kr(['action', 'svc', 'restore']);
+  }
   const results = {
-    'node -e 0 (floor)': nodeOnly,
     'kit-runner status (1 resource)': time(['status']),
     'kit-runner status --json (1 resource)': time(['status', '--json']),
     'kit-runner action svc quickCheck': time(['action', 'svc', 'quickCheck']),
   };
-  for (let i = 0; i < 19; i++)
-    kr(['create', 'app', '--tag', `svc${i}`, '--opt', `start=${ctl} start`, '--opt', `stop=${ctl} stop`, '--opt', `status=${ctl} status`]);
+  for (const t of targets) for (let i = 0; i < 19; i++) t.kr(t.app(`svc${i}`));
   results['kit-runner status (20 resources)'] = time(['status']);
-  console.log(`node ${process.version}, ${runs} runs each, ${new Date().toISOString()}`);
-  for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${fmt(v)}`);
+  console.log(`node ${process.version}, ${runs} runs each${against ? ', interleaved with --against' : ''}, ${new Date().toISOString()}`);
+  console.log(`${'node -e 0 (floor)'.padEnd(40)} ${fmt(nodeOnly)}`);
+  for (const [k, v] of Object.entries(results)) {
+    if (!against) console.log(`${k.padEnd(40)} ${fmt(v[0])}`);
+    else {
+      console.log(k);
+      for (const [i, t] of targets.entries()) console.log(`  ${t.label.padEnd(38)} ${fmt(v[i])}`);
+      console.log(`  ${'ratio of medians (this / against)'.padEnd(38)} ${(v[0].median / v[1].median).toFixed(2)}`);
+    }
+  }
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  for (const t of targets) rmSync(t.work, { recursive: true, force: true });
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isKitError } from '@recovery-kit/sdk';
-import { createTestContext } from '@recovery-kit/testing';
+import { createTestContext, runTestActions } from '@recovery-kit/testing';
 import kit from '../src/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rk-app-shell-'));
@@ -27,15 +27,8 @@ describe('app kit: shell characters in the commands', () => {
     );
     chmodSync(prog, 0o755);
     const o = { start: `${prog} start ${evil('a')}`, stop: `${prog} stop ${evil('b')}`, status: `${prog} status ${evil('c')}`, settleSeconds: '2' };
-    for (const action of ['create', 'restore', 'quickCheck', 'remove'] as const) {
-      const ctx = createTestContext(kit, { tag: 'app', action, options: o });
-      try {
-        const r = await kit.actions[action]!(ctx);
-        if (action === 'quickCheck') expect(r).toMatchObject({ status: 'ok' });
-      } finally {
-        ctx.dispose();
-      }
-    }
+    const [, , q] = await runTestActions(kit, ['create', 'restore', 'quickCheck', 'remove'], { tag: 'app', options: o });
+    expect(q).toMatchObject({ status: 'ok' });
     expect(markers()).toEqual([]);
     expect(existsSync(join(dir, 'up'))).toBe(false);
     const { readFileSync } = await import('node:fs');

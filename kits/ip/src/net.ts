@@ -5,7 +5,8 @@
  * namespace, `ip -n NS ...` is used for iproute2 and `ip netns exec NS prog ...` for the others.
  */
 import { ActionFailedError, ConfigError, type Exec, type ExecOptions, type ExecResult, type Logger, type Tunables } from '@recovery-kit/sdk';
-import { sleep, waitFor, WaitTimeoutError } from '@recovery-kit/sdk/util';
+import { readlinkSync, statSync } from 'node:fs';
+import { findProcesses, sleep, stopProcesses, waitFor, WaitTimeoutError } from '@recovery-kit/sdk/util';
 import { broadcastOf, canonical, type Vip } from './addr.ts';
 
 /** Where commands run: the host's network stack or a named network namespace. */
@@ -238,26 +239,63 @@ export async function enableNdiscNotify(net: Net, dev: string): Promise<boolean>
 
 /**
  * Gratuitous ARP (unsolicited ARP requests with the address as sender and target). arping sends
- * the first packet at once and then waits about a second per packet, so it runs in the
- * background (`ctx.exec(..., { background: true })`: the runner reaps and logs it) and the
- * restore does not wait for it. Where the runner runs it in the foreground instead (an older
- * runner ignores `background`), the result is the same, only slower. Returns 'background' when
- * it was started, true/false for a finished run, false when count is 0.
+ * the first packet at once and then one a second, so it runs in the background
+ * (`ctx.exec(..., { background: true })`: the runner reaps and logs it) and the restore does not
+ * wait for the rest. It waits for the first, though: arping prints its header line right before
+ * it sends its first packet (nothing but a few non-blocking system calls in between), and
+ * `readyOnLine` resolves at that line (`stdbuf -oL`: arping's standard output is a pipe, which C
+ * buffers fully otherwise); so when restore returns the first packet is on the wire. `outlive`
+ * lets arping send all its packets when kit-runner exits before it ends (as IPaddr2's
+ * background send_arp does), bounded by arping's own -w and the exec's timeout. Where the runner
+ * runs it in the foreground instead (an older runner ignores `background`), the result is the
+ * same, only slower. Returns 'background' when it was started, true/false for a finished run,
+ * false when count is 0.
  */
 export async function announceArp(net: Net, dev: string, address: string, count: number): Promise<'background' | boolean> {
   if (count <= 0) return false;
-  const args = ['-U', '-c', String(count), '-w', String(Math.max(1, count - 1)), '-I', dev, '-s', address, address];
+  const wait = Math.max(1, count - 1);
+  const args = ['-oL', 'arping', '-U', '-c', String(count), '-w', String(wait), '-I', dev, '-s', address, address];
   const warn = (r: ExecResult) => {
     if (r.exitCode !== 0 && r.signal === undefined)
       net.logger.warn(`gratuitous ARP for ${address} on ${dev} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`);
   };
-  const r = await inNs(net, 'arping', args, false, { background: true });
-  if (r.completion) {
+  const r = await inNs(net, 'stdbuf', args, false, { background: true, readyOnLine: true, outlive: true, timeoutMs: (wait + 2) * 1000 });
+  if (r.completion && r.exitCode === undefined && r.signal === undefined) {
     void r.completion.then(warn, () => undefined);
     return 'background';
   }
   warn(r);
   return r.exitCode === 0;
+}
+
+/** The inode of a network namespace (`/run/netns/NAME`, or this process's own), to tell namespaces apart in /proc. */
+function netnsInode(netns: string | undefined): number | undefined {
+  try {
+    if (netns) return statSync(`/run/netns/${netns}`).ino;
+    return Number(/\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/net'))?.[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Ends the gratuitous ARP an earlier restore may still be sending for `address` in this
+ * namespace (arping outlives kit-runner, see {@link announceArp}): once the address is gone from
+ * here, a late packet would point the neighbours back at this node while another one holds it.
+ * IPaddr2's stop ends its send_arp in the same way. Returns how many it ended.
+ */
+export async function stopArpAnnouncements(net: Net, address: string): Promise<number> {
+  const ns = netnsInode(net.netns);
+  if (ns === undefined) return 0;
+  const pids = findProcesses((p) => {
+    const a = p.argv();
+    if (!/(^|\/)arping$/.test(a[0] ?? '') || !a.includes('-U') || a.at(-1) !== address || a[a.indexOf('-s') + 1] !== address) return false;
+    return readlinkSync(`/proc/${p.pid}/ns/net`) === `net:[${ns}]`;
+  });
+  if (!pids.length) return 0;
+  const left = await stopProcesses(pids, { graceMs: 500 });
+  if (left.length) net.logger.warn(`gratuitous ARP for ${address} still running (pid ${left.join(', ')}) after SIGKILL`);
+  return pids.length - left.length;
 }
 
 /** Responders of a ping (addresses that sent an echo reply), without %scope. */

@@ -8,14 +8,27 @@
  *  3. uniqueness (unless NOIPUNIQUE=1): IPv4 `arping -D`; IPv6 the kernel's own DAD;
  *  4. `ip addr add ADDR/PREFIX [broadcast +] dev DEV [label L] [nodad]`;
  *  5. announce: gratuitous ARP (`arping -U`, in the background: the restore returns once the
- *     address is up and the announcement started) for IPv4; for IPv6 the kernel's unsolicited
+ *     address is up and the first packet has left; arping sends the rest on its own) for IPv4; for IPv6 the kernel's unsolicited
  *     neighbour advertisement at the end of DAD (net.ipv6.conf.DEV.ndisc_notify=1).
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ActionFailedError, type Tunables } from '@recovery-kit/sdk';
 import { cidrText, type Vip } from './addr.ts';
-import { addresses, announceArp, arpDuplicate, enableNdiscNotify, ensureLink, findVip, ip, link, noArp, waitIpv6Dad, type Net } from './net.ts';
+import {
+  addresses,
+  announceArp,
+  arpDuplicate,
+  enableNdiscNotify,
+  ensureLink,
+  findVip,
+  ip,
+  link,
+  noArp,
+  stopArpAnnouncements,
+  waitIpv6Dad,
+  type Net,
+} from './net.ts';
 
 export interface UpResult {
   /** True when the address was added (false: it was already there). */
@@ -199,6 +212,7 @@ export async function bringDown(net: Net, vip: Vip, device?: string, onlyAdded =
   const found = (await findVip(net, vip)).filter((a) => device === undefined || a.dev === device);
   const removed: DownResult['removed'] = [];
   const steps: string[] = [];
+  if (vip.family === 4 && (await stopArpAnnouncements(net, vip.address))) steps.push(`ended the gratuitous ARP for ${vip.address} still being sent`);
   const kept = new Set<string>();
   for (const a of found) {
     if (onlyAdded && !addedByKit(net, a.dev, a.local)) {

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '@recovery-kit/testing';
-import { canRunNetns, createTopology, netnsSkipReason, until, type Topology } from './topology.ts';
+import { canListenArp, canRunNetns, createTopology, netnsSkipReason, until, type Topology } from './topology.ts';
 
 const KITS = fileURLToPath(new URL('../..', import.meta.url));
 const built = existsSync(fileURLToPath(new URL('../dist/index.js', import.meta.url)));
@@ -114,6 +114,47 @@ describe.skipIf(!canRunNetns)(`ip kit through kit-runner in network namespaces (
       expect(stateOf(sb, 'vip', 'node-b').state).toBe('ISP');
     });
   }
+
+  it.skipIf(!canListenArp)(
+    "IPv4 move: the first gratuitous ARP has left when restore returns, the address answers at once, all IP_ARP_COUNT packets go out although kit-runner exits first, and remove ends the old node's",
+    async () => {
+      const bare = '192.0.2.100';
+      sb.setTunables({ NOBCASTPING: 1, IP_WAIT_LINKDOWN: 0, NOIPUNIQUE: 1, IP_ARP_COUNT: 3 });
+      await setup(`${bare}/24`);
+      const [macA, macB] = [topo.mac(topo.a, 'va'), topo.mac(topo.b, 'vb')];
+      const arp = topo.listenArp(topo.c, 'br0');
+      const garps = (mac: string) => arp.packets().filter((p) => p.op === 1 && p.senderIp === bare && p.targetIp === bare && p.senderMac === mac);
+      try {
+        await arp.ready;
+        await ok(['action', 'vip', 'restore']);
+        expect(topo.pingFromC(bare)).toBe(true);
+        expect(topo.neighbourMac(bare)).toBe(macA);
+        // A's arping still has packets to send (one a second) when the address moves to B.
+        expect(garps(macA).length).toBeLessThan(3);
+        await ok(['action', 'vip', 'restore', '--node', 'node-b'], 'node-b');
+        const ended = Date.now();
+        // The client already points at B (no ARP resolution needed) and B answers the first ping.
+        expect(topo.neighbourMac(bare)).toBe(macB);
+        const ping = topo.run(topo.c, 'ping', '-n', '-c', '1', '-W', '1', bare);
+        const answeredMs = Date.now() - ended;
+        expect(ping.status, ping.stdout + ping.stderr).toBe(0);
+        // arping -U -c 3 sends one a second; kit-runner has exited after the first.
+        expect(await until(() => garps(macB).length >= 3, 4000)).toBe(true);
+        await new Promise((r) => setTimeout(r, 300));
+        const fromB = garps(macB);
+        expect(fromB).toHaveLength(3);
+        expect(fromB[0]!.at).toBeLessThanOrEqual(ended);
+        // None from A once B had taken over: A's remove ended A's arping.
+        expect(garps(macA).filter((p) => p.at >= fromB[0]!.at)).toEqual([]);
+        expect(topo.neighbourMac(bare)).toBe(macB);
+        console.log(
+          `[kit-ip] first gratuitous ARP ${Math.round(ended - fromB[0]!.at)} ms before restore's end; ping answered ${answeredMs} ms after it; packets at ${fromB.map((p) => Math.round(p.at - fromB[0]!.at)).join(', ')} ms; ${garps(macA).length} from A before the move`,
+        );
+      } finally {
+        arp.stop();
+      }
+    },
+  );
 
   it('no carrier: recover bounces the link, fails after IP_MAX_LINKCHK checks (OSF), succeeds once the carrier is back', async () => {
     await setup('192.0.2.100/24');

@@ -10,7 +10,7 @@
  * namespaces are deleted by destroy(), and at process exit as a last resort. Only TEST-NET-1
  * (192.0.2.0/24) and ULA (fd00:db8:1::/64) addresses are used, only inside these namespaces.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
 export const isRoot = process.getuid?.() === 0;
@@ -39,8 +39,46 @@ export interface Topology {
   mac(ns: string, dev: string): string;
   /** Addresses (canonical text) configured in NS. */
   addrs(ns: string): string[];
+  /** Records the ARP packets `dev` in NS receives (a raw AF_PACKET socket, kernel timestamps); see {@link ArpListener}. */
+  listenArp(ns: string, dev: string): ArpListener;
   destroy(): void;
 }
+
+export interface ArpPacket {
+  /** Kernel receive time, ms since the epoch (same clock as Date.now()). */
+  at: number;
+  op: number;
+  senderMac: string;
+  senderIp: string;
+  targetIp: string;
+}
+
+export interface ArpListener {
+  /** Resolves once the socket is bound. */
+  ready: Promise<void>;
+  /** What it has received so far. */
+  packets(): ArpPacket[];
+  stop(): void;
+}
+
+/** python3 is a dependency of fence-agents, which setup installs; the listener needs a raw socket, which Node has not. */
+export const canListenArp = have('python3');
+
+// Prints one JSON line per ARP frame received, timestamped by the kernel (SO_TIMESTAMPNS).
+const ARP_LISTENER = `
+import json, socket, struct, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
+s.setsockopt(socket.SOL_SOCKET, 35, 1)
+s.bind((sys.argv[1], 0))
+print('ready', flush=True)
+while True:
+    d, anc, _, _ = s.recvmsg(2048, 64)
+    at = next((struct.unpack('qq', x[:16]) for (l, t, x) in anc if t == 35), (0, 0))
+    if len(d) < 42: continue
+    print(json.dumps({'at': at[0] * 1000 + at[1] / 1e6, 'op': struct.unpack('!H', d[20:22])[0],
+        'senderMac': ':'.join('%02x' % b for b in d[22:28]), 'senderIp': socket.inet_ntoa(d[28:32]),
+        'targetIp': socket.inet_ntoa(d[38:42])}), flush=True)
+`;
 
 const live = new Set<string>();
 process.once('exit', () => {
@@ -110,9 +148,43 @@ export function createTopology(): Topology {
       const links = JSON.parse(ip(ns, '-j', 'addr', 'show')) as Array<{ addr_info: Array<{ local: string }> }>;
       return links.flatMap((l) => l.addr_info.map((x) => x.local));
     },
+    listenArp(ns, dev) {
+      const child = spawn('ip', ['netns', 'exec', ns, 'python3', '-c', ARP_LISTENER, dev], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const got: ArpPacket[] = [];
+      let buf = '';
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d));
+      const ready = new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          buf += d;
+          for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+            const line = buf.slice(0, i);
+            buf = buf.slice(i + 1);
+            if (line === 'ready') resolve();
+            else got.push(JSON.parse(line) as ArpPacket);
+          }
+        });
+        child.once('exit', (code) => reject(new Error(`the ARP listener exited (${code}): ${err}`)));
+      });
+      ready.catch(() => undefined);
+      listeners.add(child);
+      return {
+        ready,
+        packets: () => [...got],
+        stop() {
+          child.kill();
+          listeners.delete(child);
+        },
+      };
+    },
     destroy,
   };
 }
+
+const listeners = new Set<import('node:child_process').ChildProcess>();
+process.once('exit', () => {
+  for (const l of listeners) l.kill();
+});
 
 /** Waits until `check` is true (polling every 100 ms) or `ms` passed. */
 export async function until(check: () => boolean, ms = 5000): Promise<boolean> {

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync,
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isKitError } from '@recovery-kit/sdk';
-import { createTestContext } from '@recovery-kit/testing';
+import { createTestContext, runTestActions } from '@recovery-kit/testing';
 import listenerKit from '../../oracle-listener/src/index.ts';
 import { options as listenerOptions } from '../../oracle-listener/src/options.ts';
 import kit from '../src/index.ts';
@@ -63,15 +63,8 @@ describe('oracle kits: shell characters in option values', () => {
 
     it('the listener starts, answers and stops with ORACLE_HOME and TNS_ADMIN under such names; nothing ran', async () => {
       const o = { home, listener: fh.listener, tnsAdmin: join(home, 'network', 'admin') };
-      for (const action of ['restore', 'quickCheck', 'remove'] as const) {
-        const ctx = createTestContext(listenerKit, { tag: 'lsnr', action, options: o });
-        try {
-          const r = await listenerKit.actions[action]!(ctx);
-          if (action === 'quickCheck') expect(r).toMatchObject({ status: 'ok' });
-        } finally {
-          ctx.dispose();
-        }
-      }
+      const [, q] = await runTestActions(listenerKit, ['restore', 'quickCheck', 'remove'], { tag: 'lsnr', options: o });
+      expect(q).toMatchObject({ status: 'ok' });
       expect(markers()).toEqual([]);
     });
 
@@ -84,15 +77,8 @@ describe('oracle kits: shell characters in option values', () => {
       } finally {
         created.dispose();
       }
-      for (const action of ['restore', 'quickCheck', 'remove'] as const) {
-        const ctx = createTestContext(kit, { tag: 'db', action, options: { ...o, home } });
-        try {
-          const r = await kit.actions[action]!(ctx);
-          if (action === 'quickCheck') expect(r).toMatchObject({ status: 'ok' });
-        } finally {
-          ctx.dispose();
-        }
-      }
+      const [, q] = await runTestActions(kit, ['restore', 'quickCheck', 'remove'], { tag: 'db', options: { ...o, home } });
+      expect(q).toMatchObject({ status: 'ok' });
       expect(markers()).toEqual([]);
     });
   });

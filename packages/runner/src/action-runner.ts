@@ -14,6 +14,7 @@ import {
   TimeoutError,
   ConfigError,
   isKitError,
+  UnsupportedActionError,
   withOrigin,
   type ActionName,
   type CheckLevel,
@@ -234,6 +235,15 @@ export function createActionContext<O>(kit: Kit<O>, action: string, run: ActionR
 /** Builds the context for `action` of `run.tag` on `run.server`, calls `fn` with it, and disposes it. */
 export async function runAction<O, R>(kit: Kit<O>, action: string, run: ActionRun, fn: (ctx: KitContext<O>) => Promise<R> | R): Promise<R> {
   return createActionContext(kit, action, run).call(fn);
+}
+
+/** Calls the kit's own function for `action` in the context `a` built for it (through `a.call`, which disposes it). */
+export function callKit<O>(kit: Kit<O>, action: string, a: ActionContext<O>): Promise<unknown> {
+  return a.call((ctx) => {
+    const fn = (kit.actions as unknown as Record<string, ((c: KitContext<O>) => unknown) | undefined>)[action];
+    if (!fn) throw UnsupportedActionError.of(kit.meta.kitType, action);
+    return fn(ctx);
+  });
 }
 
 /** Runs a kit's top-level command (`kit-runner <kitType> <name>`) with the same deadline and error stamping. */

@@ -8,9 +8,12 @@
  * once. What the process wrote before it exited is read; the pipes are then left to whatever
  * grandchild still holds them (drained, never waited for, never keeping kit-runner alive).
  *
- * `background: true` resolves once the process is spawned; `completion` settles when it ends.
- * The runner reaps it, logs how it ended (debug when it exits 0, warn otherwise), never fails
- * the action for it, and sends it SIGTERM if it is still running when kit-runner exits.
+ * `background: true` resolves once the process is spawned (with `readyOnLine`, once it has
+ * written its first line to standard output, or ended); `completion` settles when it ends. The
+ * runner reaps it, logs how it ended (debug when it exits 0, warn otherwise), never fails the
+ * action for it, and sends it SIGTERM if it is still running when kit-runner exits, unless
+ * `outlive` is set: then it runs in a session of its own under coreutils' timeout(1) with its
+ * `timeoutMs` (default: what is left of the action's time), so it finishes on its own, bounded.
  *
  * Built on node:child_process rather than execa: importing execa costs more than the whole
  * budget of a `kit-runner action TAG quickCheck` process (see docs/benchmarks.md), and the part
@@ -99,13 +102,31 @@ interface Started {
   spawned: Promise<NodeJS.ErrnoException | undefined>;
   /** Resolves when the process has exited and its own output is read. */
   ended: Promise<RawResult>;
+  /** Resolves at the first newline on standard output ('line'), or when the process has ended ('ended'). */
+  firstLine: Promise<'line' | 'ended'>;
+  /** What it has written to standard output so far. */
+  stdoutSoFar: () => string;
 }
 
 function startProcess(
   argv: string[],
-  options: { env: NodeJS.ProcessEnv; cwd?: string | undefined; input?: string | undefined; timeoutMs: number; signal?: AbortSignal | undefined },
+  options: {
+    env: NodeJS.ProcessEnv;
+    cwd?: string | undefined;
+    input?: string | undefined;
+    timeoutMs: number;
+    signal?: AbortSignal | undefined;
+    detached?: boolean;
+  },
 ): Started {
-  const child = spawn(argv[0]!, argv.slice(1), { env: options.env, cwd: options.cwd, shell: false, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+  const child = spawn(argv[0]!, argv.slice(1), {
+    env: options.env,
+    cwd: options.cwd,
+    shell: false,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
+    windowsHide: true,
+  });
   const out = collector();
   const err = collector();
   let timedOut = false;
@@ -113,9 +134,12 @@ function startProcess(
   let killTimer: NodeJS.Timeout | undefined;
   let spawnError: NodeJS.ErrnoException | undefined;
   let lastData = Date.now();
+  let lineSeen: (how: 'line' | 'ended') => void = () => undefined;
+  const firstLine = new Promise<'line' | 'ended'>((resolve) => (lineSeen = resolve));
   child.stdout!.on('data', (d: Buffer) => {
     lastData = Date.now();
     out.add(d);
+    if (d.includes(10)) lineSeen('line');
   });
   child.stderr!.on('data', (d: Buffer) => {
     lastData = Date.now();
@@ -157,6 +181,7 @@ function startProcess(
       clearTimeout(timer);
       if (killTimer) clearTimeout(killTimer);
       options.signal?.removeEventListener('abort', onAbort);
+      lineSeen('ended');
       resolve({ exitCode: code ?? undefined, signal: signal ?? undefined, stdout: out.text(), stderr: err.text(), timedOut, aborted, spawnError });
     };
     // A process that never started emits 'error' and 'close' but no 'exit'.
@@ -189,7 +214,7 @@ function startProcess(
       }
     });
   });
-  return { child, spawned, ended };
+  return { child, spawned, ended, firstLine, stdoutSoFar: out.text };
 }
 
 export function createExec(binding: ExecBinding): Exec {
@@ -225,28 +250,39 @@ export function createExec(binding: ExecBinding): Exec {
     const plain = ({ failed: _failed, ...rest }: ExecResult & { failed: boolean }): ExecResult => rest;
 
     if (options.background) {
-      binding.logger.debug(`exec (background) ${shown}`);
-      // Not bound to the action's deadline: it may outlive the action, never kit-runner.
-      const p = startProcess(argv, { env, cwd: options.cwd, input: options.input, timeoutMs: options.timeoutMs ?? 2 ** 31 - 1 });
+      binding.logger.debug(`exec (background${options.outlive ? ', outlives kit-runner' : ''}) ${shown}`);
+      // Not bound to the action's deadline: it may outlive the action; kit-runner too with
+      // `outlive`, and then timeout(1) bounds it, since kit-runner's own timer goes with it.
+      const limitS = Math.max(1, Math.ceil((options.timeoutMs ?? binding.deadline - Date.now()) / 1000));
+      const p = options.outlive
+        ? startProcess(['timeout', '--kill-after=1', `${limitS}s`, ...argv], {
+            env,
+            cwd: options.cwd,
+            input: options.input,
+            timeoutMs: (limitS + 2) * 1000,
+            detached: true,
+          })
+        : startProcess(argv, { env, cwd: options.cwd, input: options.input, timeoutMs: options.timeoutMs ?? 2 ** 31 - 1 });
       const spawnError = await p.spawned;
-      track(p.child);
+      if (!options.outlive) track(p.child);
       p.child.unref();
       for (const s of [p.child.stdin, p.child.stdout, p.child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
       const completion = p.ended.then((raw) => {
         running.delete(p.child);
-        const r = resultOf(raw);
+        const r = resultOf(options.outlive && raw.exitCode === 124 ? { ...raw, timedOut: true } : raw);
         const how = r.timedOut ? 'timed out' : r.exitCode !== undefined ? `exit ${r.exitCode}` : `signal ${r.signal}`;
         const tail = r.stderr.trim().slice(-300);
         if (r.failed) binding.logger.warn(`background ${shown} ended: ${how} after ${r.durationMs} ms${tail ? `: ${tail}` : ''}`);
         else binding.logger.debug(`background ${argv[0]} ended: ${how} after ${r.durationMs} ms`);
         return plain(r);
       });
+      if (options.readyOnLine && !spawnError && (await p.firstLine) === 'ended') return { ...(await completion), completion };
       return {
         command: shown,
         exitCode: spawnError ? (spawnError.code === 'ENOENT' ? 127 : 126) : undefined,
         signal: undefined,
         timedOut: false,
-        stdout: '',
+        stdout: options.readyOnLine ? p.stdoutSoFar() : '',
         stderr: spawnError ? `${argv[0]}: ${spawnError.code === 'ENOENT' ? 'command not found' : spawnError.message}` : '',
         durationMs: Math.round(performance.now() - started),
         completion,

@@ -5,7 +5,7 @@
  * plans from that snapshot, and records one state change per store write (state.ts).
  */
 import { ExitCode, KitError, UnsupportedActionError, withOrigin, type Kit, type QuickCheckResult } from '@recovery-kit/sdk';
-import { asKitError, runAction } from './action-runner.ts';
+import { asKitError, callKit, createActionContext, runAction } from './action-runner.ts';
 import type { Engine } from './engine.ts';
 import { requireGrant } from './cluster/grant.ts';
 import { need, needOn } from './engine-need.ts';
@@ -62,16 +62,18 @@ async function step(
 ): Promise<void> {
   const started = performance.now();
   const { store } = engine;
-  let begun = false;
+  // Built first: a context that cannot be built throws before anything is recorded.
+  const a = createActionContext(kit, action, engine.actionRun(data, tag, server));
   try {
-    await runAction(kit, action, engine.actionRun(data, tag, server), (ctx) => {
-      begun = true;
-      markPending(store, data, tag, server, action);
-      return kit.actions[action]!(ctx);
-    });
+    markPending(store, data, tag, server, action);
+  } catch (err) {
+    a.dispose();
+    throw err;
+  }
+  try {
+    await callKit(kit, action, a);
   } catch (err) {
     const e = asKitError(err);
-    if (!begun) throw e;
     const report: StepReport = { tag, server, action, outcome: 'failed', durationMs: elapsed(started), detail: e.message };
     steps.push(report);
     note?.(report);
@@ -101,8 +103,13 @@ export async function restore(engine: Engine, tag: string, options: { note?: Not
     // Into another region only with the operator's grant (cluster/ticket.ts); refused before anything runs.
     requireGrant(data, tag, node, engine.settings.stateDir);
     const todo = order.filter((t) => data.resources[t]!.servers[node]!.state !== 'ISP');
-    for (const t of order)
-      if (!todo.includes(t)) steps.push({ tag: t, server: node, action: 'restore', outcome: 'skipped', durationMs: 0, detail: 'already in service' });
+    const skipped = new Map<string, StepReport>();
+    for (const t of order) {
+      if (todo.includes(t)) continue;
+      const report: StepReport = { tag: t, server: node, action: 'restore', outcome: 'skipped', durationMs: 0, detail: 'already in service' };
+      skipped.set(t, report);
+      steps.push(report);
+    }
     const kits = new Map<string, Kit>();
     for (const t of order) kits.set(t, await engine.kit(data.resources[t]!.kit));
     const peers = new Set(todo.flatMap((t) => Object.keys(data.resources[t]!.servers)).filter((s) => s !== node));
@@ -129,7 +136,13 @@ export async function restore(engine: Engine, tag: string, options: { note?: Not
         }
       }
     }
-    for (const t of todo) {
+    // In the walk's order: a skipped resource is noted where the walk passes it.
+    for (const t of order) {
+      const skip = skipped.get(t);
+      if (skip) {
+        options.note?.(skip);
+        continue;
+      }
       try {
         await step(engine, data, kits.get(t)!, t, node, 'restore', steps, options.note);
       } catch (err) {
@@ -152,7 +165,9 @@ export async function remove(engine: Engine, tag: string, options: { force?: boo
     const set = new Set([tag, ...[...ancestors(data, tag)].filter((a) => data.resources[a]!.servers[node])]);
     for (const t of removeOrder(data, set)) {
       if (data.resources[t]!.servers[node]!.state === 'OSU' && !options.force) {
-        steps.push({ tag: t, server: node, action: 'remove', outcome: 'skipped', durationMs: 0, detail: 'already out of service' });
+        const report: StepReport = { tag: t, server: node, action: 'remove', outcome: 'skipped', durationMs: 0, detail: 'already out of service' };
+        steps.push(report);
+        options.note?.(report);
         continue;
       }
       try {

@@ -213,6 +213,10 @@ describe('bad input changes nothing', () => {
       tunables: 'REC_RESTORE_TIMEOUT=fast\n',
     },
     { name: 'unknown command', args: () => ['frobnicate'], exit: 2, message: /unknown command "frobnicate"/ },
+    { name: 'create without --tag', args: (d) => ['create', 'rec', '--opt', `dir=${d}`], exit: 2, message: /--tag is required/ },
+    { name: 'extend without --server', args: () => ['extend', 'a', '--priority', '2'], exit: 2, message: /--server is required/ },
+    { name: 'unextend without --server', args: () => ['unextend', 'a'], exit: 2, message: /--server is required/ },
+    { name: 'unextend with a second tag', args: () => ['unextend', 'a', 'b', '--server', 'node-b'], exit: 2, message: /unexpected argument "b"/ },
     { name: 'unknown flag', args: () => ['status', '--colour'], exit: 2, message: /Unknown option '--colour'/ },
     { name: 'deleting a child others depend on', args: () => ['delete', 'a'], exit: 11, message: /b depends on it/ },
     {

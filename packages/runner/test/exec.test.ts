@@ -95,6 +95,32 @@ describe('exec: background', () => {
     expect(logs.some((l) => l.level === 'warn' && /background .* ended: exit 3 .*oops/.test(l.message))).toBe(true);
   });
 
+  it('readyOnLine: resolves at the first line of standard output (with what it wrote), or with the final result when it ends first', async () => {
+    const { exec } = execFor();
+    const started = Date.now();
+    const r = await exec('sh', ['-c', 'sleep 0.3; echo first; sleep 0.5; echo second'], { background: true, readyOnLine: true });
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(250);
+    expect(r.exitCode).toBeUndefined();
+    expect(r.stdout).toBe('first\n');
+    expect((await r.completion!).stdout).toBe('first\nsecond\n');
+    const ended = await exec('sh', ['-c', 'printf partial; exit 3'], { background: true, readyOnLine: true });
+    expect(ended.exitCode).toBe(3);
+    expect(ended.stdout).toBe('partial');
+    expect((await ended.completion!).exitCode).toBe(3);
+  });
+
+  it('outlive: still reaped while kit-runner runs; timeoutMs bounds it through timeout(1)', async () => {
+    const { exec, logs } = execFor();
+    const ok = await exec('sh', ['-c', 'echo fine'], { background: true, outlive: true });
+    expect((await ok.completion!).exitCode).toBe(0);
+    const slow = await exec('sleep', ['30'], { background: true, outlive: true, timeoutMs: 1000 });
+    const r = await slow.completion!;
+    expect(r.timedOut).toBe(true);
+    expect(r.durationMs).toBeLessThan(5000);
+    expect(logs.some((l) => l.level === 'warn' && /background .*sleep 30 ended: timed out/.test(l.message))).toBe(true);
+  });
+
   it('a program that does not exist does not fail the action: exit 127 in the result', async () => {
     const { exec } = execFor();
     const r = await exec('/nonexistent/prog', [], { background: true });
@@ -142,5 +168,23 @@ describe('kit-runner exits when the action ends', () => {
     const until = Date.now() + 3000;
     while (alive(pid) && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
     expect(alive(pid)).toBe(false);
+  });
+
+  it('a background command with outlive finishes on its own after kit-runner exits', async () => {
+    const sb = recSandbox();
+    const pidFile = join(sb.dir, 'bg.pid');
+    const doneFile = join(sb.dir, 'bg.done');
+    writeFileSync(join(sb.dir, 'bg.sh'), `echo $$ > ${pidFile}\nsleep 1\ntouch ${doneFile}\n`);
+    await sb.create('bg', [`background=/bin/sh,${join(sb.dir, 'bg.sh')}`, 'backgroundOutlives=1']);
+    const r = await sb.run(['action', 'bg', 'restore']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.durationMs).toBeLessThan(8000);
+    const until = Date.now() + 3000;
+    while (!existsSync(pidFile) && Date.now() < until) await new Promise((res) => setTimeout(res, 20));
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    killLater(pid);
+    expect(existsSync(doneFile)).toBe(false);
+    while (!existsSync(doneFile) && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
+    expect(existsSync(doneFile)).toBe(true);
   });
 });

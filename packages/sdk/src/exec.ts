@@ -16,10 +16,26 @@ export interface ExecOptions {
   /**
    * Start the program and resolve as soon as it has started, without waiting for it (a
    * gratuitous ARP, a notification). The runner still reaps it, logs how it ended, and ends it
-   * when the action's process exits; its failure never fails the action. The result's
+   * when the action's process exits (unless `outlive`); its failure never fails the action. The result's
    * `completion` settles with the final result.
    */
   background?: boolean;
+  /**
+   * Background only: resolve once the program has written its first line to standard output
+   * (or ended) rather than as soon as it has started; the result's `stdout` holds what it wrote
+   * so far. For a tool that says when its work has begun (`stdbuf -oL arping -U` prints its
+   * header just before its first packet).
+   */
+  readyOnLine?: boolean;
+  /**
+   * Background only: not ended when kit-runner exits. It runs in a session of its own and
+   * finishes on its own, bounded by `timeoutMs` (default: what is left of the action's time)
+   * through coreutils' timeout(1); while kit-runner runs it is still reaped and logged. Its
+   * standard output and error are pipes to kit-runner: what it writes after kit-runner has
+   * exited is lost (a write may end it with SIGPIPE), so use it for programs whose last output
+   * comes after their work (arping's summary).
+   */
+  outlive?: boolean;
 }
 
 /**

@@ -3,9 +3,9 @@
  * gives kits: tunables checked against the kit's declarations, the kit's timeout tunable, the
  * deadline and signal, `local`, the runner's contract version), with tunables from a plain
  * object, an in-memory logger you can assert on, and real exec (argument arrays, no shell).
- * Call kit actions directly with it, then `dispose()`; or use `runTestAction`, which disposes.
+ * Call kit actions directly with it, then `dispose()`; or use `runTestActions`, which disposes.
  */
-import type { DependencyView, Exec, Kit, KitContext, RawValue } from '@recovery-kit/sdk';
+import type { DependencyView, Exec, Kit, KitActions, KitContext, RawValue } from '@recovery-kit/sdk';
 import { createActionContext, createLogger, memorySink, tunableSetOf, type ActionRun, type LogRecord } from '@recovery-kit/runner';
 
 export interface TestContextOptions {
@@ -68,4 +68,28 @@ export function buildTestContext<O>(
 export function createTestContext<O>(kit: Kit<O>, opts: TestContextOptions = {}): TestContext<O> {
   const b = buildTestContext(kit, opts);
   return { ...b.ctx, logs: b.logs, dispose: b.dispose };
+}
+
+/**
+ * Runs `actions` in turn, each in a context of its own (`opts` with that action) that is disposed
+ * afterwards, and returns their results. A quickCheck that does not report ok (or nothing) throws,
+ * as does a kit without one of the actions.
+ */
+export async function runTestActions<O>(kit: Kit<O>, actions: ReadonlyArray<keyof KitActions<O>>, opts: TestContextOptions = {}): Promise<unknown[]> {
+  const results: unknown[] = [];
+  for (const action of actions) {
+    const fn = kit.actions[action] as ((ctx: KitContext<O>) => unknown) | undefined;
+    if (!fn) throw new Error(`${kit.meta.kitType} has no ${action} action`);
+    const ctx = createTestContext(kit, { ...opts, action });
+    try {
+      const r = await fn(ctx);
+      const status = (r as { status?: string } | undefined)?.status;
+      if (action === 'quickCheck' && status !== undefined && status !== 'ok')
+        throw new Error(`quickCheck of ${opts.tag ?? 'test'} reported ${JSON.stringify(r)}`);
+      results.push(r);
+    } finally {
+      ctx.dispose();
+    }
+  }
+  return results;
 }

@@ -3,7 +3,7 @@
  * and `runLifecycle` return results (`assertCase` throws a plain Error); `run` registers tests
  * with whatever `KitTester.describe` / `KitTester.it` you set.
  */
-export { createTestContext, buildTestContext, type TestContextOptions, type TestContext } from './context.ts';
+export { createTestContext, buildTestContext, runTestActions, type TestContextOptions, type TestContext } from './context.ts';
 export {
   KitTester,
   checkKitShape,

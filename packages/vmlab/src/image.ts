@@ -156,19 +156,20 @@ export async function ensureImage(spec: ImageSpec = {}): Promise<Image> {
   const root = cacheDir(spec);
   const { rootfsKey, key } = imageKeys(spec);
   const dir = join(root, `image-${key}`);
+  // The image's files in its directory, and how this call came by them.
+  const image = (built: Image['built'], buildMs: number, manifest: ImageManifest): Image => ({
+    key,
+    rootfsKey,
+    dir,
+    disk: join(dir, 'root.ext4'),
+    kernel: join(dir, 'vmlinuz'),
+    initrd: join(dir, 'initrd.img'),
+    built,
+    buildMs,
+    manifest,
+  });
   const done = readManifest(dir);
-  if (done)
-    return {
-      key,
-      rootfsKey,
-      dir,
-      disk: join(dir, 'root.ext4'),
-      kernel: join(dir, 'vmlinuz'),
-      initrd: join(dir, 'initrd.img'),
-      built: 'none',
-      buildMs: 0,
-      manifest: done,
-    };
+  if (done) return image('none', 0, done);
 
   const missing = missingTools();
   if (missing.length)
@@ -183,17 +184,7 @@ export async function ensureImage(spec: ImageSpec = {}): Promise<Image> {
   await run(['flock', lock, 'bash', IMAGE_SCRIPT, root, rootfsKey, key, suite, mirror, packages.join(','), String(spec.freeMiB ?? 768)], spec.log);
   const manifest = readManifest(dir);
   if (!manifest) throw new Error(`vmlab: the image build finished without ${join(dir, 'manifest.json')}`);
-  return {
-    key,
-    rootfsKey,
-    dir,
-    disk: join(dir, 'root.ext4'),
-    kernel: join(dir, 'vmlinuz'),
-    initrd: join(dir, 'initrd.img'),
-    built: hadRootfs ? 'image' : 'rootfs',
-    buildMs: Date.now() - started,
-    manifest,
-  };
+  return image(hadRootfs ? 'image' : 'rootfs', Date.now() - started, manifest);
 }
 
 /** Removes cached root file systems and images other than the ones `keep` names. */

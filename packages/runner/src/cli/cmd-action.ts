@@ -4,8 +4,6 @@ import { settleCommands } from '../exec.ts';
 import { ActionError, command as runCommand, quickCheck, recover, remove, restore, type StepReport } from '../walks.ts';
 import { defineCommand, type Invocation } from './spec.ts';
 import { engineFor, noExtra, positional } from './common.ts';
-import { openStore } from '../file-store.ts';
-import { ancestors, removeOrder, restoreOrder } from '../hierarchy.ts';
 import { humanValue, isQuiet, note as say, oneLine, printJson } from './output.ts';
 
 const ALIASES: Record<string, string> = {
@@ -112,24 +110,9 @@ async function runAction(inv: Invocation, tag: string, action: string, json: boo
     if (s.outcome === 'skipped') return `${s.action} ${s.tag}${where}: skipped (${s.detail})`;
     return `${s.action} ${s.tag}${where}: ${s.outcome}${s.outcome === 'failed' ? ` (${oneLine(s.detail)})` : ''} (${s.durationMs} ms)`;
   };
-  // The walk reports the steps it runs as they end; the ones it skips (already in the state asked for)
-  // come back only at the end. So that the lines read in the walk's order (for restore: children
-  // before parents), each skipped line is printed before the first step that comes after it.
-  const order = json || isQuiet() ? [] : walkOrder(inv.settings.stateDir, tag, action, engine.node, Boolean(inv.values.force));
-  const printed = new Set<string>();
-  const flushSkippedBefore = (t: string | undefined) => {
-    const until = t === undefined ? order.length : order.findIndex((p) => p.tag === t);
-    for (const p of order.slice(0, Math.max(0, until))) {
-      if (printed.has(p.tag) || !p.detail) continue;
-      printed.add(p.tag);
-      say(line({ tag: p.tag, server: engine.node, action, outcome: 'skipped', durationMs: 0, detail: p.detail }));
-    }
-  };
+  // The walk notes each step as it ends, and a skipped one where it passes it: lines in the walk's order.
   const note = (s: StepReport) => {
-    if (json) return;
-    if (s.server === engine.node) flushSkippedBefore(s.tag);
-    printed.add(s.tag);
-    say(line(s));
+    if (!json) say(line(s));
   };
   const started = performance.now();
   try {
@@ -137,13 +120,7 @@ async function runAction(inv: Invocation, tag: string, action: string, json: boo
       const steps = action === 'restore' ? await restore(engine, tag, { note }) : await remove(engine, tag, { note, force: Boolean(inv.values.force) });
       const ms = Math.round(performance.now() - started);
       if (json) printJson({ ok: true, tag, action, node: engine.node, durationMs: ms, steps });
-      else {
-        const skipped = new Set(steps.filter((x) => x.outcome === 'skipped').map((x) => x.tag));
-        for (const p of order) if (!skipped.has(p.tag)) printed.add(p.tag);
-        flushSkippedBefore(undefined);
-        for (const s of steps) if (s.outcome === 'skipped' && !printed.has(s.tag)) say(line(s));
-        if (!isQuiet()) process.stdout.write(`${action} ${tag} on ${engine.node}: ok (${ms} ms)\n`);
-      }
+      else if (!isQuiet()) process.stdout.write(`${action} ${tag} on ${engine.node}: ok (${ms} ms)\n`);
       return ExitCode.OK;
     }
     if (action === 'quickCheck') {
@@ -211,19 +188,3 @@ export const command = defineCommand({
   options: { force: { type: 'boolean' } },
   run,
 });
-
-/** The resources the walk visits, in its order, with why each would be skipped (from the store as it is now). */
-function walkOrder(stateDir: string, tag: string, action: string, node: string, force: boolean): Array<{ tag: string; detail: string | undefined }> {
-  try {
-    const data = openStore(stateDir).read();
-    if (!data.resources[tag]) return [];
-    const state = (t: string) => data.resources[t]?.servers[node]?.state;
-    if (action === 'restore') {
-      return restoreOrder(data, tag).map((t) => ({ tag: t, detail: state(t) === 'ISP' ? 'already in service' : undefined }));
-    }
-    const set = new Set([tag, ...[...ancestors(data, tag)].filter((a) => data.resources[a]!.servers[node])]);
-    return removeOrder(data, set).map((t) => ({ tag: t, detail: state(t) === 'OSU' && !force ? 'already out of service' : undefined }));
-  } catch {
-    return [];
-  }
-}

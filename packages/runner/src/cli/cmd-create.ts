@@ -1,7 +1,6 @@
-import { UsageError } from '@recovery-kit/sdk';
 import { create } from '../create.ts';
 import { restore } from '../walks.ts';
-import { engineFor, intFlag, noExtra, positional, readOptions, switchbackFlag } from './common.ts';
+import { engineFor, intFlag, onlyPositional, readOptions, requiredFlag, switchbackFlag } from './common.ts';
 import { printJson } from './output.ts';
 import { defineCommand } from './spec.ts';
 
@@ -38,10 +37,8 @@ export const command = defineCommand({
   },
   async run(inv) {
     const usage = command.usage;
-    const kitType = positional(inv, 1, 'KIT_TYPE', usage);
-    noExtra(inv, 2, usage);
-    const tag = inv.values.tag;
-    if (typeof tag !== 'string') throw new UsageError('--tag is required', { field: '--tag', fix: `usage: ${usage}` });
+    const kitType = onlyPositional(inv, 'KIT_TYPE', usage);
+    const tag = requiredFlag(inv, 'tag', usage);
     const engine = engineFor(inv.settings);
     const created = await create(engine, {
       kitType,

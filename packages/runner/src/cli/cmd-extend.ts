@@ -1,6 +1,5 @@
-import { UsageError } from '@recovery-kit/sdk';
 import { extend } from '../lifecycle.ts';
-import { engineFor, intFlag, noExtra, positional, readOptions, say, switchbackFlag } from './common.ts';
+import { engineFor, intFlag, onlyPositional, readOptions, requiredFlag, say, switchbackFlag } from './common.ts';
 import { defineCommand } from './spec.ts';
 
 export const command = defineCommand({
@@ -20,10 +19,8 @@ export const command = defineCommand({
   },
   async run(inv) {
     const usage = command.usage;
-    const tag = positional(inv, 1, 'TAG', usage);
-    noExtra(inv, 2, usage);
-    const server = inv.values.server;
-    if (typeof server !== 'string') throw new UsageError('--server is required', { field: '--server', fix: `usage: ${usage}` });
+    const tag = onlyPositional(inv, 'TAG', usage);
+    const server = requiredFlag(inv, 'server', usage);
     const done = await extend(engineFor(inv.settings), {
       tag,
       server,

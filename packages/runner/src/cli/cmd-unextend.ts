@@ -1,6 +1,5 @@
-import { UsageError } from '@recovery-kit/sdk';
 import { unextend } from '../lifecycle.ts';
-import { engineFor, noExtra, positional, say } from './common.ts';
+import { engineFor, onlyPositional, requiredFlag, say } from './common.ts';
 import { defineCommand } from './spec.ts';
 
 export const command = defineCommand({
@@ -12,10 +11,8 @@ export const command = defineCommand({
   options: { server: { type: 'string', short: 's' } },
   async run(inv) {
     const usage = command.usage;
-    const tag = positional(inv, 1, 'TAG', usage);
-    noExtra(inv, 2, usage);
-    const server = inv.values.server;
-    if (typeof server !== 'string') throw new UsageError('--server is required', { field: '--server', fix: `usage: ${usage}` });
+    const tag = onlyPositional(inv, 'TAG', usage);
+    const server = requiredFlag(inv, 'server', usage);
     const done = await unextend(engineFor(inv.settings), tag, server);
     say(inv.settings, `unextended ${done.join(', ')} from ${server}`, { unextended: done, server });
     return 0;

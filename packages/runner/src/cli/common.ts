@@ -105,6 +105,20 @@ export function noExtra(inv: { positionals: string[] }, count: number, usage: st
   }
 }
 
+/** The command's one positional argument (after its name), and nothing after it. */
+export function onlyPositional(inv: { positionals: string[] }, name: string, usage: string): string {
+  const v = positional(inv, 1, name, usage);
+  noExtra(inv, 2, usage);
+  return v;
+}
+
+/** A string flag the command cannot do without (`--server`, `--tag`). */
+export function requiredFlag(inv: { values: Record<string, unknown> }, name: string, usage: string): string {
+  const v = inv.values[name];
+  if (typeof v !== 'string') throw new UsageError(`--${name} is required`, { field: `--${name}`, fix: `usage: ${usage}` });
+  return v;
+}
+
 /** A one-line result: the text (nothing under -q), or `{ ok: true, ...value }` with --json. */
 export function say(settings: Settings, text: string, value: object): void {
   if (settings.json) printJson({ ok: true, ...value });
