@@ -11,26 +11,13 @@
  * every write by anyone; a read whose stat matches the kept identity uses the kept document
  * instead of reading and parsing the file again. A walk thus reads the file once.
  */
-import {
-  chmodSync,
-  closeSync,
-  constants,
-  fstatSync,
-  fsyncSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { chmodSync, closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, STATES } from '@recovery-kit/sdk';
+import { ConfigError } from '@recovery-kit/sdk';
 import { acquireLock, acquireLockSync, type Lock } from './lock.ts';
-import { emptyStore, STORE_FORMAT, type LockRequest, type Store, type StoreData } from './store.ts';
+import { emptyStore, type LockRequest, type Store, type StoreData } from './store.ts';
+import { readNoFollow, validateStore } from './store-read.ts';
 import { trustProblem } from './trust.ts';
 
 const TMP_PREFIX = 'store.json.tmp-';
@@ -274,77 +261,4 @@ export class FileStore implements Store {
       /* history is best effort */
     }
   }
-}
-
-/** Reads a file without following a symbolic link in its place; refuses one owned by another user. */
-function readNoFollow(file: string): string {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOOP')
-      throw new ConfigError(`the store ${file} is a symbolic link: refused`, {
-        code: 'UNTRUSTED_LOCATION',
-        field: file,
-        fix: `remove the link; kit-runner writes ${file} itself (docs/operate/trusted-locations.md)`,
-      });
-    throw err;
-  }
-  try {
-    const st = fstatSync(fd);
-    const uid = process.geteuid?.() ?? 0;
-    if (!st.isFile() || (st.uid !== 0 && st.uid !== uid))
-      throw new ConfigError(`the store ${file} is ${st.isFile() ? `owned by uid ${st.uid}` : 'not a regular file'}: refused`, {
-        code: 'UNTRUSTED_LOCATION',
-        field: file,
-        fix: `kit-runner writes ${file} itself; check who put this one there (docs/operate/trusted-locations.md)`,
-      });
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function validateStore(data: unknown, file: string): StoreData {
-  const bad = (why: string) =>
-    new ConfigError(`the store ${file} is damaged: ${why}`, {
-      field: file,
-      fix: `restore ${file} from a backup, or repair the named entry by hand (kit-runner writes it atomically; nothing else should)`,
-    });
-  if (typeof data !== 'object' || data === null) throw bad('not an object');
-  const d = data as Partial<StoreData>;
-  if (d.format !== STORE_FORMAT) {
-    throw new ConfigError(`the store ${file} has format ${String(d.format)}, this kit-runner reads format ${STORE_FORMAT}`, {
-      field: file,
-      fix: 'use the kit-runner version that wrote it',
-    });
-  }
-  if (typeof d.resources !== 'object' || d.resources === null || !Array.isArray(d.dependencies)) throw bad('resources or dependencies missing');
-  for (const [tag, r] of Object.entries(d.resources)) {
-    if (!r || r.tag !== tag || typeof r.kit !== 'string' || typeof r.servers !== 'object') throw bad(`resource ${tag}`);
-    for (const [server, s] of Object.entries(r.servers)) {
-      if (!s || typeof s !== 'object') throw bad(`resource ${tag} on ${server} is not an object`);
-      if (!STATES.includes(s.state)) throw bad(`resource ${tag} on ${server} has state ${String(s.state)}`);
-      if (!Number.isInteger(s.priority)) throw bad(`resource ${tag} on ${server} has priority ${JSON.stringify(s.priority)}`);
-    }
-  }
-  const children = new Map<string, string[]>();
-  for (const dep of d.dependencies as unknown[]) {
-    const x = dep as { parent?: unknown; child?: unknown } | null;
-    if (!x || typeof x.parent !== 'string' || typeof x.child !== 'string') throw bad(`dependency ${JSON.stringify(dep)} is not { parent, child }`);
-    for (const t of [x.parent, x.child])
-      if (!Object.hasOwn(d.resources, t)) throw bad(`dependency ${x.parent} -> ${x.child} names ${t}, which has no resource record`);
-    children.set(x.parent, [...(children.get(x.parent) ?? []), x.child]);
-  }
-  // A cycle would make every walk of its hierarchy meaningless: damage, not a hierarchy.
-  const state = new Map<string, 1 | 2>();
-  const visit = (t: string, path: string[]): void => {
-    if (state.get(t) === 2) return;
-    if (state.get(t) === 1) throw bad(`the dependencies form a cycle: ${[...path.slice(path.indexOf(t)), t].join(' -> ')}`);
-    state.set(t, 1);
-    for (const c of children.get(t) ?? []) visit(c, [...path, t]);
-    state.set(t, 2);
-  };
-  for (const t of children.keys()) visit(t, []);
-  return d as StoreData;
 }
