@@ -316,6 +316,13 @@ describe.skipIf(!ready || !canRunNetns || !ec2Built)(
       expect(routes(ids.primary.region, ids.primary.routeTableId)['10.1.0.10/32']).toBe(ids.primary.eniId);
       expect(await app()).toEqual({ values: ['10.1.0.10'], ttl: 10 });
 
+      // A move into the other region needs the operator's grant (issue 11): refused, nothing changed.
+      const refused = await sb.run(['action', 'route53-app', 'restore', '--node', 'node-b'], { node: 'node-b', env: envOf('node-b') });
+      expect(refused.exitCode, refused.stderr).toBe(4);
+      expect(refused.stderr).toContain('NO_GRANT');
+      expect(nodes.addrs(nodes.a)).toContain('10.1.0.10');
+      expect(await app()).toEqual({ values: ['10.1.0.10'], ttl: 10 });
+      await ok(['cluster', 'grant', 'route53-app', ids.secondary.region]);
       const move = await ok(['action', 'route53-app', 'restore'], 'node-b');
       expect(move.stderr).toMatch(/remove route53-app on node-a: ok[\s\S]*remove ec2-route53 on node-a: ok[\s\S]*remove ip-route53 on node-a: ok/);
       expect(nodes.addrs(nodes.a)).not.toContain('10.1.0.10');
