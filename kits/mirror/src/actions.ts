@@ -65,6 +65,14 @@ async function create(ctx: Ctx): Promise<CreateResult> {
     md = await r.engine.createMd();
     steps.push(`metadata ${md}`);
   } else steps.push('metadata present');
+  // A promotable clone's validation (the OCF agent runs create before start, and before a probe's
+  // check) of an existing mirror that is down leaves it down: bringing it up is start's job.
+  if (ctx.roles && md === undefined && !before.exists) {
+    ctx.logger.info(`checked ${o.resource} on ${r.self.name} (${version}): metadata present, left down (a promotable clone's start brings it up)`);
+    return {
+      info: { engine: version, device: r.engine.device, node: r.self.name, peer: r.peer.name, protocol: o.protocol, role: 'down', backingBytes: bytes },
+    };
+  }
   await r.engine.up();
   before = await settle(r, Math.min(connectWait(ctx), 5000), ctx.deadline, ctx.signal);
   // Only a mirror whose metadata this call wrote is new: an Inconsistent copy found later (an
