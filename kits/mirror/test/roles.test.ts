@@ -85,7 +85,7 @@ class FakeNode {
   };
 }
 
-type Act = 'restore' | 'remove' | 'promote' | 'demote' | 'quickCheck';
+type Act = 'restore' | 'remove' | 'promote' | 'demote' | 'quickCheck' | 'recover';
 
 async function run(node: FakeNode, action: Act, roles: boolean, tunables: Record<string, string | number | boolean> = {}) {
   const c = createTestContext(kit, { action, server: 'a', options: base, roles, tunables: { MIRROR_CONNECT_WAIT: 0, MIRROR_DEMOTE_WAIT: 1, ...tunables } });
@@ -205,6 +205,21 @@ describe('a promotable clone (ctx.roles)', () => {
     n.role = 'Secondary';
     n.mounted = true;
     expect((await run(n, 'quickCheck', true)).result).toMatchObject({ status: 'failed', reason: expect.stringMatching(/mounted while r0 is Secondary/) });
+  });
+});
+
+describe('recover in a promotable clone', () => {
+  it('an unpromoted instance is reattached and reconnected, never promoted or mounted; a promoted one is remounted', async () => {
+    const n = new FakeNode();
+    n.up = true;
+    const r = await run(n, 'recover', true);
+    expect(r.ok).toBe(true);
+    expect(adm(n)).toEqual(['drbdadm adjust r0']);
+    expect(n).toMatchObject({ role: 'Secondary', mounted: false });
+    n.role = 'Primary';
+    expect((await run(n, 'recover', true)).ok).toBe(true);
+    expect(adm(n)).toEqual(['drbdadm adjust r0', 'mount -t ext4 -o defaults /dev/drbd0 /srv/data']);
+    expect(n).toMatchObject({ role: 'Primary', mounted: true });
   });
 });
 
