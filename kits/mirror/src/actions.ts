@@ -4,9 +4,14 @@
  *   existing file system (existingFs) is shrunk to make room for the metadata; this node becomes
  *   the initial source (Primary, not mounted: restore mounts it).
  * - restore: attach and connect, wait for the link to settle, pass the promotion gate, promote,
- *   mount. Already Primary: no gate (it is the source), mount if needed.
- * - remove: unmount, demote, then prove both (nothing mounts the device, the role is Secondary).
- * - quickCheck: role, connection, disk state, mount (changes nothing).
+ *   mount. Already Primary: no gate (it is the source), mount if needed. In a promotable clone
+ *   (ctx.roles, the OCF agent's start): attach and connect only, as Secondary, nothing mounted.
+ * - promote (promotable clone): what restore does in file mode (gate, Primary, mount).
+ * - demote (promotable clone): unmount, Secondary, both proven; DRBD stays up and connected.
+ * - remove: unmount, demote, then prove both (nothing mounts the device, the role is Secondary);
+ *   in a promotable clone (stop) also down, proven.
+ * - quickCheck: role, connection, disk state, mount (changes nothing); in a promotable clone a
+ *   healthy Secondary is ok (role unpromoted), the mounted source ok (role promoted).
  * - recover: attach and reconnect (never with --discard-my-data), remount.
  */
 import { ActionFailedError, ConfigError, UsageError, isCommandFailed, type CreateResult, type QuickCheckResult } from '@recovery-kit/sdk';
@@ -60,6 +65,14 @@ async function create(ctx: Ctx): Promise<CreateResult> {
     md = await r.engine.createMd();
     steps.push(`metadata ${md}`);
   } else steps.push('metadata present');
+  // A promotable clone's validation (the OCF agent runs create before start, and before a probe's
+  // check) of an existing mirror that is down leaves it down: bringing it up is start's job.
+  if (ctx.roles && md === undefined && !before.exists) {
+    ctx.logger.info(`checked ${o.resource} on ${r.self.name} (${version}): metadata present, left down (a promotable clone's start brings it up)`);
+    return {
+      info: { engine: version, device: r.engine.device, node: r.self.name, peer: r.peer.name, protocol: o.protocol, role: 'down', backingBytes: bytes },
+    };
+  }
   await r.engine.up();
   before = await settle(r, Math.min(connectWait(ctx), 5000), ctx.deadline, ctx.signal);
   // Only a mirror whose metadata this call wrote is new: an Inconsistent copy found later (an
@@ -157,7 +170,8 @@ async function promoteAndMount(ctx: Ctx, r: Resolved, opts: { force: boolean }):
   return steps.join(', ');
 }
 
-async function restore(ctx: Ctx) {
+/** The gate, promote and mount: file mode's restore, a promotable clone's promote. */
+async function becomeSource(ctx: Ctx) {
   const r = await resolve(ctx);
   await writeConfig(ctx, r);
   await r.engine.up();
@@ -168,6 +182,35 @@ async function restore(ctx: Ctx) {
     ctx.logger.info(`${ctx.options.resource}: ${d.summary}`);
   }
   ctx.logger.info(`${ctx.options.resource} on ${r.self.name}: ${await promoteAndMount(ctx, r, { force: false })}`);
+}
+
+/**
+ * A promotable clone's start (ctx.roles): attach and connect, as Secondary, nothing mounted (as
+ * ocf:linbit:drbd's start). A node found Primary is left so (promote or demote decides).
+ */
+async function startUnpromoted(ctx: Ctx) {
+  const r = await resolve(ctx);
+  await writeConfig(ctx, r);
+  await r.engine.up();
+  const s = await settle(r, Math.min(connectWait(ctx), 5000), ctx.deadline, ctx.signal);
+  if (!s.exists)
+    throw new ActionFailedError(`${ctx.options.resource} is not up after drbdadm adjust`, { fix: 'look at the kernel log (dmesg) for DRBD errors' });
+  const bad = s.volumes.filter((v) => v.disk === 'Failed' || v.disk === 'Diskless');
+  if (bad.length)
+    throw new ActionFailedError(`${ctx.options.resource}: local disk ${bad.map((v) => `volume ${v.volume} ${v.disk}`).join(', ')}`, {
+      fix: `check ${ctx.options.disk} on ${r.self.name} (dmesg), then start again`,
+    });
+  ctx.logger.info(`${ctx.options.resource} on ${r.self.name}: up as ${s.role} (${s.volumes.map((v) => v.disk).join(',')}), not mounted`);
+}
+
+/** Bring in service: as the source and mounted (kit-runner, a plain primitive); a promotable clone's start: Secondary. */
+async function restore(ctx: Ctx) {
+  return ctx.roles ? startUnpromoted(ctx) : becomeSource(ctx);
+}
+
+/** A promotable clone's promote: the promotion gate, Primary, mount (what restore does in file mode). */
+async function promote(ctx: Ctx) {
+  return becomeSource(ctx);
 }
 
 /**
@@ -189,9 +232,8 @@ async function removeOnPeer(ctx: Ctx) {
   ctx.logger.warn(`${ctx.options.resource} on ${ctx.server}: not held there as far as ${r.self.name} can tell (${seen}); nothing done on ${r.self.name}`);
 }
 
-async function remove(ctx: Ctx) {
-  if (!ctx.local) return removeOnPeer(ctx);
-  const r = await resolve(ctx);
+/** Unmount, demote (retrying while the device is held), then prove both. Returns the status after. */
+async function unmountAndDemote(ctx: Ctx, r: Resolved): Promise<MirrorStatus> {
   const mp = ctx.options.mountPoint;
   const m = await mountAt(ctx.exec, mp);
   if (m && m.source === r.engine.device) await unmount(ctx.exec, mp, ctx.deadline - 5000, ctx.signal);
@@ -213,7 +255,7 @@ async function remove(ctx: Ctx) {
       { deadline: until, initialDelayMs: 500, maxDelayMs: 2000, signal: ctx.signal },
     ).catch((err: Error) => {
       throw new ActionFailedError(`cannot demote ${ctx.options.resource}: ${err.message}`, {
-        fix: `something still holds ${r.engine.device} open (a mount elsewhere, a process using the raw device): stop it, then remove again`,
+        fix: `something still holds ${r.engine.device} open (a mount elsewhere, a process using the raw device): stop it, then ${ctx.action} again`,
       });
     });
   }
@@ -222,35 +264,74 @@ async function remove(ctx: Ctx) {
   const still = await mountsOf(ctx.exec, r.engine.device);
   if (still.length || s.role === 'Primary')
     throw new ActionFailedError(
-      `remove of ${ctx.options.resource} did not finish: ${still.length ? `${r.engine.device} still mounted on ${still.map((x) => x.target).join(', ')}` : ''}${s.role === 'Primary' ? ' still Primary' : ''}`,
-      { fix: 'run remove again; look at the kernel log (dmesg)' },
+      `${ctx.action} of ${ctx.options.resource} did not finish: ${still.length ? `${r.engine.device} still mounted on ${still.map((x) => x.target).join(', ')}` : ''}${s.role === 'Primary' ? ' still Primary' : ''}`,
+      { fix: `run ${ctx.action} again; look at the kernel log (dmesg)` },
     );
+  return s;
+}
+
+/** A promotable clone's demote: unmount, Secondary, both proven; the resource stays up (connected, replicating). */
+async function demote(ctx: Ctx) {
+  const r = await resolve(ctx);
+  const s = await unmountAndDemote(ctx, r);
   ctx.logger.info(`${ctx.options.resource} on ${r.self.name}: unmounted and ${s.exists ? s.role : 'down'}`);
 }
 
-/** quickCheck's verdict from the state (pure; changes nothing). */
-export function verdict(s: MirrorStatus, mounted: { source: string } | undefined, device: string, splitBrain: boolean): QuickCheckResult {
+/**
+ * Take out of service: unmount and demote (kit-runner, a plain primitive: DRBD stays up and
+ * replicating, so the peer can be promoted); a promotable clone's stop: also down (detach and
+ * disconnect), proven (not configured in the kernel any more).
+ */
+async function remove(ctx: Ctx) {
+  if (!ctx.local) return removeOnPeer(ctx);
+  const r = await resolve(ctx);
+  let s = await unmountAndDemote(ctx, r);
+  if (ctx.roles && s.exists) {
+    await r.engine.down();
+    s = await r.engine.status();
+    if (s.exists)
+      throw new ActionFailedError(`stop of ${ctx.options.resource} did not finish: still configured in the kernel (${s.role}) after drbdadm down`, {
+        fix: 'run stop again; look at the kernel log (dmesg)',
+      });
+  }
+  ctx.logger.info(`${ctx.options.resource} on ${r.self.name}: unmounted and ${s.exists ? s.role : 'down'}`);
+}
+
+/**
+ * quickCheck's verdict from the state (pure; changes nothing). `roles` (a promotable clone): a
+ * Secondary that is up with a usable disk is ok and unpromoted; the source is ok and promoted
+ * only when mounted here. Without roles only the source, mounted, is ok (no role reported).
+ */
+export function verdict(s: MirrorStatus, mounted: { source: string } | undefined, device: string, splitBrain: boolean, roles = false): QuickCheckResult {
   if (!s.exists) return { status: 'failed', reason: `${s.resource} is not up (not configured in the kernel)` };
-  if (s.role !== 'Primary') return { status: 'failed', reason: `${s.resource} is ${s.role}, not the source` };
-  const bad = s.volumes.filter((v) => v.disk !== 'UpToDate');
+  const primary = s.role === 'Primary';
+  if (!primary && !roles) return { status: 'failed', reason: `${s.resource} is ${s.role}, not the source` };
+  const bad = s.volumes.filter((v) => (primary ? v.disk !== 'UpToDate' : v.disk === 'Failed' || v.disk === 'Diskless' || v.disk === 'Detaching'));
   if (bad.length) return { status: 'failed', reason: `local disk ${bad.map((v) => `volume ${v.volume} ${v.disk}`).join(', ')}` };
-  if (!mounted) return { status: 'failed', reason: `${device} is not mounted` };
-  if (mounted.source !== device) return { status: 'failed', reason: `${mounted.source} is mounted instead of ${device}` };
+  if (primary && !mounted) return { status: 'failed', reason: `${device} is not mounted` };
+  if (mounted && mounted.source !== device) return { status: 'failed', reason: `${mounted.source} is mounted instead of ${device}` };
+  if (!primary && mounted) return { status: 'failed', reason: `${device} is mounted while ${s.resource} is ${s.role}` };
   const problems = diagnose(s, { splitBrain });
   const standalone = problems.find((p) => p.kind === 'standalone' || p.kind === 'split-brain');
   if (standalone) return { status: 'failed', reason: standalone.message };
-  const lines = describeStatus(s, { source: device, target: '', fstype: '' } as never)
+  const lines = describeStatus(s, primary ? ({ source: device, target: '', fstype: '' } as never) : undefined)
     .split('\n')
     .slice(1)
     .map((l) => l.trim());
   const degraded = s.peers.some((p) => p.connection !== 'Connected');
-  return { status: 'ok', detail: `${degraded ? 'degraded (peer not connected, writes go to this node only): ' : ''}${lines.join('; ')}` };
+  const detail = `${degraded ? `degraded (peer not connected${primary ? ', writes go to this node only' : ''}): ` : ''}${lines.join('; ')}`;
+  return roles ? { status: 'ok', detail, role: primary ? 'promoted' : 'unpromoted' } : { status: 'ok', detail };
 }
+
+/** What quickCheck reads: local state only (no request leaves the host), the same at every level. */
+export const checkLevels = {
+  0: "local only: DRBD's kernel state (drbdsetup events2: role, local disk, connection), the mount table and the split-brain handler's mark. The peer is seen through DRBD's own link, so levels 10 and 20 check the same. Proves this node holds the mirror (or, in a promotable clone, is a healthy Secondary); not that the file system answers.",
+} as const;
 
 async function quickCheck(ctx: Ctx): Promise<QuickCheckResult> {
   const r = await resolve(ctx);
   const s = await r.engine.status();
-  return verdict(s, await mountAt(ctx.exec, ctx.options.mountPoint), r.engine.device, await splitBrainSeen(ctx.exec, ctx.options.resource));
+  return verdict(s, await mountAt(ctx.exec, ctx.options.mountPoint), r.engine.device, await splitBrainSeen(ctx.exec, ctx.options.resource), ctx.roles === true);
 }
 
 async function recover(ctx: Ctx) {
@@ -273,7 +354,13 @@ async function recover(ctx: Ctx) {
     await r.engine.connect();
     steps.push('reconnected');
   }
+  const wasPrimary = s.role === 'Primary';
   s = await settle(r, connectWait(ctx), ctx.deadline, ctx.signal);
+  // A promotable clone's unpromoted instance stays Secondary: promote is Pacemaker's decision.
+  if (ctx.roles && !wasPrimary && s.role !== 'Primary') {
+    ctx.logger.info(`${ctx.options.resource}: recovered as ${s.role}: ${steps.join(', ') || 'up'}`);
+    return;
+  }
   if (s.role !== 'Primary') {
     const d = await gate(ctx, r, s);
     if (!d.allowed) throw refused(d, ctx.options.resource);
@@ -394,7 +481,7 @@ async function score(ctx: Ctx) {
   };
 }
 
-export const actions = { create, extend, restore, remove, quickCheck, recover };
+export const actions = { create, extend, restore, remove, quickCheck, recover, promote, demote };
 
 export const commands = {
   status: {

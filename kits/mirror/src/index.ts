@@ -1,6 +1,6 @@
 import { defineKit } from '@recovery-kit/sdk';
 import pkg from '../package.json' with { type: 'json' };
-import { actions, commands } from './actions.ts';
+import { actions, checkLevels, commands } from './actions.ts';
 import { options } from './options.ts';
 import { timeouts, tunables } from './tunables.ts';
 
@@ -15,5 +15,6 @@ export default defineKit({
   tunables,
   timeouts,
   actions,
+  checkLevels,
   commands,
 });

@@ -74,6 +74,8 @@ export interface ActionRun {
   host?: Partial<HostInfo>;
   /** ctx.checkLevel: OCF_CHECK_LEVEL for the OCF agent; default 20 (everything the kit checks). */
   checkLevel?: CheckLevel;
+  /** ctx.roles: the OCF agent of a promotable clone runs this kit's roles (promote/demote) itself. */
+  roles?: boolean;
 }
 
 /** Any error as a KitError (a plain Error becomes ACTION_FAILED, exit 1, with it as the cause). */
@@ -209,6 +211,7 @@ export function createActionContext<O>(kit: Kit<O>, action: string, run: ActionR
       local: run.server === run.node,
       host: { runnerVersion: runnerVersion(), apiVersion: KIT_API_VERSION, node: run.node, ...run.host },
       checkLevel: run.checkLevel ?? 20,
+      roles: run.roles ?? false,
     };
     if (!scrub) return { ctx, call: (fn) => s.call(() => fn(ctx)), dispose: s.dispose };
     return {

@@ -114,6 +114,14 @@ export interface KitContext<O> {
    * Kits compare with `>=` and say what each level does in {@link KitDefinition.checkLevels}.
    */
   readonly checkLevel: CheckLevel;
+  /**
+   * True when the caller runs this kit's roles itself (an OCF promotable clone: Pacemaker's start,
+   * then promote/demote; only for a kit with both `promote` and `demote`): `restore` leaves the
+   * resource unpromoted, `remove` takes it down from either role, quickCheck reports `role`.
+   * False (or absent) for kit-runner's own actions and a plain OCF primitive: `restore` brings the
+   * resource fully in service (promoted, for a kit with roles) and `remove` is its opposite.
+   */
+  readonly roles?: boolean;
 }
 
 /**

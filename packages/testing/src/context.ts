@@ -23,6 +23,8 @@ export interface TestContextOptions {
   /** Overrides the timeout the kit's tunables give the action. */
   timeoutMs?: number;
   env?: Record<string, string | undefined>;
+  /** ctx.roles: the caller runs the kit's roles (an OCF promotable clone). */
+  roles?: boolean;
 }
 
 export interface TestContext<O> extends KitContext<O> {
@@ -59,6 +61,7 @@ export function buildTestContext<O>(
     logger: createLogger([sink], 'debug'),
     ...(opts.env ? { env: opts.env } : {}),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.roles !== undefined ? { roles: opts.roles } : {}),
     ...extra,
   };
   const a = createActionContext(kit, opts.action ?? 'test', run);

@@ -11,7 +11,9 @@ import { createExec } from '../exec.ts';
 import { loadKit, type Discovery } from '../loader.ts';
 import { loadTunables, TunableSet } from '../tunables.ts';
 import { resolveChildren } from './children.ts';
+import { hasRoles } from './metadata.ts';
 import { inlineSecrets, paramError, parseOptions, readParams, type OcfParams } from './params.ts';
+import { isPromotable } from './promotion.ts';
 import { paramsHash, readState, stateDir, stateFile, writeState, type InstanceState } from './state.ts';
 
 export interface Prepared {
@@ -85,6 +87,8 @@ export class AgentInstance {
         tunables: this.tunables,
         logger: this.logger,
         checkLevel,
+        // A promotable clone's start leaves a kit with roles unpromoted; a plain primitive's brings it fully up.
+        roles: hasRoles(this.kit) && isPromotable(this.env),
         ...(t !== undefined ? { timeoutMs: t } : {}),
       },
       fn,
