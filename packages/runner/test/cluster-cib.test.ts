@@ -6,7 +6,9 @@
  * scheduler) and read back by import.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configurationXml, generate, STICKY, type KitFacts } from '../src/cluster/cib.ts';
 import { importCib } from '../src/cluster/cib-import.ts';
@@ -234,7 +236,7 @@ describe('cluster apply: CIB generation', () => {
     expect(pinned.get('ip')!.monitorIntervalS).toBe(5);
   });
 
-  it("a kit publishing a health attribute (libreswan's rk-health-TAG, set by every VPN node's check) gets a location rule -INFINITY where it is failed; crm_verify accepts it", async () => {
+  it("a kit publishing a health attribute (libreswan's rk-health-TAG, set by every VPN node's check) gets a location rule -INFINITY where it is failed and a role=Stopped monitor (the standby's check); crm_verify accepts it", async () => {
     const d = emptyStore();
     d.resources['vpn-ec2'] = rec('vpn-ec2', 'ec2', { scenario: 'route-table', destinations: ['172.16.0.0/16'] }, { 'node-a': entry(1), 'node-b': entry(10) });
     d.resources.vpn = rec('vpn', 'libreswan', { connection: 'vpn1' }, { 'node-a': entry(1), 'node-b': entry(10) });
@@ -251,9 +253,53 @@ describe('cluster apply: CIB generation', () => {
       '<rsc_location id="rk-vpn-health-vpn" rsc="rk-vpn"><rule id="rk-vpn-health-vpn-rule" score="-INFINITY"><expression id="rk-vpn-health-vpn-rule-0" attribute="rk-health-vpn" operation="eq" value="failed"/></rule></rsc_location>',
     );
     expect(g.constraints.filter((c) => /health/.test(c.attrs.id ?? ''))).toHaveLength(1);
+    // The standby's check: a second monitor for the Stopped role (Pacemaker runs it where the resource is not running), at its own interval.
+    const opsOf = (tag: string) =>
+      kids(
+        kid(
+          all(el('x', {}, g.resources), 'primitive').find((p) => p.attrs.id === tag),
+          'operations',
+        ),
+        'op',
+      ).map((o) => o.attrs);
+    expect(opsOf('vpn').filter((o) => o.name === 'monitor')).toEqual([
+      { id: 'vpn-monitor-30s', name: 'monitor', interval: '30s', timeout: '60s' },
+      { id: 'vpn-monitor-31s-stopped', name: 'monitor', interval: '31s', role: 'Stopped', timeout: '60s' },
+    ]);
+    expect(opsOf('vpn-ec2').filter((o) => o.name === 'monitor')).toHaveLength(1);
+    // Its timeout fits the health command (check, then local recovery) and the agent's quickCheck.
+    expect(real.get('libreswan')).toMatchObject({ monitorTimeoutS: 90, healthTimeoutS: 2 * 90 + 120 });
+    const withTimeout = generate(d, new Map([...facts, ['libreswan', { ...facts.get('libreswan')!, healthTimeoutS: 300 }]]));
+    expect(configurationXml(withTimeout)).toContain('<op id="vpn-monitor-31s-stopped" name="monitor" interval="31s" role="Stopped" timeout="300s"/>');
     if (hasVerify) {
       const r = spawnSync('crm_verify', ['--xml-text', fullCib(configurationXml(g)), '-V'], { encoding: 'utf8' });
       expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+      // Pacemaker's scheduler: the group starts on node-a; the Stopped-role monitor is scheduled on node-b, expecting 7.
+      const dir = mkdtempSync(join(tmpdir(), 'rk-health-'));
+      try {
+        const online = (id: number, uname: string) =>
+          `<node_state id="${id}" uname="${uname}" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="${id}"><lrm_resources/></lrm></node_state>`;
+        writeFileSync(
+          join(dir, 'cib.xml'),
+          fullCib(configurationXml(g))
+            .replace('<status/>', `<status>${online(1, 'node-a')}${online(2, 'node-b')}</status>`)
+            .replace('<cib ', '<cib have-quorum="1" '),
+        );
+        const sim = spawnSync('crm_simulate', ['--xml-file', join(dir, 'cib.xml'), '--simulate', '--save-graph', join(dir, 'graph.xml')], { encoding: 'utf8' });
+        expect(sim.status, sim.stderr).toBe(0);
+        const recurring = all(parseXml(readFileSync(join(dir, 'graph.xml'), 'utf8'), 'graph'), 'rsc_op')
+          .filter((o) => /^vpn_monitor_[1-9]/.test(o.attrs.operation_key ?? ''))
+          .map((o) => {
+            const a = kid(o, 'attributes')!.attrs;
+            return [o.attrs.operation_key, o.attrs.on_node, a.CRM_meta_role ?? '', a.CRM_meta_op_target_rc ?? ''];
+          });
+        expect([...new Map(recurring.map((x) => [x.join(' '), x])).values()].sort()).toEqual([
+          ['vpn_monitor_30000', 'node-a', '', ''],
+          ['vpn_monitor_31000', 'node-b', 'Stopped', '7'],
+        ]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
   });
 

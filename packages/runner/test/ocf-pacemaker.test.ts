@@ -136,4 +136,31 @@ describe.skipIf(!!why)(`ocf:recovery-kit:ip under a one-node Pacemaker cluster${
     await c!.waitFor((m) => m[0]!.resources.find((r) => r.id === 'vip' && r.role === 'Stopped'), { timeoutMs: 60_000, what: 'vip Stopped' });
     expect(await hasAddress()).toBe(false);
   }, 240_000);
+
+  it('a role="Stopped" monitor runs where the resource is not started: the health command publishes its node attribute, the monitor reports 7', async () => {
+    const up = join(dir, 'h1-up');
+    writeFileSync(up, '');
+    const attr = async () =>
+      /value="([^"]*)"/.exec((await c!.exec('node-a', ['attrd_updater', '-Q', '-n', 'rk-health-h1'], { allowFailure: true })).stdout)?.[1];
+    // target-role Stopped: the resource runs nowhere, so Pacemaker runs only the Stopped-role monitor (3 s), on node-a.
+    await c!.cibCreate(
+      'resources',
+      `<primitive id="h1" class="ocf" provider="recovery-kit" type="healthy">
+         <instance_attributes id="h1-ia"><nvpair id="h1-up" name="up" value="${up}"/><nvpair id="h1-held" name="held" value="${join(dir, 'h1-held')}"/></instance_attributes>
+         <meta_attributes id="h1-meta"><nvpair id="h1-target-role" name="target-role" value="Stopped"/></meta_attributes>
+         <operations>
+           <op id="h1-monitor-2s" name="monitor" interval="2s" timeout="20s"/>
+           <op id="h1-monitor-3s-stopped" name="monitor" interval="3s" role="Stopped" timeout="20s"/>
+         </operations>
+       </primitive>`,
+    );
+    await until('rk-health-h1=healthy', async () => (await attr()) === 'healthy');
+    rmSync(up);
+    await until('rk-health-h1=failed', async () => (await attr()) === 'failed', 20_000);
+    const ops = (await c!.cibStatus('node-a')).ops.filter((o) => o.resource === 'h1' && o.operation === 'monitor');
+    expect(ops.some((o) => o.intervalMs === 3000 && o.rcCode === 7)).toBe(true);
+    expect(ops.some((o) => o.intervalMs === 2000)).toBe(false);
+    expect((await c!.crmMon('node-a')).failures.filter((f) => f.opKey.startsWith('h1_'))).toEqual([]);
+    await c!.exec('node-a', ['cibadmin', '--delete', '--xml-text', '<primitive id="h1"/>']);
+  }, 120_000);
 });

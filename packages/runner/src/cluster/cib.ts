@@ -22,7 +22,7 @@ import { ConfigError } from '@recovery-kit/sdk';
 import { childrenOf, component, restoreOrder, roots } from '../hierarchy.ts';
 import type { ResourceRecord, StoreData, Switchback } from '../store.ts';
 import { crossRegions, grantElements, type LossPolicy } from './ticket.ts';
-import { healthRule } from './health.ts';
+import { healthRule, standbyMonitor } from './health.ts';
 import { el, safe, serialize, type El } from './xml.ts';
 
 export const DESCRIPTION_PREFIX = 'recovery-kit:';
@@ -43,9 +43,12 @@ export interface KitFacts {
   monitorIntervalS: number;
   /**
    * The kit publishes a node health attribute `rk-health-<tag>` (a `health` command, like
-   * ocf:pacemaker:ping's `pingd`): the resource gets a location rule -INFINITY where it is `failed`.
+   * ocf:pacemaker:ping's `pingd`): the resource gets a location rule -INFINITY where it is `failed`,
+   * and a second monitor with role="Stopped" (health.ts), which runs the check on the standby nodes.
    */
   healthAttribute?: boolean;
+  /** Seconds the Stopped-role monitor may take (the kit's health command: its check, then its local recovery). */
+  healthTimeoutS?: number;
 }
 
 export interface GenerateOptions {
@@ -140,6 +143,7 @@ function primitive(data: StoreData, tag: string, facts: KitFacts, o: { meta?: Re
       interval: `${facts.monitorIntervalS}s`,
       timeout: `${facts.monitorTimeoutS}s`,
     }),
+    ...(facts.healthAttribute ? [standbyMonitor(tag, facts)] : []),
   ]);
   const children: El[] = [...(base.children.length ? [base] : []), ...sets];
   if (o.meta && Object.keys(o.meta).length) children.push(el('meta_attributes', { id: `${tag}-meta` }, nvpairs(`${tag}-meta`, o.meta)));

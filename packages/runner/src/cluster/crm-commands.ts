@@ -13,7 +13,9 @@ export function crmCommands(g: Generated): string | undefined {
       const sets = kids(p, 'instance_attributes');
       if (sets.length > 1) return undefined;
       const params = (sets[0]?.children ?? []).map((n) => `${n.attrs.name}=${shq(n.attrs.value ?? '')}`);
-      const ops = kids(kid(p, 'operations'), 'op').map((op) => `op ${op.attrs.name} interval=${op.attrs.interval} timeout=${op.attrs.timeout}`);
+      const ops = kids(kid(p, 'operations'), 'op').map(
+        (op) => `op ${op.attrs.name} interval=${op.attrs.interval}${op.attrs.role ? ` role=${op.attrs.role}` : ''} timeout=${op.attrs.timeout}`,
+      );
       const meta = kids(kid(p, 'meta_attributes'), 'nvpair').map((n) => `${n.attrs.name}=${n.attrs.value}`);
       lines.push(
         `crm configure primitive ${p.attrs.id} ocf:${p.attrs.provider}:${p.attrs.type}${params.length ? ` params ${params.join(' ')}` : ''}${meta.length ? ` meta ${meta.join(' ')}` : ''} ${ops.join(' ')}`,

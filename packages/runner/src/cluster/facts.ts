@@ -12,7 +12,7 @@ function seconds(values: Readonly<Record<string, string>>, name: string, fallbac
 }
 
 export function kitFacts(kit: Kit, tunables: Readonly<Record<string, string>>, monitorIntervalS?: number): KitFacts {
-  const t = (action: 'restore' | 'remove' | 'quickCheck') => {
+  const t = (action: 'restore' | 'remove' | 'quickCheck' | 'recover') => {
     const a = actionTimeout(kit, action);
     return seconds(tunables, a.source, a.seconds);
   };
@@ -31,7 +31,8 @@ export function kitFacts(kit: Kit, tunables: Readonly<Record<string, string>>, m
     stopTimeoutS: t('remove'),
     monitorTimeoutS: t('quickCheck'),
     monitorIntervalS: interval,
-    ...(kit.commands?.health ? { healthAttribute: true } : {}),
+    // The Stopped-role monitor runs the health command (a check, then local recovery when it fails), then quickCheck.
+    ...(kit.commands?.health ? { healthAttribute: true, healthTimeoutS: 2 * t('quickCheck') + t('recover') } : {}),
   };
 }
 

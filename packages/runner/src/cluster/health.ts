@@ -1,7 +1,15 @@
 /**
  * Node health attributes: a kit that publishes `rk-health-<tag>` (a `health` command, like
- * ocf:pacemaker:ping's `pingd`; kits/libreswan) gets a location rule keeping its resource off a
- * node whose attribute says `failed` (the kit's failover decision).
+ * ocf:pacemaker:ping's `pingd`; kits/libreswan) gets
+ *
+ * - a location rule keeping its resource off a node whose attribute says `failed` (the kit's
+ *   failover decision);
+ * - a second monitor with `role="Stopped"`: Pacemaker runs a monitor only where the resource is
+ *   started, except one for the Stopped role, which it runs on the other nodes (expecting 7, not
+ *   running). There the agent runs the kit's health command, which publishes the attribute, and
+ *   still reports 7 (ocf/standby.ts): so the standby nodes' health is kept fresh too. Pacemaker
+ *   wants the monitors of one resource at different intervals: the Stopped one runs one second
+ *   after the kit's check interval.
  */
 import { el, safe, type El } from './xml.ts';
 
@@ -16,4 +24,16 @@ export function healthRule(root: string, rsc: string, tag: string): El {
       el('expression', { id: `${id}-rule-0`, attribute: healthAttributeOf(tag), operation: 'eq', value: 'failed' }),
     ]),
   ]);
+}
+
+/** The Stopped-role monitor of a health-publishing resource: its health check on the nodes where it is not running. */
+export function standbyMonitor(tag: string, facts: { monitorIntervalS: number; monitorTimeoutS: number; healthTimeoutS?: number }): El {
+  const interval = facts.monitorIntervalS + 1;
+  return el('op', {
+    id: `${tag}-monitor-${interval}s-stopped`,
+    name: 'monitor',
+    interval: `${interval}s`,
+    role: 'Stopped',
+    timeout: `${facts.healthTimeoutS ?? facts.monitorTimeoutS}s`,
+  });
 }

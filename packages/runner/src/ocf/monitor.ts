@@ -5,13 +5,15 @@
  * local_recovery=true. Level 0 leans on what this node knows (it started the resource and has not
  * stopped it); when the node has no record of starting it (a probe after a reboot, ocf-tester's
  * first monitor) that knowledge is missing, so the check runs at least at level 10: once, to find
- * out where the resource is.
+ * out where the resource is. A recurring monitor there (Pacemaker's role="Stopped" monitor) runs the
+ * kit's health command first, when it has one (standby.ts).
  */
 import { ocfMonitorCode, OcfCode, type CheckLevel, type KitContext, type QuickCheckResult } from '@recovery-kit/sdk';
 import type { AgentInstance, Prepared } from './instance.ts';
 import { hasRoles } from './metadata.ts';
 import { readParams } from './params.ts';
 import { publishPromotion } from './promotion.ts';
+import { watchStandby } from './standby.ts';
 
 /** What a monitor found, before it becomes an OCF code (a hook for promotion scores). */
 export interface MonitorResult {
@@ -43,7 +45,10 @@ export async function check(a: AgentInstance): Promise<MonitorResult> {
   a.stage = 'action';
   const cached = a.cached();
   const stopped = { status: 'failed' as const, reason: `${a.instance} was stopped here` };
-  if (cached?.phase === 'stopped') return { check: stopped, started: false, promoted: false, level: a.checkLevel };
+  if (cached?.phase === 'stopped') {
+    await watchStandby(a, () => a.prepare(p, cached));
+    return { check: stopped, started: false, promoted: false, level: a.checkLevel };
+  }
   const started = cached?.phase === 'started';
   const level: CheckLevel = started ? a.checkLevel : (Math.max(a.checkLevel, 10) as CheckLevel);
   let prepared: Prepared;
@@ -58,6 +63,7 @@ export async function check(a: AgentInstance): Promise<MonitorResult> {
     }
     throw err;
   }
+  if (!started) await watchStandby(a, async () => prepared);
   let r = await a.quickCheck(prepared, level);
   const found = r.status === 'ok' ? r.role : undefined;
   const promoted = found === 'promoted' || (found === undefined && cached?.role === 'promoted');
