@@ -66,7 +66,7 @@ describe('bash completion', () => {
     expect(complete('kit-runner extend web --switchback ')).toEqual(['intelligent', 'automatic']);
     expect(complete('kit-runner --log-level ')).toEqual(['debug', 'info', 'warn', 'error']);
     expect(complete('kit-runner dep ')).toEqual(['add', 'remove']);
-    expect(complete('kit-runner cluster ')).toEqual(['status', 'move', 'apply', 'import']);
+    expect(complete('kit-runner cluster ')).toEqual(['status', 'move', 'apply', 'import', 'grant', 'revoke']);
     expect(complete('kit-runner help mon')).toEqual(['monitor']);
     expect(complete('kit-runner completion ')).toEqual(['bash']);
     expect(complete('kit-runner ocf agent rec mon')).toEqual(['monitor']);
