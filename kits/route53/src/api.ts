@@ -197,7 +197,7 @@ export async function upsertRecord(
 }
 
 export interface WaitPolicy {
-  /** First GetChange this long after the submit; each next interval 1.5 times the previous. */
+  /** First GetChange this long after the submit; each next interval twice the previous. */
   firstMs: number;
   /** Longest interval between polls (ROUTE53_CHANGEID_INTERVAL). */
   maxIntervalMs: number;
@@ -211,7 +211,13 @@ export interface WaitResult {
   waitedMs: number;
 }
 
-/** The poll times (ms after the submit) a wait makes: firstMs, growing by 1.5x up to maxIntervalMs, the last at the budget's end. */
+/**
+ * The poll times (ms after the submit) a wait makes: firstMs, each interval doubling up to
+ * maxIntervalMs, the last at the budget's end. Doubling from 50 ms sees an immediate INSYNC at the
+ * first poll (50 ms, not 500) and still makes 13 polls in LifeKeeper's 5 x 20 s; a change that
+ * turns INSYNC T ms after the submit is seen less than T + firstMs later, never more than one
+ * maxIntervalMs.
+ */
 export function pollSchedule(p: WaitPolicy): number[] {
   const out: number[] = [];
   let at = 0;
@@ -223,7 +229,7 @@ export function pollSchedule(p: WaitPolicy): number[] {
       return out;
     }
     out.push(at);
-    step = Math.min(step * 1.5, p.maxIntervalMs);
+    step = Math.min(step * 2, p.maxIntervalMs);
   }
 }
 

@@ -417,12 +417,43 @@ describe('remove and extend', () => {
 });
 
 describe('poll schedule', () => {
-  it('starts short, grows by 1.5x up to the interval, and ends at the budget', () => {
-    expect(pollSchedule({ firstMs: 500, maxIntervalMs: 20_000, budgetMs: 100_000 }).map((x) => Math.round(x))).toEqual([
-      500, 1250, 2375, 4063, 6594, 10391, 16086, 24629, 37443, 56665, 76665, 96665, 100000,
+  it('starts short, doubles up to the interval, and ends at the budget', () => {
+    expect(pollSchedule({ firstMs: 500, maxIntervalMs: 20_000, budgetMs: 100_000 })).toEqual([
+      500, 1500, 3500, 7500, 15500, 31500, 51500, 71500, 91500, 100000,
     ]);
     expect(pollSchedule({ firstMs: 500, maxIntervalMs: 20_000, budgetMs: 0 })).toEqual([0]);
     expect(pollSchedule({ firstMs: 5000, maxIntervalMs: 1000, budgetMs: 2500 })).toEqual([1000, 2000, 2500]);
+  });
+
+  it("with the kit's default tunables the first poll is 50 ms after the submit, and LifeKeeper's 5 x 20 s wait is still 13 polls (issue 15)", () => {
+    const t = kit.tunables!;
+    const interval = Number(t.ROUTE53_CHANGEID_INTERVAL!.default) * 1000;
+    const s = pollSchedule({
+      firstMs: Number(t.ROUTE53_CHANGEID_FIRST_INTERVAL!.default) * 1000,
+      maxIntervalMs: interval,
+      budgetMs: Number(t.ROUTE53_CHANGEID_TRY_COUNT!.default) * interval,
+    });
+    expect(s.slice(0, 9)).toEqual([50, 150, 350, 750, 1550, 3150, 6350, 12750, 25550]);
+    expect(s.length).toBe(13);
+  });
+
+  it('an immediate INSYNC with the default tunables: one GetChange, seen at the first poll', async () => {
+    const ctx = createTestContext(kit, {
+      tag: 'route53-www',
+      action: 'restore',
+      children: [ipChild('10.1.0.10/32')],
+      info: { zoneId: ZONES.public, zoneName: 'example.com.' },
+      options: BASE,
+      tunables: { ROUTE53_MAX_RETRY: 0 },
+    });
+    try {
+      await kit.actions.restore(ctx);
+    } finally {
+      ctx.dispose();
+    }
+    expect(count('ChangeResourceRecordSets')).toBe(1);
+    expect(count('GetChange')).toBe(1);
+    expect(ctx.logs.map((l) => l.message).join('\n')).toMatch(/INSYNC after [\d.]+ s \(1 GetChange poll\)/);
   });
 });
 
