@@ -36,11 +36,11 @@ export const tunables: Record<string, TunableSpec> = {
   },
   ROUTE53_CHANGEID_FIRST_INTERVAL: {
     kind: 'number',
-    default: 0.05,
+    default: 0.5,
     min: 0.05,
     max: 3600,
     description:
-      'Seconds from the submit to the first GetChange poll; each next interval is twice the previous, up to ROUTE53_CHANGEID_INTERVAL (so a quick change is seen quickly).',
+      'Seconds from the submit to the first GetChange poll; each next interval is 1.5 times the previous, up to ROUTE53_CHANGEID_INTERVAL (so a quick change is seen quickly).',
   },
   ROUTE53_RECORDCHECK_TRY_COUNT: {
     kind: 'integer',

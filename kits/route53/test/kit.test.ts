@@ -417,15 +417,16 @@ describe('remove and extend', () => {
 });
 
 describe('poll schedule', () => {
-  it('starts short, doubles up to the interval, and ends at the budget', () => {
-    expect(pollSchedule({ firstMs: 500, maxIntervalMs: 20_000, budgetMs: 100_000 })).toEqual([
-      500, 1500, 3500, 7500, 15500, 31500, 51500, 71500, 91500, 100000,
+  it('one quick poll at 50 ms, then from firstMs growing by 1.5x up to the interval, and ends at the budget', () => {
+    expect(pollSchedule({ firstMs: 500, maxIntervalMs: 20_000, budgetMs: 100_000 }).map((x) => Math.round(x))).toEqual([
+      50, 500, 1250, 2375, 4063, 6594, 10391, 16086, 24629, 37443, 56665, 76665, 96665, 100000,
     ]);
+    expect(pollSchedule({ firstMs: 50, maxIntervalMs: 200, budgetMs: 400 })).toEqual([50, 125, 237.5, 400]);
     expect(pollSchedule({ firstMs: 500, maxIntervalMs: 20_000, budgetMs: 0 })).toEqual([0]);
-    expect(pollSchedule({ firstMs: 5000, maxIntervalMs: 1000, budgetMs: 2500 })).toEqual([1000, 2000, 2500]);
+    expect(pollSchedule({ firstMs: 5000, maxIntervalMs: 1000, budgetMs: 2500 })).toEqual([50, 1000, 2000, 2500]);
   });
 
-  it("with the kit's default tunables the first poll is 50 ms after the submit, and LifeKeeper's 5 x 20 s wait is still 13 polls (issue 15)", () => {
+  it("with the kit's default tunables the first poll is 50 ms after the submit, then the 0.5 s schedule: LifeKeeper's 5 x 20 s wait is 14 polls (issue 15)", () => {
     const t = kit.tunables!;
     const interval = Number(t.ROUTE53_CHANGEID_INTERVAL!.default) * 1000;
     const s = pollSchedule({
@@ -433,8 +434,9 @@ describe('poll schedule', () => {
       maxIntervalMs: interval,
       budgetMs: Number(t.ROUTE53_CHANGEID_TRY_COUNT!.default) * interval,
     });
-    expect(s.slice(0, 9)).toEqual([50, 150, 350, 750, 1550, 3150, 6350, 12750, 25550]);
-    expect(s.length).toBe(13);
+    expect(s[0]).toBe(50);
+    expect(s.slice(1, 4)).toEqual([500, 1250, 2375]);
+    expect(s.length).toBe(14);
   });
 
   it('an immediate INSYNC with the default tunables: one GetChange, seen at the first poll', async () => {
