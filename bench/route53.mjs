@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark of the Route53 kit's restore through the real kit-runner against the AWS emulator
 // (in this process, on 127.0.0.1), with the kit's default tunables (LifeKeeper's ROUTE53_* values,
-// first GetChange poll after 0.5 s growing 1.5x up to ROUTE53_CHANGEID_INTERVAL=20 s).
+// one GetChange 0.05 s after the submit, then from 0.5 s growing 1.5x up to ROUTE53_CHANGEID_INTERVAL=20 s).
 //
 // Set-up: one server (node-a) whose IP child (10.1.0.10/32 on eth0, IP kit) lives in a network
 // namespace this script creates and always deletes; the IP resource stays in service, so each

@@ -87,7 +87,18 @@ async function ping(exec: Exec, target: string, seconds: number, source?: string
 const describeSas = (sas: readonly ChildSa[]) => sas.map((s) => `#${s.serial} ${s.connection} in=${s.inBytes}B out=${s.outBytes}B`).join(', ');
 
 /**
- * quickCheck: {@link checkTunnel}; a failure right after a recover that kept the resource here
+ * What quickCheck does at each OCF_CHECK_LEVEL (the OCF meta-data prints it). One entry: every
+ * level runs the whole check. Seed 000 makes the pings through the tunnel the detection (pluto
+ * alive and an SA listed prove little: IKEv2 notices a dead peer only after its retransmit
+ * timeout), so a local-only level 0 would report a dead tunnel as held. Level 0 therefore sends
+ * packets here, unlike the contract's level 0 for other kits; it makes no cloud call.
+ */
+export const checkLevels = {
+  0: 'every level (0, 10 and 20) runs the whole check, data path included: pluto runs, a ping from the local source address through the tunnel to the peer VPN node answers (and its public address unless pingPublic=false; OPENSWAN_PING_TIMEOUT), the connection has its established Child SAs (OPENSWAN_CHECK_TRY_COUNT reads), and the resource is in service on this node. Seed 000 makes the pings the detection, so this kit has no local-only level; it makes no cloud call at any level.',
+} as const;
+
+/**
+ * quickCheck: {@link checkTunnel} at every check level ({@link checkLevels}); a failure right after a recover that kept the resource here
  * because no standby could take over (this node's attribute `degraded:<t>`, under Pacemaker) is
  * `unknown`: the agent re-checks after its local recovery, and seed 000 says to report success
  * then. The next check (one interval later) fails again and recovery is tried again.

@@ -5,7 +5,7 @@
  * `ipsec --version`. See docs/kits/libreswan.md.
  */
 import { ActionFailedError, UsageError, defineKit, type KitContext } from '@recovery-kit/sdk';
-import { bringUp, check, ec2ChildSpec, markInService, nodeHealth, recoverWithTable, resolve, tunnelInfo } from './actions.ts';
+import { bringUp, check, checkLevels, ec2ChildSpec, markInService, nodeHealth, recoverWithTable, resolve, tunnelInfo } from './actions.ts';
 import { attributeOf, publish } from './standby.ts';
 export { ec2ChildSpec } from './actions.ts';
 import { cli } from './cli.ts';
@@ -101,4 +101,5 @@ export default defineKit({
   cli,
   tunables,
   timeouts,
+  checkLevels,
 });

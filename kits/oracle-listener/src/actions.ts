@@ -7,8 +7,9 @@
  * - remove: `lsnrctl stop NAME`, then verify: no tnslsnr process for NAME and status refuses.
  *   A listener that refuses to stop (or whose stop times out) gets SIGTERM, and after
  *   LSNR_KILLPID_TIME seconds SIGKILL. Already stopped = success.
- * - quickCheck: the tnslsnr process (from /proc, no program run), then `lsnrctl status NAME`
- *   within LSNR_STATUS_TIME seconds.
+ * - quickCheck ({@link checkLevels}): the tnslsnr process (from /proc, no program run); at check
+ *   level 20 (kit-runner's own monitor and actions) then `lsnrctl status NAME` within
+ *   LSNR_STATUS_TIME seconds.
  * - recover: none here; the runner's default (remove, then restore).
  */
 import { ActionFailedError, type QuickCheckResult } from '@recovery-kit/sdk';
@@ -78,9 +79,16 @@ async function remove(ctx: Ctx): Promise<void> {
     });
 }
 
+/** What quickCheck does at each OCF_CHECK_LEVEL (the OCF meta-data prints it); no cloud part, so 10 is 0. */
+export const checkLevels = {
+  0: 'local, no program run: a tnslsnr process for the listener name lives (/proc). Proves the listener has not died; not that it answers.',
+  20: 'as 0, then lsnrctl status NAME (LSNR_STATUS_TIME) must end in "The command completed successfully": the listener answers on its address.',
+} as const;
+
 async function quickCheck(ctx: Ctx): Promise<QuickCheckResult> {
   const name = ctx.options.listener;
   if (listenerPids(name).length === 0) return { status: 'failed', reason: `no tnslsnr process for listener ${name}` };
+  if (ctx.checkLevel < 20) return { status: 'ok', detail: `tnslsnr ${name} runs (check level ${ctx.checkLevel}: no lsnrctl status)` };
   const s = await lsnrctl(ctx, 'status', ctx.tunables.int('LSNR_STATUS_TIME'));
   if (s.timedOut) return { status: 'failed', reason: `lsnrctl status ${name} did not answer within ${ctx.tunables.int('LSNR_STATUS_TIME')} s` };
   if (!completed(s.text)) return { status: 'failed', reason: `lsnrctl status ${name}: ${tnsErrors(s.text).join(' | ') || `exit ${s.exitCode}`}` };

@@ -1,7 +1,7 @@
 /** The Oracle listener kit (`oracle-listener`): one named Oracle Net listener. What each action does: ./actions.ts and the README. */
 import { defineKit } from '@recovery-kit/sdk';
 import pkg from '../package.json' with { type: 'json' };
-import { actions } from './actions.ts';
+import { actions, checkLevels } from './actions.ts';
 import { options } from './options.ts';
 import { tunables } from './tunables.ts';
 
@@ -10,4 +10,5 @@ export default defineKit({
   options,
   actions,
   tunables,
+  checkLevels,
 });

@@ -2,6 +2,7 @@
 import { statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ConfigError, findProcesses, isCommandFailed } from '@recovery-kit/sdk';
+import { executableUnder } from '@recovery-kit/sdk/util';
 import type { Ctx } from './options.ts';
 
 /** PIDs of tnslsnr processes serving `name` (cmdline "…/tnslsnr NAME -inherit"). */
@@ -58,15 +59,11 @@ export async function lsnrctl(ctx: Ctx, cmd: 'start' | 'stop' | 'status', timeou
 }
 
 export function checkBinary(ctx: Ctx): void {
-  const file = join(ctx.options.home, 'bin', 'lsnrctl');
-  try {
-    statSync(file);
-  } catch {
-    throw new ConfigError(`lsnrctl not found: ${file} does not exist on ${ctx.server}`, {
-      field: 'home',
-      fix: 'correct home= (ORACLE_HOME), or mount the file system holding it first',
-    });
-  }
+  executableUnder(ctx.options.home, 'bin/lsnrctl', {
+    field: 'home',
+    server: ctx.server,
+    fix: 'correct home= (ORACLE_HOME), or mount the file system holding it first',
+  });
 }
 
 export async function up(ctx: Ctx): Promise<boolean> {

@@ -40,3 +40,46 @@ describe('oracle-listener: lsnrctl output', () => {
     }
   });
 });
+
+describe('oracle-listener: check levels', () => {
+  it('level 0 looks only at the tnslsnr process (no lsnrctl run); level 20 also needs lsnrctl status to answer', async () => {
+    const h = fakeHome();
+    const opts = { options: { home: h.home, listener: h.listener }, tunables: { LSNR_STATUS_TIME: 1 } };
+    const at = async (checkLevel: 0 | 10 | 20) => {
+      const ctx = createTestContext(kit, { ...opts, action: 'quickCheck', checkLevel });
+      try {
+        return await kit.actions.quickCheck!(ctx);
+      } finally {
+        ctx.dispose();
+      }
+    };
+    try {
+      const ctx = createTestContext(kit, { ...opts, action: 'restore' });
+      try {
+        await kit.actions.restore(ctx);
+      } finally {
+        ctx.dispose();
+      }
+      h.inject('lsnr-status-hang');
+      const before = h
+        .calls()
+        .split('\n')
+        .filter((l) => l.includes(' lsnrctl status')).length;
+      for (const level of [0, 10] as const) expect(await at(level)).toMatchObject({ status: 'ok', detail: expect.stringMatching(/no lsnrctl status/) });
+      expect(
+        h
+          .calls()
+          .split('\n')
+          .filter((l) => l.includes(' lsnrctl status')).length,
+      ).toBe(before);
+      expect(await at(20)).toEqual({ status: 'failed', reason: `lsnrctl status ${h.listener} did not answer within 1 s` });
+      h.clear('lsnr-status-hang');
+      expect(await at(20)).toEqual({ status: 'ok' });
+      for (const p of h.pids('tnslsnr')) process.kill(p, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await at(0)).toEqual({ status: 'failed', reason: `no tnslsnr process for listener ${h.listener}` });
+    } finally {
+      h.cleanup();
+    }
+  }, 30_000);
+});

@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, findProcesses, isCommandFailed, isKitError } from '@recovery-kit/sdk';
-import { remainingMs, waitUntil } from '@recovery-kit/sdk/util';
+import { executableUnder, remainingMs, waitUntil } from '@recovery-kit/sdk/util';
 import type { Ctx } from './options.ts';
 
 export type InstanceStatus = 'DOWN' | 'STARTED' | 'MOUNTED' | 'OPEN' | 'OPEN MIGRATE' | 'UNKNOWN';
@@ -91,16 +91,11 @@ export async function owner(ctx: Ctx, oracleHome: string): Promise<string> {
 }
 
 export function sqlplusPath(ctx: Ctx, oracleHome: string): string {
-  const file = join(oracleHome, 'bin', 'sqlplus');
-  try {
-    statSync(file);
-  } catch {
-    throw new ConfigError(`sqlplus not found: ${file} does not exist on ${ctx.server}`, {
-      field: 'home',
-      fix: 'correct home= (ORACLE_HOME), or mount the file system holding the Oracle software first',
-    });
-  }
-  return file;
+  return executableUnder(oracleHome, 'bin/sqlplus', {
+    field: 'home',
+    server: ctx.server,
+    fix: 'correct home= (ORACLE_HOME), or mount the file system holding the Oracle software first',
+  });
 }
 
 /** The CONNECT line for monitoring (the password, when any, only ever goes to stdin). */

@@ -417,12 +417,45 @@ describe('remove and extend', () => {
 });
 
 describe('poll schedule', () => {
-  it('starts short, grows by 1.5x up to the interval, and ends at the budget', () => {
+  it('one quick poll at 50 ms, then from firstMs growing by 1.5x up to the interval, and ends at the budget', () => {
     expect(pollSchedule({ firstMs: 500, maxIntervalMs: 20_000, budgetMs: 100_000 }).map((x) => Math.round(x))).toEqual([
-      500, 1250, 2375, 4063, 6594, 10391, 16086, 24629, 37443, 56665, 76665, 96665, 100000,
+      50, 500, 1250, 2375, 4063, 6594, 10391, 16086, 24629, 37443, 56665, 76665, 96665, 100000,
     ]);
+    expect(pollSchedule({ firstMs: 50, maxIntervalMs: 200, budgetMs: 400 })).toEqual([50, 125, 237.5, 400]);
     expect(pollSchedule({ firstMs: 500, maxIntervalMs: 20_000, budgetMs: 0 })).toEqual([0]);
-    expect(pollSchedule({ firstMs: 5000, maxIntervalMs: 1000, budgetMs: 2500 })).toEqual([1000, 2000, 2500]);
+    expect(pollSchedule({ firstMs: 5000, maxIntervalMs: 1000, budgetMs: 2500 })).toEqual([50, 1000, 2000, 2500]);
+  });
+
+  it("with the kit's default tunables the first poll is 50 ms after the submit, then the 0.5 s schedule: LifeKeeper's 5 x 20 s wait is 14 polls (issue 15)", () => {
+    const t = kit.tunables!;
+    const interval = Number(t.ROUTE53_CHANGEID_INTERVAL!.default) * 1000;
+    const s = pollSchedule({
+      firstMs: Number(t.ROUTE53_CHANGEID_FIRST_INTERVAL!.default) * 1000,
+      maxIntervalMs: interval,
+      budgetMs: Number(t.ROUTE53_CHANGEID_TRY_COUNT!.default) * interval,
+    });
+    expect(s[0]).toBe(50);
+    expect(s.slice(1, 4)).toEqual([500, 1250, 2375]);
+    expect(s.length).toBe(14);
+  });
+
+  it('an immediate INSYNC with the default tunables: one GetChange, seen at the first poll', async () => {
+    const ctx = createTestContext(kit, {
+      tag: 'route53-www',
+      action: 'restore',
+      children: [ipChild('10.1.0.10/32')],
+      info: { zoneId: ZONES.public, zoneName: 'example.com.' },
+      options: BASE,
+      tunables: { ROUTE53_MAX_RETRY: 0 },
+    });
+    try {
+      await kit.actions.restore(ctx);
+    } finally {
+      ctx.dispose();
+    }
+    expect(count('ChangeResourceRecordSets')).toBe(1);
+    expect(count('GetChange')).toBe(1);
+    expect(ctx.logs.map((l) => l.message).join('\n')).toMatch(/INSYNC after [\d.]+ s \(1 GetChange poll\)/);
   });
 });
 

@@ -124,13 +124,19 @@ describe('OCF_CHECK_LEVEL of the AWS kits (requests counted on the emulator)', (
   }, 120_000);
 
   it('the meta-data says what each level does and offers a deeper monitor for it', () => {
-    for (const kit of ['ec2', 'route53', 'ip', 'postgresql', 'oracle']) {
+    for (const kit of ['ec2', 'route53', 'ip', 'postgresql', 'oracle', 'oracle-listener']) {
       const r = kitRunner(['ocf', 'meta-data', kit]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('OCF_CHECK_LEVEL 0: ');
       expect(r.stdout).toMatch(/<action name="monitor" [^>]*depth="(10|20)"\/>/);
     }
     expect(kitRunner(['ocf', 'meta-data', 'ec2']).stdout).toMatch(/OCF_CHECK_LEVEL 0: no request \(no AWS API, no IMDS\)/);
+    expect(kitRunner(['ocf', 'meta-data', 'oracle-listener']).stdout).toMatch(/OCF_CHECK_LEVEL 20: as 0, then lsnrctl status NAME/);
+    // libreswan: the pings through the tunnel are seed 000's detection, so every level runs them
+    // (said in the meta-data), and no deeper monitor is offered (there is nothing deeper).
+    const vpn = kitRunner(['ocf', 'meta-data', 'libreswan']).stdout;
+    expect(vpn).toMatch(/OCF_CHECK_LEVEL 0: every level \(0, 10 and 20\) runs the whole check, data path included/);
+    expect(vpn).not.toMatch(/depth="(10|20)"/);
     // unique and reloadable, declared on the kits' option fields (SDK contract).
     const ip = kitRunner(['ocf', 'meta-data', 'ip']).stdout;
     expect(ip).toMatch(/<parameter name="address" required="1" unique-group="address">/);

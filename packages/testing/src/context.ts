@@ -5,7 +5,7 @@
  * object, an in-memory logger you can assert on, and real exec (argument arrays, no shell).
  * Call kit actions directly with it, then `dispose()`; or use `runTestActions`, which disposes.
  */
-import type { DependencyView, Exec, Kit, KitActions, KitContext, RawValue } from '@recovery-kit/sdk';
+import type { CheckLevel, DependencyView, Exec, Kit, KitActions, KitContext, RawValue } from '@recovery-kit/sdk';
 import { createActionContext, createLogger, memorySink, tunableSetOf, type ActionRun, type LogRecord } from '@recovery-kit/runner';
 
 export interface TestContextOptions {
@@ -25,6 +25,8 @@ export interface TestContextOptions {
   env?: Record<string, string | undefined>;
   /** ctx.roles: the caller runs the kit's roles (an OCF promotable clone). */
   roles?: boolean;
+  /** ctx.checkLevel (OCF_CHECK_LEVEL); default 20, as kit-runner's own monitor. */
+  checkLevel?: CheckLevel;
 }
 
 export interface TestContext<O> extends KitContext<O> {
@@ -62,6 +64,7 @@ export function buildTestContext<O>(
     ...(opts.env ? { env: opts.env } : {}),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.roles !== undefined ? { roles: opts.roles } : {}),
+    ...(opts.checkLevel !== undefined ? { checkLevel: opts.checkLevel } : {}),
     ...extra,
   };
   const a = createActionContext(kit, opts.action ?? 'test', run);

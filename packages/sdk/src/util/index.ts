@@ -7,6 +7,7 @@ export { stopProcesses, type StopProcessesOptions } from './stop.ts';
 export { findProcesses, processState, type ProcessView } from '../processes.ts';
 export { splitArgs } from '../args.ts';
 export { printable } from './text.ts';
+export { executableUnder, type ExecutableUnderOptions } from './files.ts';
 export {
   parseIpv4,
   parseIpv6,
