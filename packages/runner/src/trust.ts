@@ -56,27 +56,20 @@ const cache = new Map<string, TrustProblem | null>();
  * ancestor is checked as a parent, since kit-runner would create the rest there).
  */
 export function trustProblem(dir: string): TrustProblem | undefined {
-  let real: string;
-  try {
-    real = realpathSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return { path: dir, why: `cannot check ${dir}: ${(err as Error).message}`, fix: 'check the path' };
-    const up = dirname(dir);
-    return up === dir ? undefined : parentProblem(up);
-  }
-  return check(real, false);
+  return problemAt(dir, false);
 }
 
-function parentProblem(dir: string): TrustProblem | undefined {
+/** `dir` (as a parent of what kit-runner would create when `parent`), or its nearest existing ancestor. */
+function problemAt(dir: string, parent: boolean): TrustProblem | undefined {
   let real: string;
   try {
     real = realpathSync(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return { path: dir, why: `cannot check ${dir}: ${(err as Error).message}`, fix: 'check the path' };
     const up = dirname(dir);
-    return up === dir ? undefined : parentProblem(up);
+    return up === dir ? undefined : problemAt(up, true);
   }
-  return check(real, true);
+  return check(real, parent);
 }
 
 function check(real: string, parent: boolean): TrustProblem | undefined {

@@ -15,28 +15,11 @@ import { importCib } from '../src/cluster/cib-import.ts';
 import { crmCommands } from '../src/cluster/crm-commands.ts';
 import { loadFacts } from '../src/cluster/facts.ts';
 import { all, el, kid, kids, parseXml, serialize } from '../src/cluster/xml.ts';
-import { emptyStore, type ServerEntry, type StoreData } from '../src/store.ts';
+import { emptyStore, type StoreData } from '../src/store.ts';
+import { resourceRecord, serverEntry } from './cluster-fixtures.ts';
 
-const entry = (priority: number, o: Partial<ServerEntry> = {}): ServerEntry => ({
-  priority,
-  switchback: 'intelligent',
-  overrides: {},
-  info: {},
-  state: 'OSU',
-  reason: '',
-  since: '2026-12-01T00:00:00.000Z',
-  ...o,
-});
-const rec = (tag: string, kit: string, options: Record<string, unknown>, servers: Record<string, ServerEntry>) => ({
-  tag,
-  id: `${tag}-id`,
-  kit,
-  kitPackage: `@recovery-kit/kit-${kit}`,
-  kitVersion: '0.1.0',
-  options,
-  createdAt: '2026-12-01T00:00:00.000Z',
-  servers,
-});
+const entry = serverEntry;
+const rec = resourceRecord;
 
 /** vip <- routes (a chain): IP + EC2 route table. */
 function chain(switchback: 'intelligent' | 'automatic' = 'intelligent'): StoreData {

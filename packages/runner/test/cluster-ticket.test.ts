@@ -18,28 +18,12 @@ import { gatesIn } from '../src/cluster/grant.ts';
 import { crossRegions } from '../src/cluster/ticket.ts';
 import { all, kids, parseXml, serialize } from '../src/cluster/xml.ts';
 import { FileStore } from '../src/file-store.ts';
-import { emptyStore, type ServerEntry, type StoreData } from '../src/store.ts';
+import { emptyStore, type StoreData } from '../src/store.ts';
+import { resourceRecord, serverEntry } from './cluster-fixtures.ts';
 import { recSandbox } from './helpers.ts';
 
-const entry = (priority: number, info: Record<string, unknown> = {}, overrides: Record<string, unknown> = {}): ServerEntry => ({
-  priority,
-  switchback: 'intelligent',
-  overrides,
-  info,
-  state: 'OSU',
-  reason: '',
-  since: '2026-12-01T00:00:00.000Z',
-});
-const rec = (tag: string, kit: string, options: Record<string, unknown>, servers: Record<string, ServerEntry>) => ({
-  tag,
-  id: `${tag}-id`,
-  kit,
-  kitPackage: `@recovery-kit/kit-${kit}`,
-  kitVersion: '0.1.0',
-  options,
-  createdAt: '2026-12-01T00:00:00.000Z',
-  servers,
-});
+const entry = (priority: number, info: Record<string, unknown> = {}, overrides: Record<string, unknown> = {}) => serverEntry(priority, { info, overrides });
+const rec = resourceRecord;
 
 /** vip <- routes, node-a in us-east-1 (home: priority 1), node-b in eu-west-1 (the region recorded by the EC2 kit, or an override). */
 function twoRegions(): StoreData {

@@ -2,27 +2,20 @@
  * ocf:recovery-kit:ec2 and route53 against the AWS emulator (real AWS SDK, wire protocol), with
  * the emulator's IMDS on loopback for "this instance" (node1). Nothing leaves 127.0.0.1.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hermeticAwsEnv, startEmulator, twoAzLayout, type Emulator } from '@recovery-kit/aws-emulator';
+import { describe, expect, it } from 'vitest';
+import { useTwoAzEmulator } from './ocf-aws-helpers.ts';
 import { ocfSandbox } from './ocf-helpers.ts';
 
-hermeticAwsEnv();
-const { seed, ids } = twoAzLayout({ activeNode: 'node2', eipAssociated: false });
-let emu: Emulator;
-beforeAll(async () => {
-  emu = await startEmulator({ seed });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const lab = useTwoAzEmulator();
+const { ids } = lab;
 
-const onNode1 = () => ({ ...emu.env({ instanceId: ids.instances.node1 }), OCF_RESKEY_CRM_meta_timeout: '60000' });
+const onNode1 = () => ({ ...lab.emu.env({ instanceId: ids.instances.node1 }), OCF_RESKEY_CRM_meta_timeout: '60000' });
 const routeTarget = (rtb: string) =>
-  emu.state
+  lab.emu.state
     .ec2(ids.region)
     .routeTables.get(rtb)!
     .routes.find((r) => r.destinationCidrBlock === ids.overlayCidr)?.networkInterfaceId;
-const eipEni = () => emu.state.ec2(ids.region).addresses.get(ids.allocationId)!.networkInterfaceId;
+const eipEni = () => lab.emu.state.ec2(ids.region).addresses.get(ids.allocationId)!.networkInterfaceId;
 
 describe('ocf:recovery-kit:ec2 (AWS emulator, IMDS on loopback)', () => {
   it('route-table scenario passes ocf-tester; the routes end up pointing at node1', async () => {
@@ -50,16 +43,16 @@ describe('ocf:recovery-kit:ec2 (AWS emulator, IMDS on loopback)', () => {
     expect((await sb.run('ec2', 'start', p, onNode1())).code).toBe(0);
     expect(eipEni()).toBe(ids.enis.node1);
     // moved to node2 behind our back
-    emu.state.ec2(ids.region).addresses.get(ids.allocationId)!.networkInterfaceId = ids.enis.node2;
+    lab.emu.state.ec2(ids.region).addresses.get(ids.allocationId)!.networkInterfaceId = ids.enis.node2;
     expect((await sb.run('ec2', 'monitor', p, { ...onNode1(), OCF_RESKEY_CRM_meta_interval: '10000', OCF_CHECK_LEVEL: '10' })).code).toBe(1);
     expect((await sb.run('ec2', 'stop', p, onNode1())).code).toBe(0);
     expect(eipEni()).toBe(ids.enis.node2);
-    emu.state.ec2(ids.region).addresses.get(ids.allocationId)!.networkInterfaceId = undefined;
+    lab.emu.state.ec2(ids.region).addresses.get(ids.allocationId)!.networkInterfaceId = undefined;
     expect((await sb.run('ec2', 'stop', p, onNode1())).code).toBe(0);
     // a route-table stop needs neither IMDS nor the API: it succeeds with IMDS pointed nowhere
     const rt = { scenario: 'route-table', destinations: ids.overlayCidr };
     expect((await sb.run('ec2', 'start', rt, { ...onNode1(), OCF_RESOURCE_INSTANCE: 'rt2' })).code).toBe(0);
-    const calls = emu.calls.count();
+    const calls = lab.emu.calls.count();
     const noImds = {
       ...onNode1(),
       OCF_RESOURCE_INSTANCE: 'rt2',
@@ -67,7 +60,7 @@ describe('ocf:recovery-kit:ec2 (AWS emulator, IMDS on loopback)', () => {
       AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9',
     };
     expect((await sb.run('ec2', 'stop', rt, noImds)).code).toBe(0);
-    expect(emu.calls.count()).toBe(calls);
+    expect(lab.emu.calls.count()).toBe(calls);
     expect((await sb.run('ec2', 'monitor', rt, { ...noImds, OCF_RESKEY_CRM_meta_interval: '10000' })).code).toBe(7);
   }, 300_000);
 
@@ -91,7 +84,7 @@ describe('ocf:recovery-kit:route53 (AWS emulator)', () => {
     const r = await sb.tester('route53', 'r53', { zone: 'example.com', host: 'app', ip: 'vip', children: 'vip:address=10.0.2.10/32' }, onNode1());
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stdout).toContain('passed all tests');
-    const zone = emu.state.hostedZones.get(ids.hostedZones.public);
+    const zone = lab.emu.state.hostedZones.get(ids.hostedZones.public);
     expect(JSON.stringify(zone)).toContain('10.0.2.10');
   }, 300_000);
 

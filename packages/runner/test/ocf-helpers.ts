@@ -88,3 +88,8 @@ export function xmllint(args: string[], input: string, cwd?: string): { ok: bool
     return { ok: false, out: `${e.stdout}${e.stderr}` };
   }
 }
+
+/** Our agents (installed under `root`) overlaid on /usr/lib/ocf/resource.d inside a lab node's own mount namespace. */
+export async function overlayAgents(c: { id: string; exec(node: string, argv: string[]): Promise<unknown> }, root: string, node = 'node-a'): Promise<void> {
+  await c.exec(node, ['mount', '-t', 'overlay', `${c.id}-ocf`, '-o', `lowerdir=${root}:/usr/lib/ocf/resource.d`, '/usr/lib/ocf/resource.d']);
+}

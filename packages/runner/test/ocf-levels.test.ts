@@ -6,22 +6,15 @@
  * route, an Elastic IP or a record moved behind the agent's back; level 0 does not (it says so in
  * its meta-data). Nothing leaves 127.0.0.1.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hermeticAwsEnv, startEmulator, twoAzLayout, type Emulator } from '@recovery-kit/aws-emulator';
+import { describe, expect, it } from 'vitest';
+import { useTwoAzEmulator } from './ocf-aws-helpers.ts';
 import { kitRunner, ocfSandbox } from './ocf-helpers.ts';
 
-hermeticAwsEnv();
-const { seed, ids } = twoAzLayout({ activeNode: 'node2', eipAssociated: false });
-let emu: Emulator;
-beforeAll(async () => {
-  emu = await startEmulator({ seed });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const lab = useTwoAzEmulator();
+const { ids } = lab;
 
 const onNode1 = (instance: string) => ({
-  ...emu.env({ instanceId: ids.instances.node1 }),
+  ...lab.emu.env({ instanceId: ids.instances.node1 }),
   OCF_RESKEY_CRM_meta_timeout: '60000',
   OCF_RESOURCE_INSTANCE: instance,
 });
@@ -32,8 +25,8 @@ const monitorAt = (level: string | undefined, instance: string) => ({
 });
 /** AWS requests and IMDS requests since the last call. */
 const counted = () => {
-  const by = emu.calls.byAction();
-  emu.calls.reset();
+  const by = lab.emu.calls.byAction();
+  lab.emu.calls.reset();
   const sum = (imds: boolean) =>
     Object.entries(by)
       .filter(([k]) => k.startsWith('IMDS:') === imds)
@@ -67,7 +60,7 @@ describe('OCF_CHECK_LEVEL of the AWS kits (requests counted on the emulator)', (
     expect(c20.by.DescribeRouteTables).toBe(1);
     expect(c20.by['IMDS:GetDynamic']).toBe(1);
     // The route taken by node2 behind our back.
-    const route = emu.state
+    const route = lab.emu.state
       .ec2(ids.region)
       .routeTables.get(ids.routeTables.privateA)!
       .routes.find((r) => r.destinationCidrBlock === ids.overlayCidr)!;
@@ -95,11 +88,11 @@ describe('OCF_CHECK_LEVEL of the AWS kits (requests counted on the emulator)', (
     expect(counted()).toEqual({ aws: 0, imds: 0, by: {} });
     expect((await sb.run('ec2', 'monitor', p, monitorAt('10', 'lv-eip'))).code).toBe(0);
     expect(awsOnly()).toEqual({ DescribeAddresses: 1 });
-    emu.state.ec2(ids.region).addresses.get(ids.allocationId)!.networkInterfaceId = ids.enis.node2;
+    lab.emu.state.ec2(ids.region).addresses.get(ids.allocationId)!.networkInterfaceId = ids.enis.node2;
     expect((await sb.run('ec2', 'monitor', p, monitorAt('0', 'lv-eip'))).code).toBe(0);
     expect((await sb.run('ec2', 'monitor', p, monitorAt('10', 'lv-eip'))).code).toBe(1);
     expect((await sb.run('ec2', 'stop', p, onNode1('lv-eip'))).code).toBe(0);
-    emu.state.ec2(ids.region).addresses.get(ids.allocationId)!.networkInterfaceId = undefined;
+    lab.emu.state.ec2(ids.region).addresses.get(ids.allocationId)!.networkInterfaceId = undefined;
   }, 120_000);
 
   it('route53: level 0 no request, 10 one ListResourceRecordSets (never a write); only 10 sees the record changed', async () => {
@@ -113,7 +106,7 @@ describe('OCF_CHECK_LEVEL of the AWS kits (requests counted on the emulator)', (
       expect((await sb.run('route53', 'monitor', p, monitorAt(level, 'lv-dns'))).code).toBe(0);
       expect(awsOnly()).toEqual({ ListResourceRecordSets: 1 });
     }
-    const zone = emu.state.hostedZones.get(ids.hostedZones.public)!;
+    const zone = lab.emu.state.hostedZones.get(ids.hostedZones.public)!;
     const rec = zone.records.find((r) => r.name.startsWith('levels.') && r.type === 'A')!;
     rec.values = ['10.0.9.9'];
     expect((await sb.run('route53', 'monitor', p, monitorAt('0', 'lv-dns'))).code).toBe(0);

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUnavailableReason, startCluster, type Cluster } from '../../cluster-lab/src/index.ts';
-import { OCF_FIXTURE_KITS, kitRunner } from './ocf-helpers.ts';
+import { OCF_FIXTURE_KITS, kitRunner, overlayAgents } from './ocf-helpers.ts';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -25,15 +25,7 @@ describe.skipIf(!!why)(`ocf:recovery-kit:ip under a one-node Pacemaker cluster${
     const r = kitRunner(['--tunables', join(dir, 'tunables'), '--kits-dir', OCF_FIXTURE_KITS, 'ocf', 'install', '--root', join(dir, 'resource.d')]);
     if (r.code !== 0) throw new Error(r.stderr);
     c = await startCluster({ nodes: 1 });
-    await c.exec('node-a', [
-      'mount',
-      '-t',
-      'overlay',
-      `${c.id}-ocf`,
-      '-o',
-      `lowerdir=${join(dir, 'resource.d')}:/usr/lib/ocf/resource.d`,
-      '/usr/lib/ocf/resource.d',
-    ]);
+    await overlayAgents(c, join(dir, 'resource.d'));
   }, 120_000);
 
   afterAll(async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUnavailableReason, startCluster, type Cluster } from '../../cluster-lab/src/index.ts';
-import { kitRunner } from './ocf-helpers.ts';
+import { kitRunner, overlayAgents } from './ocf-helpers.ts';
 
 const why = labUnavailableReason();
 const KITS = fileURLToPath(new URL('./fixtures/promotion-kits', import.meta.url));
@@ -26,15 +26,7 @@ describe.skipIf(!!why)(`promotion scores under a one-node Pacemaker cluster${why
     if (r.code !== 0) throw new Error(r.stderr);
     mkdirSync(join(dir, 'scored'));
     c = await startCluster({ nodes: 1 });
-    await c.exec('node-a', [
-      'mount',
-      '-t',
-      'overlay',
-      `${c.id}-ocf`,
-      '-o',
-      `lowerdir=${join(dir, 'resource.d')}:/usr/lib/ocf/resource.d`,
-      '/usr/lib/ocf/resource.d',
-    ]);
+    await overlayAgents(c, join(dir, 'resource.d'));
   }, 120_000);
 
   afterAll(async () => {
