@@ -17,7 +17,7 @@ const hasCib = existsSync('/usr/sbin/cibadmin') && existsSync('/usr/sbin/crm_ver
 const EMPTY =
   '<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config><cluster_property_set id="o"><nvpair id="o-s" name="stonith-enabled" value="false"/></cluster_property_set></crm_config><nodes><node id="1" uname="node-a"/><node id="2" uname="node-b"/></nodes><resources/><constraints/></configuration><status/></cib>';
 
-async function setup() {
+async function setup(applyArgs: string[] = []) {
   const sb = recSandbox();
   const dir = mkdtempSync(join(tmpdir(), 'rk-cib-ext-'));
   onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,7 +27,7 @@ async function setup() {
   await sb.create('web');
   await sb.ok(['dep', 'add', 'web', 'vip']);
   const env = { CIB_file: cibFile };
-  const applied = await sb.run(['cluster', 'apply'], { env, node: 'node-a' });
+  const applied = await sb.run(['cluster', 'apply', ...applyArgs], { env, node: 'node-a' });
   expect(applied.exitCode, applied.stderr).toBe(0);
   const cluster = (args: string[], node = 'node-b') => sb.run(args, { env: { ...env, KIT_RUNNER_STORE: 'cib' }, node });
   const cib = () => readFileSync(cibFile, 'utf8');
@@ -37,7 +37,7 @@ async function setup() {
 
 describe.skipIf(!hasCib)('extend in cluster mode (KIT_RUNNER_STORE=cib)', () => {
   it("runs the kit's extend on this node and writes its values and location score to the CIB, once", async () => {
-    const { sb, cibFile, cluster, cib, epoch } = await setup();
+    const { sb, cibFile, cluster, cib, epoch } = await setup(['--monitor-interval', '17']);
     const storeBefore = sb.storeBytes();
     const r = await cluster(['extend', 'vip', '--server', 'node-b', '--priority', '2', '--opt', 'port=8080', '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
@@ -50,6 +50,12 @@ describe.skipIf(!hasCib)('extend in cluster mode (KIT_RUNNER_STORE=cib)', () => 
         .filter((x) => all(x, 'expression').some((e) => e.attrs.value === 'node-b'))
         .map((x) => kids(x, 'nvpair').map((n) => `${n.attrs.name}=${n.attrs.value}`));
     expect(vipSets()).toEqual([['port=8080']]);
+    // The group was rewritten with the operations apply gave it (not the kit's default interval).
+    expect(
+      all(parseXml(cib()), 'op')
+        .filter((o) => o.attrs.name === 'monitor')
+        .map((o) => o.attrs.interval),
+    ).toEqual(['17s', '17s']);
     expect(all(parseXml(cib()), 'rsc_location').filter((c) => c.attrs.node === 'node-b')).toEqual([]);
     const verify = spawnSync('crm_verify', ['--xml-file', cibFile], { encoding: 'utf8' });
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
@@ -82,8 +88,12 @@ describe.skipIf(!hasCib)('extend in cluster mode (KIT_RUNNER_STORE=cib)', () => 
     expect(all(parseXml(cib()), 'rsc_location').filter((c) => c.attrs.node === 'node-b')).toEqual([]);
   });
 
-  it('an unextend and the same extend again bring the CIB back to the same configuration', async () => {
-    const { cluster, cib, epoch } = await setup();
+  it('writes nothing when nothing differs; keeps the operations apply wrote; unextend + extend again end where they were', async () => {
+    const { cluster, cib, epoch } = await setup(['--monitor-interval', '17']);
+    // A chain member without values of its own on node-b: nothing to write (its priority is the root's).
+    const quiet = cib();
+    expect((await cluster(['extend', 'vip', '--server', 'node-b', '--priority', '2'])).exitCode).toBe(0);
+    expect(cib()).toBe(quiet);
     expect((await cluster(['extend', 'web', '--server', 'node-b', '--priority', '2'])).exitCode).toBe(0);
     const e = epoch();
     const bytes = cib();
@@ -93,6 +103,8 @@ describe.skipIf(!hasCib)('extend in cluster mode (KIT_RUNNER_STORE=cib)', () => 
     expect((await cluster(['extend', 'web', '--server', 'node-b', '--priority', '2'])).exitCode).toBe(0);
     const conf = (x: string) => x.slice(x.indexOf('<resources'), x.indexOf('</constraints>'));
     expect(conf(cib())).toBe(conf(bytes));
+    const monitors = all(parseXml(cib()), 'op').filter((o) => o.attrs.name === 'monitor');
+    expect(monitors.map((o) => o.attrs.interval)).toEqual(['17s', '17s']);
   });
 
   it.each([
