@@ -39,7 +39,7 @@ export interface ApplyReport {
 }
 
 /** Canonical text: attributes sorted, so the CIB's attribute order does not matter. */
-function canon(e: El): string {
+export function canon(e: El): string {
   const sort = (x: El): El => ({
     name: x.name,
     attrs: Object.fromEntries(Object.entries(x.attrs).sort(([a], [b]) => a.localeCompare(b))),
