@@ -20,7 +20,7 @@ describe('kit-runner ocf install / uninstall', () => {
     const sb = ocfSandbox();
     const dir = join(sb.root, 'recovery-kit');
     const names = readdirSync(dir).sort();
-    expect(names).toEqual(['app', 'ec2', 'ip', 'libreswan', 'oracle', 'oracle-listener', 'postgresql', 'route53']);
+    expect(names).toEqual(['app', 'ec2', 'ip', 'libreswan', 'mirror', 'oracle', 'oracle-listener', 'postgresql', 'route53']);
     for (const n of names) expect(statSync(join(dir, n)).mode & 0o777).toBe(0o755);
     const again = kitRunner(['ocf', 'install', '--root', sb.root, '--json']);
     expect(again.code).toBe(0);

@@ -9,7 +9,7 @@ export const RUNNER_BIN = fileURLToPath(new URL('../bin/kit-runner.js', import.m
 export const OCF_FIXTURE_KITS = fileURLToPath(new URL('./fixtures/ocf-kits', import.meta.url));
 export const RNG_11 = fileURLToPath(new URL('../schemas/ocf-1.1.rng', import.meta.url));
 export const DTD_10 = '/usr/share/resource-agents/ra-api-1.dtd';
-export const BUNDLED_KITS = ['app', 'ec2', 'ip', 'oracle', 'oracle-listener', 'postgresql', 'route53'];
+export const BUNDLED_KITS = ['app', 'ec2', 'ip', 'libreswan', 'mirror', 'oracle', 'oracle-listener', 'postgresql', 'route53'];
 
 export interface OcfRun {
   code: number;
