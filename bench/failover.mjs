@@ -20,8 +20,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FileStore } from '../packages/runner/src/file-store.ts';
-import { startAwsLab } from '../packages/runner/test/aws-lab.ts';
+import { LAB_ADDR, startAwsLab, writeLabHierarchy } from '../packages/runner/test/aws-lab.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -43,7 +42,7 @@ if (process.getuid?.() !== 0) {
   process.exit(4);
 }
 const fence = Object.fromEntries(a.fence.map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
-const ADDR = { 'node-a': '10.99.0.50', 'node-b': '10.99.0.51' };
+const ADDR = LAB_ADDR;
 const OURS = ['vip', 'routes', 'dns'];
 const other = (n) => (n === 'node-a' ? 'node-b' : 'node-a');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -55,7 +54,7 @@ const lab = await startAwsLab({
   ...(a.token !== undefined ? { tokenMs: Number(a.token) } : {}),
   fence,
 });
-const { c, emu, ids, eni, inst } = lab;
+const { c, emu, inst } = lab;
 
 /** Pacemaker log lines (time in ms since the epoch, text) of `node` written since `offset`. */
 function logSince(node, offset) {
@@ -96,53 +95,7 @@ const stats = (xs) =>
 
 try {
   // ---- the hierarchy (the lab test's), applied and Started on node-a
-  const entry = (priority, overrides = {}) => ({
-    priority,
-    switchback: 'intelligent',
-    overrides,
-    info: {},
-    state: 'OSU',
-    reason: '',
-    since: new Date().toISOString(),
-  });
-  const rtbs = [ids.routeTables.privateA, ids.routeTables.privateB];
-  new FileStore(join(lab.dir, 'store')).update((d) => {
-    const base = { kitVersion: '0.1.0', createdAt: new Date().toISOString() };
-    d.resources.vip = {
-      tag: 'vip',
-      id: 'vip',
-      kit: 'ip',
-      kitPackage: '@recovery-kit/kit-ip',
-      options: { address: `${ADDR['node-a']}/24`, pingList: [] },
-      servers: { 'node-a': entry(1), 'node-b': entry(10, { address: `${ADDR['node-b']}/24` }) },
-      ...base,
-    };
-    d.resources.routes = {
-      tag: 'routes',
-      id: 'routes',
-      kit: 'ec2',
-      kitPackage: '@recovery-kit/kit-ec2',
-      options: { scenario: 'route-table', ipResource: 'vip', createMissing: true, routeTables: rtbs },
-      servers: {
-        'node-a': entry(1, { eni: eni['node-a'], destinations: [`${ADDR['node-b']}/32`] }),
-        'node-b': entry(10, { eni: eni['node-b'], destinations: [`${ADDR['node-a']}/32`] }),
-      },
-      ...base,
-    };
-    d.resources.dns = {
-      tag: 'dns',
-      id: 'dns',
-      kit: 'route53',
-      kitPackage: '@recovery-kit/kit-route53',
-      options: { zone: 'internal.example.com', zoneId: ids.hostedZones.private, host: 'db', ip: 'vip' },
-      servers: { 'node-a': entry(1), 'node-b': entry(10) },
-      ...base,
-    };
-    // group: dns -> routes -> vip (a chain: one Pacemaker group, starts one after the other);
-    // parallel: routes -> vip and dns -> vip (order + colocation: routes and dns start together after vip).
-    d.dependencies.push({ parent: 'routes', child: 'vip' }, a.shape === 'parallel' ? { parent: 'dns', child: 'vip' } : { parent: 'dns', child: 'routes' });
-  });
-  emu.state.hostedZones.get(ids.hostedZones.private).records.find((r) => r.name === ids.records.private && r.type === 'A').values = ['10.99.0.99'];
+  writeLabHierarchy(lab, a.shape === 'parallel' ? 'parallel' : 'group');
   const ap = await lab.kitRunnerIn('node-a', ['cluster', 'apply', '--monitor-interval', '2']);
   if (ap.exitCode !== 0) throw new Error(`cluster apply: ${ap.stderr}`);
   await c.waitFor((ms) => ms.every((m) => OURS.every((id) => started(m, id) === 'node-a')), { timeoutMs: 90_000, what: 'the hierarchy on node-a' });

@@ -29,10 +29,9 @@ if (missing.length) {
   process.exit(r.status ?? 1);
 }
 
-const { startAwsLab, sh } = await import('../packages/runner/test/aws-lab.ts');
-const { FileStore } = await import('../packages/runner/src/file-store.ts');
+const { LAB_ADDR, startAwsLab, sh, writeLabHierarchy } = await import('../packages/runner/test/aws-lab.ts');
 
-const ADDR = { 'node-a': '10.99.0.50', 'node-b': '10.99.0.51' };
+const ADDR = LAB_ADDR;
 const NODES = ['node-a', 'node-b'];
 const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const say = (t) => process.stdout.write(`\n== ${t}\n`);
@@ -90,50 +89,7 @@ async function picture(title) {
 
 try {
   say('the hierarchy: dns (Route 53) -> routes (EC2 route tables) -> vip (IP), node-a priority 1, node-b 10');
-  const entry = (priority, overrides = {}) => ({
-    priority,
-    switchback: 'intelligent',
-    overrides,
-    info: {},
-    state: 'OSU',
-    reason: '',
-    since: new Date().toISOString(),
-  });
-  new FileStore(join(lab.dir, 'store')).update((d) => {
-    const base = { kitVersion: '0.1.0', createdAt: new Date().toISOString() };
-    d.resources.vip = {
-      tag: 'vip',
-      id: 'vip',
-      kit: 'ip',
-      kitPackage: '@recovery-kit/kit-ip',
-      options: { address: `${ADDR['node-a']}/24`, pingList: [] },
-      servers: { 'node-a': entry(1), 'node-b': entry(10, { address: `${ADDR['node-b']}/24` }) },
-      ...base,
-    };
-    d.resources.routes = {
-      tag: 'routes',
-      id: 'routes',
-      kit: 'ec2',
-      kitPackage: '@recovery-kit/kit-ec2',
-      options: { scenario: 'route-table', ipResource: 'vip', createMissing: true, routeTables: rtbs },
-      servers: {
-        'node-a': entry(1, { eni: eni['node-a'], destinations: [`${ADDR['node-b']}/32`] }),
-        'node-b': entry(10, { eni: eni['node-b'], destinations: [`${ADDR['node-a']}/32`] }),
-      },
-      ...base,
-    };
-    d.resources.dns = {
-      tag: 'dns',
-      id: 'dns',
-      kit: 'route53',
-      kitPackage: '@recovery-kit/kit-route53',
-      options: { zone: 'internal.example.com', zoneId: ids.hostedZones.private, host: 'db', ip: 'vip' },
-      servers: { 'node-a': entry(1), 'node-b': entry(10) },
-      ...base,
-    };
-    d.dependencies.push({ parent: 'routes', child: 'vip' }, { parent: 'dns', child: 'routes' });
-  });
-  emu.state.hostedZones.get(ids.hostedZones.private).records.find((r) => r.name === ids.records.private && r.type === 'A').values = ['10.99.0.99'];
+  writeLabHierarchy(lab);
   const started = (m, id) => m.resources.find((r) => r.id === id && r.role === 'Started')?.nodes.join();
   await timed('kit-runner cluster apply, to the hierarchy Started on node-a', async () => {
     const ap = await lab.kitRunnerIn('node-a', ['cluster', 'apply', '--monitor-interval', '2']);

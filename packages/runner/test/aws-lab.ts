@@ -14,8 +14,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmulator, twoAzLayout, type Emulator } from '@recovery-kit/aws-emulator';
 import { AWS_API_ADDR, listenInNamespace, startCluster, type Cluster } from '../../cluster-lab/src/index.ts';
+import { FileStore } from '../src/file-store.ts';
 import { discoverKits } from '../src/loader.ts';
 import { install } from '../src/ocf/install.ts';
+import type { ServerEntry } from '../src/store.ts';
 
 export const RUNNER = fileURLToPath(new URL('../bin/kit-runner.js', import.meta.url));
 
@@ -162,3 +164,66 @@ export async function startAwsLab(o: AwsLabOptions): Promise<AwsLab> {
 /** Runs a host command without a shell (the sampler's `ip -n NS addr`). */
 export const sh = (file: string, args: string[]): Promise<{ code: number; stdout: string }> =>
   new Promise((resolve) => execFile(file, args, { timeout: 5000 }, (err, stdout) => resolve({ code: err ? 1 : 0, stdout })));
+
+/** The lab's two addresses: node-a's (also the overlay) and node-b's. */
+export const LAB_ADDR = { 'node-a': '10.99.0.50', 'node-b': '10.99.0.51' } as const;
+
+/**
+ * The lab's hierarchy in the store of `lab.dir`: dns (Route 53) -> routes (EC2 route tables) -> vip
+ * (IP), node-a priority 1, node-b 10, each node its own address; both addresses' routes follow the
+ * holder (its own as the IP child's host route, the peer's as a further destination). Shape
+ * `group` is a chain (one Pacemaker group); `parallel` makes dns depend on vip too, so routes and
+ * dns start together. The record starts at an address nobody holds (10.99.0.99). Shared by
+ * cluster-lab.test.ts, bench/failover.mjs and scripts/demo-cluster.mjs.
+ */
+export function writeLabHierarchy(lab: AwsLab, shape: 'group' | 'parallel' = 'group'): void {
+  const { ids, eni } = lab;
+  const since = new Date().toISOString();
+  const entry = (priority: number, overrides: Record<string, unknown> = {}): ServerEntry => ({
+    priority,
+    switchback: 'intelligent',
+    overrides,
+    info: {},
+    state: 'OSU',
+    reason: '',
+    since,
+  });
+  const base = { kitVersion: '0.1.0', createdAt: since };
+  const rtbs = [ids.routeTables.privateA, ids.routeTables.privateB];
+  new FileStore(join(lab.dir, 'store')).update((d) => {
+    d.resources.vip = {
+      tag: 'vip',
+      id: 'vip',
+      kit: 'ip',
+      kitPackage: '@recovery-kit/kit-ip',
+      options: { address: `${LAB_ADDR['node-a']}/24`, pingList: [] },
+      servers: { 'node-a': entry(1), 'node-b': entry(10, { address: `${LAB_ADDR['node-b']}/24` }) },
+      ...base,
+    };
+    d.resources.routes = {
+      tag: 'routes',
+      id: 'routes',
+      kit: 'ec2',
+      kitPackage: '@recovery-kit/kit-ec2',
+      options: { scenario: 'route-table', ipResource: 'vip', createMissing: true, routeTables: rtbs },
+      servers: {
+        'node-a': entry(1, { eni: eni['node-a'], destinations: [`${LAB_ADDR['node-b']}/32`] }),
+        'node-b': entry(10, { eni: eni['node-b'], destinations: [`${LAB_ADDR['node-a']}/32`] }),
+      },
+      ...base,
+    };
+    d.resources.dns = {
+      tag: 'dns',
+      id: 'dns',
+      kit: 'route53',
+      kitPackage: '@recovery-kit/kit-route53',
+      options: { zone: 'internal.example.com', zoneId: ids.hostedZones.private, host: 'db', ip: 'vip' },
+      servers: { 'node-a': entry(1), 'node-b': entry(10) },
+      ...base,
+    };
+    d.dependencies.push({ parent: 'routes', child: 'vip' }, shape === 'parallel' ? { parent: 'dns', child: 'vip' } : { parent: 'dns', child: 'routes' });
+  });
+  const record = lab.emu.state.hostedZones.get(ids.hostedZones.private)?.records.find((r) => r.name === ids.records.private && r.type === 'A');
+  if (!record) throw new Error(`the layout has no A record ${ids.records.private}`);
+  record.values = ['10.99.0.99'];
+}
