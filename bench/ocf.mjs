@@ -1,20 +1,5 @@
 #!/usr/bin/env node
-// Our OCF agents against Debian's resource-agents, as Pacemaker runs them: one process per action
-// (start, monitor at OCF_CHECK_LEVEL 0 and 10, stop) in the OCF environment, through the agents
-// `kit-runner ocf install` writes; side by side in one run with aws-vpc-move-ip, awseip,
-// aws-vpc-route53 and IPaddr2 against one AWS emulator. Whole-process wall time, and AWS API and
-// IMDS requests per action from the emulator's counters.
-//
-// Isolation: bench/peers/netns.mjs (shared with bench/peers.mjs) creates two network namespaces
-// with no route out and checks that before anything runs; the emulator and its IMDS
-// (169.254.169.254) exist only inside. The work is bench/peers/ocf-inside.mjs.
-//
-// Needs root, iproute2, resource-agents, awscli, bind9-dnsutils and the workspace built:
-//   apt-get install resource-agents awscli bind9-dnsutils; pnpm -r build
-//   sh scripts/node.sh bench/ocf.mjs [--runs 5] [--peer-runs 3] [--only route-table,eip,route53,ip] [--json FILE]
-// The figures (medians) go to docs/benchmarks.md ("OCF agents side by side") by hand.
-import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -46,27 +31,14 @@ for (const s of only ?? []) {
 }
 const opts = { runs: int('runs', a.runs), peerRuns: int('peer-runs', a['peer-runs']), only };
 
-const need = [
-  [process.getuid?.() === 0, 'run as root (network namespaces, ip addr, the peers need root)'],
-  [spawnSync('ip', ['netns', 'list']).status === 0, 'install iproute2 (ip netns)'],
-  ...['aws-vpc-move-ip', 'awseip', 'aws-vpc-route53', 'IPaddr2'].map((n) => [
-    existsSync(`/usr/lib/ocf/resource.d/heartbeat/${n}`),
-    `apt-get install resource-agents (${n} is missing)`,
-  ]),
-  [existsSync('/usr/bin/aws'), 'apt-get install awscli (/usr/bin/aws is missing)'],
-  [spawnSync('dig', ['-v']).status === 0, 'apt-get install bind9-dnsutils (aws-vpc-route53 needs dig)'],
-  [
-    existsSync(join(root, 'packages/aws-emulator/dist/index.js')) && existsSync(join(root, 'packages/runner/dist/kit-runner.mjs')),
-    'build the workspace first: pnpm -r build',
-  ],
-];
-const missing = need.filter(([ok]) => !ok).map(([, fix]) => fix);
+// The prerequisites, the namespaces and their isolation check: bench/peers/netns.mjs.
+const { missingPrerequisites, runIsolated } = await import(pathToFileURL(join(root, 'bench/peers/netns.mjs')).href);
+const missing = missingPrerequisites(root);
 if (missing.length) {
   for (const m of missing) console.error(`ocf bench: ${m}`);
   process.exit(2);
 }
 
-const { runIsolated } = await import(pathToFileURL(join(root, 'bench/peers/netns.mjs')).href);
 const result = { ...(await runIsolated(root, { prefix: 'rkocf', script: 'bench/peers/ocf-inside.mjs', options: opts })), date: new Date().toISOString() };
 
 // ---- the table: per scenario and action, the peer's figures and ours, and the ratio peer / ours

@@ -1,27 +1,5 @@
 #!/usr/bin/env node
-// Side by side with Debian's resource-agents: the peers' OCF agents (aws-vpc-move-ip, awseip,
-// aws-vpc-route53, IPaddr2 from the `resource-agents` package, with the `aws` CLI from `awscli`)
-// and our kits (through kit-runner) on the same scenarios in one run, against the project's AWS
-// emulator. Whole processes are timed; API calls come from the emulator's call counter.
-//
-// Isolation: everything runs inside a network namespace this script creates and removes:
-//   - `lo` up, holding 169.254.169.254/32 (the namespace's own loopback), where the emulator serves EC2,
-//     Route53 and IMDS (the instance the benchmark acts as answers on port 80, where the peers'
-//     curl and the CLI look for it);
-//   - `eth0` (node2's address 10.0.4.10/24 and MAC), one end of a veth pair whose other end is in a second namespace
-//     created here (the "LAN", for ARP), with no other interface and no route out either.
-// Before any agent runs, the script checks that neither namespace has a default route, that their
-// routes only use their own interfaces, and that `ip route get 1.1.1.1` fails there. Nothing
-// contacts 169.254.169.254 from the host's own namespace.
-//
-// Needs root, iproute2, resource-agents, awscli and bind9-dnsutils (aws-vpc-route53 checks for dig):
-//   apt-get install resource-agents awscli bind9-dnsutils
-// and the workspace built (pnpm -r build). Usage:
-//   node bench/peers.mjs [--runs 5] [--peer-runs 3] [--slow-peer-runs 1] [--only route-table,eip,route53,ip] [--tables 1,10,50] [--json FILE]
-// --slow-peer-runs: runs of aws-vpc-move-ip with 50 tables (about 3 minutes each: 150 CLI calls
-// and 1 s sleeps). The figures (medians) go to docs/benchmarks.md ("Side by side with resource-agents") by hand.
-import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -54,28 +32,15 @@ const opts = {
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 // ---- prerequisites, each with its fix
-const need = [
-  [process.getuid?.() === 0, 'run as root (network namespaces, ip addr, the peers need root)'],
-  [spawnSync('ip', ['netns', 'list']).status === 0, 'install iproute2 (ip netns)'],
-  ...['aws-vpc-move-ip', 'awseip', 'aws-vpc-route53', 'IPaddr2'].map((n) => [
-    existsSync(`/usr/lib/ocf/resource.d/heartbeat/${n}`),
-    `apt-get install resource-agents (${n} is missing)`,
-  ]),
-  [existsSync('/usr/bin/aws'), 'apt-get install awscli (/usr/bin/aws is missing)'],
-  [spawnSync('dig', ['-v']).status === 0, 'apt-get install bind9-dnsutils (aws-vpc-route53 needs dig)'],
-  [
-    existsSync(join(root, 'packages/aws-emulator/dist/index.js')) && existsSync(join(root, 'packages/runner/dist/kit-runner.mjs')),
-    'build the workspace first: pnpm -r build',
-  ],
-];
-const missing = need.filter(([ok]) => !ok).map(([, fix]) => fix);
+// The prerequisites, the namespaces and their isolation check: bench/peers/netns.mjs.
+const { missingPrerequisites, runIsolated } = await import(pathToFileURL(join(root, 'bench/peers/netns.mjs')).href);
+const missing = missingPrerequisites(root);
 if (missing.length) {
   for (const m of missing) console.error(`peers: ${m}`);
   process.exit(2);
 }
 
 // The namespaces and their isolation check: bench/peers/netns.mjs (shared with bench/ocf.mjs).
-const { runIsolated } = await import(pathToFileURL(join(root, 'bench/peers/netns.mjs')).href);
 const result = { ...(await runIsolated(root, { prefix: 'rkpeers', script: 'bench/peers/inside.mjs', options: opts })), date: new Date().toISOString() };
 
 // ---- the table: each scenario's peer against our kit(s), and the ratio peer / ours

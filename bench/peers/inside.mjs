@@ -8,11 +8,12 @@
 // kit (through kit-runner) from the same starting state, and records the whole process's wall
 // time and the emulator's call counter for each action: start/restore, monitor/quickCheck,
 // stop/remove.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { peersLayout } from './layout.mjs';
+import { median, timed } from './timing.mjs';
 
 const opts = JSON.parse(process.argv[2] ?? '{}');
 const runs = opts.runs ?? 5;
@@ -43,19 +44,6 @@ const tunables = join(work, 'recovery-kit.conf');
 // NOBCASTPING=1: no broadcast ping in the IP kit's quickCheck (the kit manual's setting for clouds).
 writeFileSync(tunables, 'NOBCASTPING=1\n');
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-function timed(cmd, args, env) {
-  return new Promise((resolve, reject) => {
-    const t = process.hrtime.bigint();
-    const c = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (err += d));
-    c.on('error', reject);
-    c.on('close', (code) => resolve({ ms: Number(process.hrtime.bigint() - t) / 1e6, code, out, err }));
-  });
-}
 const must = async (what, p, codes = [0]) => {
   const r = await p;
   if (!codes.includes(r.code)) throw new Error(`${what} exited ${r.code}: ${(r.err || r.out).slice(-1500)}`);

@@ -7,7 +7,7 @@
 // foreign interface, and `ip route get 1.1.1.1` must fail there. Nothing contacts 169.254.169.254
 // from the host's own namespace.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -82,4 +82,27 @@ export async function runIsolated(root, { prefix, script, options }) {
     cleanup();
     process.off('SIGINT', onInt);
   }
+}
+
+/**
+ * What the side-by-side benchmarks (peers.mjs, ocf.mjs) need on this machine, each missing piece
+ * as its fix: root, ip netns, the resource-agents peers, the aws CLI and dig they call, a built
+ * workspace.
+ */
+export function missingPrerequisites(root) {
+  const need = [
+    [process.getuid?.() === 0, 'run as root (network namespaces, ip addr, the peers need root)'],
+    [spawnSync('ip', ['netns', 'list']).status === 0, 'install iproute2 (ip netns)'],
+    ...['aws-vpc-move-ip', 'awseip', 'aws-vpc-route53', 'IPaddr2'].map((n) => [
+      existsSync(`/usr/lib/ocf/resource.d/heartbeat/${n}`),
+      `apt-get install resource-agents (${n} is missing)`,
+    ]),
+    [existsSync('/usr/bin/aws'), 'apt-get install awscli (/usr/bin/aws is missing)'],
+    [spawnSync('dig', ['-v']).status === 0, 'apt-get install bind9-dnsutils (aws-vpc-route53 needs dig)'],
+    [
+      existsSync(join(root, 'packages/aws-emulator/dist/index.js')) && existsSync(join(root, 'packages/runner/dist/kit-runner.mjs')),
+      'build the workspace first: pnpm -r build',
+    ],
+  ];
+  return need.filter(([ok]) => !ok).map(([, fix]) => fix);
 }

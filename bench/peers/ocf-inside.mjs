@@ -7,11 +7,12 @@
 // OCF_CHECK_LEVEL), the agent file executed directly. Ours are the agents `kit-runner ocf install`
 // writes (into a temporary OCF root); the peers are Debian's resource-agents with the `aws` CLI.
 // Each process's wall time and the emulator's counters (AWS API requests, IMDS requests) per action.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { peersLayout } from './layout.mjs';
+import { median, timed } from './timing.mjs';
 
 const opts = JSON.parse(process.argv[2] ?? '{}');
 const runs = opts.runs ?? 5;
@@ -44,19 +45,6 @@ const inst = spawnSync(process.execPath, [bin, '--kits-dir', join(root, 'kits'),
 if (inst.status !== 0) throw new Error(`kit-runner ocf install: ${inst.stderr}`);
 const OURS = join(ocfRoot, 'recovery-kit');
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-function timed(cmd, args, env) {
-  return new Promise((resolve, reject) => {
-    const t = process.hrtime.bigint();
-    const c = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (err += d));
-    c.on('error', reject);
-    c.on('close', (code) => resolve({ ms: Number(process.hrtime.bigint() - t) / 1e6, code, out, err }));
-  });
-}
 const callSummary = () => {
   const by = emu.calls.byAction();
   const sum = (imds) =>
