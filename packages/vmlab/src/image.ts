@@ -35,6 +35,12 @@ export const DEFAULT_PACKAGES: readonly string[] = [
   // The PostgreSQL kit over a mirror (kits/mirror's lab): initdb, pg_ctl and postgres under
   // /usr/lib/postgresql/15/bin. debootstrap's policy-rc.d keeps the packaged cluster stopped.
   'postgresql',
+  // A two-VM Pacemaker cluster for the promotable mirror clone on real DRBD and the tunnel's
+  // health attribute (kits/mirror and kits/libreswan labs): pacemakerd, corosync, cibadmin,
+  // crm_attribute, crm_mon.
+  'pacemaker',
+  'pacemaker-cli-utils',
+  'corosync',
 ];
 
 export const DEFAULT_SUITE = 'bookworm';
