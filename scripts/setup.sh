@@ -18,10 +18,12 @@ NODE_MAJOR=24
 # tests (pacemaker, corosync, the qnetd witness, fence_aws, ocf-tester, xmllint, the lab's TLS CA);
 # the VM lab (qemu under software emulation, debootstrap for its image); systemd for
 # systemd-analyze (the unit in examples/systemd is verified; it runs without systemd as PID 1);
-# python3 (also a dependency of fence-agents) for the IP kit test that counts gratuitous ARPs.
+# python3 (also a dependency of fence-agents) for the IP kit test that counts gratuitous ARPs;
+# awscli and bind9-dnsutils (dig) for the side-by-side peer benches (bench/peers.mjs, bench/ocf.mjs:
+# the resource-agents peers call `aws` and `dig`).
 APT_PACKAGES=(iproute2 iputils-ping iputils-arping postgresql procps util-linux coreutils systemd
   pacemaker pacemaker-cli-utils corosync corosync-qdevice corosync-qnetd fence-agents python3-boto3 resource-agents
-  libxml2-utils libnss3-tools openssl man-db python3
+  libxml2-utils libnss3-tools openssl man-db python3 awscli bind9-dnsutils
   qemu-system-x86 debootstrap e2fsprogs)
 
 if [[ "${1:-}" != "--minimal" ]]; then
