@@ -59,6 +59,21 @@ export function trustProblem(dir: string): TrustProblem | undefined {
   return problemAt(dir, false);
 }
 
+/**
+ * Checks an existing file the same way (owner, no group or other write) and the directories
+ * above it. A missing file is no problem here (the caller decides what missing means).
+ */
+export function fileTrustProblem(path: string): TrustProblem | undefined {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return { path, why: `cannot check ${path}: ${(err as Error).message}`, fix: 'check the path' };
+  }
+  return check(real, false);
+}
+
 /** `dir` (as a parent of what kit-runner would create when `parent`), or its nearest existing ancestor. */
 function problemAt(dir: string, parent: boolean): TrustProblem | undefined {
   let real: string;

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, type Issue } from '@recovery-kit/sdk';
+import { fileTrustProblem } from './trust.ts';
 
 export interface TunablesFile {
   path: string;
@@ -69,8 +70,19 @@ function parseValue(raw: string): string | { problem: string; fix: string } {
   return out;
 }
 
-/** Reads and checks the file. A missing file is empty, not an error. */
+/**
+ * Reads and checks the file. A missing file is empty, not an error. The file is trusted the way
+ * the kits and state directories are (trust.ts): tunables steer what kits run as root.
+ */
 export function readTunablesFile(path: string): TunablesFile {
+  const distrust = fileTrustProblem(path);
+  if (distrust) {
+    throw new ConfigError(`refusing the tunables file: ${distrust.why}`, {
+      code: 'UNTRUSTED_LOCATION',
+      field: path,
+      fix: `${distrust.fix} (docs/operate/trusted-locations.md)`,
+    });
+  }
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -192,6 +192,36 @@ describe('trusted state directory', () => {
     expect(existsSync(join(sb.dir, 'p@node-a.up'))).toBe(true);
   });
 
+  it('a tunables file writable by others, owned by another user, or in such a directory is refused; the store is unchanged', async () => {
+    const sb = recSandbox();
+    await sb.create('p');
+    const before = sb.storeBytes();
+    const dir = tmp('rk-tun-');
+    chmodSync(dir, 0o755);
+    const file = join(dir, 'tunables');
+    writeFileSync(file, 'KIT_RUNNER_LOCK_WAIT=5\n', { mode: 0o644 });
+    const refused = async (why: RegExp) => {
+      const r = await sb.run(['--tunables', file, 'action', 'p', 'restore']);
+      expect(r.exitCode).toBe(6);
+      expect(r.stderr).toMatch(/refusing the tunables file: /);
+      expect(r.stderr).toMatch(why);
+      expect(r.stderr).toMatch(/code: UNTRUSTED_LOCATION/);
+      expect(existsSync(join(sb.dir, 'p@node-a.up'))).toBe(false);
+      expect(sb.storeBytes()).toBe(before);
+    };
+    chmodSync(file, 0o666);
+    await refused(/tunables is writable by others \(mode 0666\)/);
+    chmodSync(file, 0o644);
+    chownSync(file, OTHER_UID, OTHER_UID);
+    await refused(/tunables is owned by uid 4242/);
+    chownSync(file, 0, 0);
+    chmodSync(dir, 0o777);
+    await refused(/rk-tun-\w+ is writable by others/);
+    chmodSync(dir, 0o755);
+    await sb.ok(['--tunables', file, 'action', 'p', 'restore']);
+    expect(existsSync(join(sb.dir, 'p@node-a.up'))).toBe(true);
+  });
+
   it('store.json and history.jsonl are never followed through a symbolic link', async () => {
     const sb = recSandbox();
     await sb.create('p');
