@@ -115,6 +115,36 @@ describe.skipIf(!hasCib)('extend in cluster mode (KIT_RUNNER_STORE=cib)', () => 
     expect(monitors.map((o) => o.attrs.interval)).toEqual(['17s', '17s']);
   });
 
+  it('dep remove, dep add and delete in cluster mode change the CIB; create and delete --force are refused (exit 2), the CIB unchanged', async () => {
+    const { cluster, cib, cibFile } = await setup();
+    const groups = () =>
+      [...cib().matchAll(/<group id="([^"]+)"[\s\S]*?<\/group>/g)].map((m) => [m[1], [...m[0].matchAll(/<primitive id="([^"]+)"/g)].map((p) => p[1])]);
+    const bytes = cib();
+    const made = await cluster(['create', 'rec', '--tag', 'db', '--opt', 'dir=/tmp']);
+    expect(made.exitCode).toBe(2);
+    expect(made.stderr).toMatch(/cluster apply/);
+    const forced = await cluster(['delete', 'web', '--force']);
+    expect(forced.exitCode).toBe(2);
+    expect(cib()).toBe(bytes);
+    expect((await cluster(['dep', 'remove', 'web', 'vip'])).exitCode).toBe(0);
+    expect(groups()).toEqual([
+      ['rk-web', ['web']],
+      ['rk-vip', ['vip']],
+    ]);
+    expect(spawnSync('crm_verify', ['--xml-file', cibFile]).status).toBe(0);
+    expect((await cluster(['dep', 'add', 'web', 'vip'])).exitCode).toBe(0);
+    expect(groups()).toEqual([['rk-web', ['vip', 'web']]]);
+    const held = await cluster(['delete', 'vip']);
+    expect(held.exitCode).toBe(11);
+    expect(held.stderr).toMatch(/web depends on it/);
+    expect((await cluster(['dep', 'remove', 'web', 'vip'])).exitCode).toBe(0);
+    const del = await cluster(['delete', 'web']);
+    expect(del.exitCode, del.stderr).toBe(0);
+    expect(groups()).toEqual([['rk-vip', ['vip']]]);
+    expect(cib()).not.toMatch(/id="web"|rk-web/);
+    expect(spawnSync('crm_verify', ['--xml-file', cibFile]).status).toBe(0);
+  });
+
   it.each([
     {
       name: 'another node as --server',
