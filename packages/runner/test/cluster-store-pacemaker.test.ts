@@ -3,8 +3,9 @@
  * created in a local store and applied, Started by Pacemaker; then, in cluster mode
  * (KIT_RUNNER_STORE=cib), extend and unextend through the generic engine over the CIB store and
  * status from the CIB and crm_mon. Writing node-b's values and kit info does not restart the
- * running resource; the engine sees Pacemaker's state (an unextend of the node it runs on is
- * refused as in service).
+ * running resource, nor start an election (the whole-CIB replace leaves the nodes and status
+ * sections as they were); the engine sees Pacemaker's state (an unextend of the node it runs on
+ * is refused as in service).
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,6 +68,12 @@ describe.skipIf(!!why)(`the CIB store under a one-node Pacemaker cluster${why ? 
     const started = await starts();
     expect(started).toBeGreaterThanOrEqual(1);
 
+    // The DC's transitions into an election: a whole-CIB replace that changes neither the nodes nor the status section starts none.
+    const elections = async () =>
+      (await c!.exec('node-a', ['grep', '-c', 'S_ELECTION', '/var/log/pacemaker/pacemaker.log'], { allowFailure: true })).stdout.trim();
+    const electionsBefore = await elections();
+    // The log has the election that made node-a the DC: the count can tell.
+    expect(Number(electionsBefore)).toBeGreaterThan(0);
     // node-b's extend (run "on node-b": --node node-b) writes its location score and kit info.
     const t0 = Date.now();
     const ext = await kr(['--node', 'node-b', 'extend', 'vip', '--server', 'node-b', '--priority', '2', '--json'], cib);
@@ -99,5 +106,6 @@ describe.skipIf(!!why)(`the CIB store under a one-node Pacemaker cluster${why ? 
     const mon = await c!.crmMon('node-a');
     expect(mon.resources.find((r) => r.id === 'vip')).toMatchObject({ role: 'Started', nodes: ['node-a'] });
     expect(await starts()).toBe(started);
+    expect(await elections()).toBe(electionsBefore);
   }, 180_000);
 });

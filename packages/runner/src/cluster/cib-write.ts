@@ -13,12 +13,10 @@
  * are never touched; an element of someone else's with one of our ids is refused.
  */
 import { ConfigError } from '@recovery-kit/sdk';
-import { canon } from './apply.ts';
-import { DESCRIPTION_PREFIX, type Generated } from './cib.ts';
+import { canon, ours } from './apply.ts';
+import type { Generated } from './cib.ts';
 import { isInfoSet } from './info.ts';
 import { all, el, kid, kids, type El } from './xml.ts';
-
-const ours = (e: El) => (e.attrs.description ?? '').startsWith(DESCRIPTION_PREFIX) || (e.attrs.id ?? '').startsWith('rk-');
 
 function refuse(e: El): ConfigError {
   const id = e.attrs.id ?? '';
