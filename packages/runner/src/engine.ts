@@ -23,7 +23,7 @@ export interface RunnerOptions {
   logger: Logger;
   /** Aborted when the process is told to stop. */
   signal?: AbortSignal;
-  /** Default: the atomic file store in `settings.stateDir`. */
+  /** Default: openStore's (the atomic file store in `settings.stateDir`; the CIB in cluster mode). */
   store?: Store;
 }
 
@@ -37,7 +37,7 @@ export class Engine {
 
   constructor(options: RunnerOptions) {
     this.settings = options.settings;
-    this.store = options.store ?? openStore(options.settings.stateDir);
+    this.store = options.store ?? openStore(options.settings.stateDir, options.settings);
     this.logger = options.logger;
     this.signal = options.signal ?? new AbortController().signal;
   }

@@ -15,7 +15,9 @@ import { chmodSync, closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdir
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '@recovery-kit/sdk';
+import { CibStore } from './cluster/cib-store.ts';
 import { acquireLock, acquireLockSync, type Lock } from './lock.ts';
+import { DEFAULT_TUNABLES } from './settings.ts';
 import { emptyStore, type LockRequest, type Store, type StoreData } from './store.ts';
 import { readNoFollow, validateStore } from './store-read.ts';
 import { trustProblem } from './trust.ts';
@@ -31,8 +33,17 @@ function untrusted(what: string, why: string, fix: string): ConfigError {
   });
 }
 
-/** The store in `stateDir`: today always the atomic file store. */
-export function openStore(stateDir: string): Store {
+/**
+ * The store: the atomic file store in `stateDir` (one host only), or in cluster mode
+ * (KIT_RUNNER_STORE=cib) the Pacemaker CIB (cluster/cib-store.ts), with this node's file store
+ * in `stateDir` keeping the reservations and the history. `kits` (the kits directories and the
+ * tunables file) is what the CIB store needs to render the kits' resources.
+ */
+export function openStore(
+  stateDir: string,
+  kits: { kitsDirs: readonly string[]; tunablesPath: string } = { kitsDirs: [], tunablesPath: DEFAULT_TUNABLES },
+): Store {
+  if (process.env.KIT_RUNNER_STORE === 'cib') return new CibStore({ local: new FileStore(stateDir), ...kits });
   return new FileStore(stateDir);
 }
 

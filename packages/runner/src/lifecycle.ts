@@ -149,6 +149,7 @@ export async function unextend(engine: Engine, tag: string, server: string): Pro
     }
     const files: string[] = [];
     engine.store.update((d) => {
+      files.length = 0; // a store may call this again (store.ts): count the last call's only
       for (const t of set) {
         files.push(...secretFiles(d.resources[t]?.servers[server]?.overrides));
         delete d.resources[t]?.servers[server];
@@ -191,6 +192,7 @@ export async function deleteResource(engine: Engine, tag: string, options: { for
     }
     const files: string[] = [];
     engine.store.update((d) => {
+      files.length = 0; // a store may call this again (store.ts): count the last call's only
       const gone = d.resources[tag];
       if (gone) files.push(...secretFiles(gone.options), ...Object.values(gone.servers).flatMap((e) => secretFiles(e.overrides)));
       delete d.resources[tag];

@@ -1,9 +1,9 @@
 /**
  * The resource store: the interface the engine, the monitor and the CLI use, and the types of
- * the document it holds. `openStore` (file-store.ts) gives the default implementation, the atomic
- * file store; nothing outside an implementation knows where or how the document is kept,
- * and the hierarchy reservations are taken through the store too (a cluster store keeps them
- * where its nodes can see them).
+ * the document it holds. `openStore` (file-store.ts) gives the implementation: the atomic file
+ * store (one host only), or in cluster mode (KIT_RUNNER_STORE=cib) the CIB store
+ * (cluster/cib-store.ts, docs/contribute/store.md); nothing outside an implementation knows where
+ * or how the document is kept, and the hierarchy reservations are taken through the store too.
  */
 import type { ResourceState } from '@recovery-kit/sdk';
 import type { Lock, LockOwner } from './lock.ts';
@@ -88,7 +88,9 @@ export interface Store {
   read(): StoreData;
   /**
    * Applies `change` to a copy of the current document under the store lock and writes it
-   * atomically. If `change` throws, nothing is written.
+   * atomically. If `change` throws, nothing is written. `change` may be called more than once
+   * (the CIB store calls it again on the new document when another writer got in first), so it
+   * must change only the document it is given; the result is that of the call that was written.
    */
   update<T>(change: (data: StoreData) => T): T;
   /** Appends one line to the action history (best effort; never holds secrets). */

@@ -1,8 +1,9 @@
 /**
  * `extend` / `unextend` in cluster mode (KIT_RUNNER_STORE=cib) on a file-backed CIB (CIB_file:
  * the real cibadmin works on the file, never on a cluster): node-a applies its hierarchy, node-b
- * extends it to itself; the CIB gets node-b's node-scoped values and location score (checked by
- * the real crm_verify), a second extend changes nothing, bad input leaves the CIB byte-identical.
+ * extends it to itself through the generic engine over the CIB store; the CIB gets node-b's
+ * node-scoped values, kit info and location score (checked by the real crm_verify), a second
+ * extend changes nothing, bad input leaves the CIB byte-identical.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -88,12 +89,19 @@ describe.skipIf(!hasCib)('extend in cluster mode (KIT_RUNNER_STORE=cib)', () => 
     expect(all(parseXml(cib()), 'rsc_location').filter((c) => c.attrs.node === 'node-b')).toEqual([]);
   });
 
-  it('writes nothing when nothing differs; keeps the operations apply wrote; unextend + extend again end where they were', async () => {
+  it('a member without values of its own writes only its kit info; keeps the operations apply wrote; unextend + extend again end where they were', async () => {
     const { cluster, cib, epoch } = await setup(['--monitor-interval', '17']);
-    // A chain member without values of its own on node-b: nothing to write (its priority is the root's).
+    // A chain member without values of its own on node-b: only what its kit recorded there is
+    // written (its kit info, where every node reads it; its priority is the root's).
     const quiet = cib();
     expect((await cluster(['extend', 'vip', '--server', 'node-b', '--priority', '2'])).exitCode).toBe(0);
-    expect(cib()).toBe(quiet);
+    const added = cib()
+      .split('\n')
+      .filter((l) => !quiet.includes(l));
+    expect(added.filter((l) => !/<cib /.test(l))).toEqual([
+      '            <nvpair id="vip-info-node-b" name="rk-info-node-b" value="{&quot;extendedTo&quot;:&quot;node-b&quot;,&quot;port&quot;:80}"/>',
+    ]);
+    expect(importCib(parseXml(cib())).resources.vip!.servers['node-b']!.info).toEqual({ extendedTo: 'node-b', port: 80 });
     expect((await cluster(['extend', 'web', '--server', 'node-b', '--priority', '2'])).exitCode).toBe(0);
     const e = epoch();
     const bytes = cib();
@@ -105,6 +113,41 @@ describe.skipIf(!hasCib)('extend in cluster mode (KIT_RUNNER_STORE=cib)', () => 
     expect(conf(cib())).toBe(conf(bytes));
     const monitors = all(parseXml(cib()), 'op').filter((o) => o.attrs.name === 'monitor');
     expect(monitors.map((o) => o.attrs.interval)).toEqual(['17s', '17s']);
+  });
+
+  it('dep remove, dep add and delete in cluster mode change the CIB; create and delete --force are refused (exit 2), the CIB unchanged', async () => {
+    const { cluster, cib, cibFile } = await setup();
+    const groups = () =>
+      [...cib().matchAll(/<group id="([^"]+)"[\s\S]*?<\/group>/g)].map((m) => [m[1], [...m[0].matchAll(/<primitive id="([^"]+)"/g)].map((p) => p[1])]);
+    const bytes = cib();
+    const made = await cluster(['create', 'rec', '--tag', 'db', '--opt', 'dir=/tmp']);
+    expect(made.exitCode).toBe(2);
+    expect(made.stderr).toMatch(/cluster apply/);
+    const forced = await cluster(['delete', 'web', '--force']);
+    expect(forced.exitCode).toBe(2);
+    expect(cib()).toBe(bytes);
+    // quickCheck reads the hierarchy from the CIB and runs here; the states it records are Pacemaker's: nothing is written.
+    const check = await cluster(['action', 'vip', 'quickCheck'], 'node-a');
+    expect(check.stderr).not.toMatch(/no resource|were not loaded/);
+    expect([0, 7]).toContain(check.exitCode);
+    expect(cib()).toBe(bytes);
+    expect((await cluster(['dep', 'remove', 'web', 'vip'])).exitCode).toBe(0);
+    expect(groups()).toEqual([
+      ['rk-web', ['web']],
+      ['rk-vip', ['vip']],
+    ]);
+    expect(spawnSync('crm_verify', ['--xml-file', cibFile]).status).toBe(0);
+    expect((await cluster(['dep', 'add', 'web', 'vip'])).exitCode).toBe(0);
+    expect(groups()).toEqual([['rk-web', ['vip', 'web']]]);
+    const held = await cluster(['delete', 'vip']);
+    expect(held.exitCode).toBe(11);
+    expect(held.stderr).toMatch(/web depends on it/);
+    expect((await cluster(['dep', 'remove', 'web', 'vip'])).exitCode).toBe(0);
+    const del = await cluster(['delete', 'web']);
+    expect(del.exitCode, del.stderr).toBe(0);
+    expect(groups()).toEqual([['rk-vip', ['vip']]]);
+    expect(cib()).not.toMatch(/id="web"|rk-web/);
+    expect(spawnSync('crm_verify', ['--xml-file', cibFile]).status).toBe(0);
   });
 
   it.each([

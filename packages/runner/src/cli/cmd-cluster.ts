@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, ExitCode, UsageError } from '@recovery-kit/sdk';
-import { openStore } from '../file-store.ts';
+import { FileStore } from '../file-store.ts';
+import { CibStore } from '../cluster/cib-store.ts';
 import { applyGenerated, localCib, queryConfiguration } from '../cluster/apply.ts';
 import { configurationXml, generate } from '../cluster/cib.ts';
 import { importCib } from '../cluster/cib-import.ts';
@@ -18,6 +19,7 @@ import { moveTo, placement, stopAll } from '../cluster/move.ts';
 import { LOSS_POLICIES, type LossPolicy } from '../cluster/ticket.ts';
 import { childrenOf, component, roots } from '../hierarchy.ts';
 import { parseXml } from '../cluster/xml.ts';
+import type { Settings } from '../settings.ts';
 import { defineCommand, type Invocation } from './spec.ts';
 import { intFlag } from './common.ts';
 import { printJson, table } from './output.ts';
@@ -26,7 +28,8 @@ async function apply(inv: Invocation): Promise<number> {
   const s = inv.settings;
   const tag = inv.positionals[2];
   if (inv.positionals.length > 3) throw new UsageError(`unexpected argument ${JSON.stringify(inv.positionals[3])}`, { fix: `usage: ${command.usage}` });
-  const data = openStore(s.stateDir).read();
+  // The local store is what apply writes to the cluster (whatever KIT_RUNNER_STORE says).
+  const data = new FileStore(s.stateDir).read();
   if (!Object.keys(data.resources).length) {
     throw new ConfigError(`the store ${s.stateDir} has no resources to apply`, {
       field: '--state-dir',
@@ -92,7 +95,7 @@ async function importCmd(inv: Invocation): Promise<number> {
   } else root = await queryConfiguration(localCib);
   const data = importCib(root);
   if (inv.values.write) {
-    const store = openStore(inv.settings.stateDir);
+    const store = new FileStore(inv.settings.stateDir);
     store.update((d) => {
       const clash = Object.keys(data.resources).filter((t) => d.resources[t]);
       if (clash.length)
@@ -158,21 +161,15 @@ export async function clusterRestore(tag: string, node: string, o: { json: boole
 }
 
 /**
- * Status in cluster mode: the hierarchy from the CIB's configuration, each server's state from
- * crm_mon (XML): ISP where Pacemaker has the resource Started, OSF where it failed, OSU elsewhere.
- * The same on every node, since both come from the cluster, not from a local store.
+ * Status in cluster mode: the store is the CIB (cluster/cib-store.ts): the hierarchy from its
+ * configuration (with each server's kit info), each server's state from crm_mon (XML): ISP where
+ * Pacemaker has the resource Started, OSF where it failed, OSU elsewhere. The same on every node,
+ * since both come from the cluster, not from a local store.
  */
-export async function clusterStatus(node: string, o: { json: boolean; only?: string }): Promise<number> {
-  const data = importCib(await queryConfiguration(localCib));
+export async function clusterStatus(settings: Settings, o: { json: boolean; only?: string }): Promise<number> {
+  const node = settings.node;
+  const data = new CibStore({ local: new FileStore(settings.stateDir), ...settings }).read();
   const where = await placement(localCib);
-  for (const [tag, r] of Object.entries(data.resources)) {
-    const p = where.resources[tag];
-    for (const [server, e] of Object.entries(r.servers)) {
-      const here = p?.nodes.includes(server) ?? false;
-      e.state = here && p?.failed ? 'OSF' : here && (p?.role === 'Started' || p?.role === 'Promoted' || p?.role === 'Unpromoted') ? 'ISP' : 'OSU';
-      e.reason = here ? `pacemaker: ${p!.role}${p!.failed ? ' (failed)' : ''}` : `pacemaker: not active on ${server}`;
-    }
-  }
   if (o.only !== undefined && !data.resources[o.only])
     throw new ConfigError(`no resource with tag "${o.only}" in the CIB`, { field: 'TAG', fix: 'run "kit-runner cluster status" for every tag' });
   const tags = o.only !== undefined ? component(data, o.only) : Object.keys(data.resources).sort();
@@ -227,7 +224,7 @@ async function grantCmd(inv: Invocation, granted: boolean): Promise<number> {
 async function run(inv: Invocation): Promise<number> {
   const sub = inv.positionals[1];
   if (sub === 'status')
-    return clusterStatus(inv.settings.node, { json: inv.settings.json, ...(inv.positionals[2] !== undefined ? { only: inv.positionals[2] } : {}) });
+    return clusterStatus(inv.settings, { json: inv.settings.json, ...(inv.positionals[2] !== undefined ? { only: inv.positionals[2] } : {}) });
   if (sub === 'move') {
     const tag = inv.positionals[2];
     const node = inv.positionals[3];

@@ -1,3 +1,5 @@
+import { UsageError } from '@recovery-kit/sdk';
+import { clusterMode } from '../cluster/mode.ts';
 import { create } from '../create.ts';
 import { restore } from '../walks.ts';
 import { engineFor, intFlag, onlyPositional, readOptions, requiredFlag, switchbackFlag } from './common.ts';
@@ -10,7 +12,7 @@ export const command = defineCommand({
   usage:
     'kit-runner create KIT_TYPE --tag TAG [--opt KEY=VALUE]... [--opts-file FILE] [--priority N] [--switchback intelligent|automatic] [--id ID] [--restore]',
   help: [
-    "Validates the options against the kit's schema and lets the kit check them (devices, zones...), then stores the resource out of service (OSU) on this node with priority N (default 1). --restore brings it in service at once. Nothing is stored when any check fails.",
+    'Validates the options against the kit\'s schema and lets the kit check them (devices, zones...), then stores the resource out of service (OSU) on this node with priority N (default 1). --restore brings it in service at once. Nothing is stored when any check fails. Not in cluster mode (KIT_RUNNER_STORE=cib, exit 2): create locally, then "kit-runner cluster apply".',
     '--opts-file reads KEY=VALUE lines or a JSON object. "kit-runner create KIT_TYPE --help" lists the kit\'s options.',
   ].join('\n'),
   examples: [
@@ -39,6 +41,12 @@ export const command = defineCommand({
     const usage = command.usage;
     const kitType = onlyPositional(inv, 'KIT_TYPE', usage);
     const tag = requiredFlag(inv, 'tag', usage);
+    // A new primitive in the CIB would be started by Pacemaker at once: create stays a local-store step.
+    if (clusterMode())
+      throw new UsageError('create is not run on the CIB in cluster mode (KIT_RUNNER_STORE=cib)', {
+        field: 'KIT_RUNNER_STORE',
+        fix: 'create the hierarchy in a local store (without KIT_RUNNER_STORE=cib), then write it to the cluster with "kit-runner cluster apply"',
+      });
     const engine = engineFor(inv.settings);
     const created = await create(engine, {
       kitType,

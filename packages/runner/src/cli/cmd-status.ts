@@ -80,7 +80,7 @@ export const STATUS_FORMAT_VERSION = 1;
 async function run(inv: Invocation): Promise<number> {
   // Cluster mode (docs/operate/cluster.md): the tree and the states come from the CIB and crm_mon.
   if (process.env.KIT_RUNNER_STORE === 'cib')
-    return (await import('./cmd-cluster.ts')).clusterStatus(inv.settings.node, {
+    return (await import('./cmd-cluster.ts')).clusterStatus(inv.settings, {
       json: inv.settings.json,
       ...(inv.positionals[1] !== undefined ? { only: inv.positionals[1] } : {}),
     });

@@ -68,7 +68,8 @@ export async function queryConfiguration(cib: CibRunner): Promise<El> {
   return parseXml(await must(cib, ['cibadmin', '--query', '--scope', 'configuration']), 'cibadmin --query');
 }
 
-const ours = (e: El) => (e.attrs.description ?? '').startsWith(DESCRIPTION_PREFIX) || (e.attrs.id ?? '').startsWith('rk-');
+/** Written by kit-runner: our description, or one of our `rk-` ids. */
+export const ours = (e: El) => (e.attrs.description ?? '').startsWith(DESCRIPTION_PREFIX) || (e.attrs.id ?? '').startsWith('rk-');
 
 export async function applyGenerated(cib: CibRunner, g: Generated, o: { dryRun?: boolean } = {}): Promise<ApplyReport> {
   const conf = await queryConfiguration(cib);

@@ -2,17 +2,22 @@
 import { ConfigError } from '@recovery-kit/sdk';
 import { emptyStore, type ResourceRecord, type StoreData, type Switchback } from '../store.ts';
 import { MAX_PRIORITY, PROVIDER } from './cib.ts';
+import { isInfoSet, readInfo } from './info.ts';
 import { kid, kids, type El } from './xml.ts';
 
 function nvs(set: El | undefined): Record<string, string> {
   return Object.fromEntries(kids(set, 'nvpair').map((n) => [n.attrs.name ?? '', n.attrs.value ?? '']));
 }
 
+/** A primitive's own meta attributes (not its info set). */
+const metaOf = (p: El): El | undefined => kids(p, 'meta_attributes').find((m) => !isInfoSet(p.attrs.id ?? '', m));
+
 /**
  * Reads our part of a CIB `<configuration>` (or whole `<cib>`) back into the store form: our
  * primitives (provider recovery-kit), their default and node-scoped instance attributes, the
  * dependencies from groups and order constraints, priorities from the location scores, switchback
- * from stickiness. Option values come back as text (the kit's schema parses them). States are
+ * from stickiness, each server's kit info from the info set (info.ts). Option values come back as
+ * text (the kit's schema parses them). States are
  * not configuration: every server entry is OSU (`kit-runner status` in cluster mode reads the
  * live state from crm_mon).
  */
@@ -35,7 +40,7 @@ export function importCib(root: El): StoreData {
       const gm = nvs(kid(e, 'meta_attributes'));
       for (const p of members) {
         prims.push(p);
-        meta.set(p.attrs.id!, { ...gm, ...nvs(kid(p, 'meta_attributes')) });
+        meta.set(p.attrs.id!, { ...gm, ...nvs(metaOf(p)) });
       }
       for (let i = 1; i < members.length; i++) data.dependencies.push({ parent: members[i]!.attrs.id!, child: members[i - 1]!.attrs.id! });
     }
@@ -60,7 +65,8 @@ export function importCib(root: El): StoreData {
       perServer.set(expr.attrs.value!, values);
     }
     const rscId = groupOf.get(tag) ?? tag;
-    const stick = (meta.get(tag) ?? nvs(kid(p, 'meta_attributes')))['resource-stickiness'];
+    const stick = (meta.get(tag) ?? nvs(metaOf(p)))['resource-stickiness'];
+    const info = readInfo(p);
     const switchback: Switchback = stick === '0' ? 'automatic' : 'intelligent';
     const rec: ResourceRecord = {
       tag,
@@ -80,7 +86,7 @@ export function importCib(root: El): StoreData {
         priority: Math.min(MAX_PRIORITY, Math.max(1, 1000 - score)),
         switchback,
         overrides: perServer.get(c.attrs.node) ?? {},
-        info: {},
+        info: info[c.attrs.node] ?? {},
         state: 'OSU',
         reason: 'imported from the CIB',
         since: now,
@@ -95,5 +101,44 @@ export function importCib(root: El): StoreData {
       data.dependencies.push({ parent: then, child: first });
     }
   }
+  membersAhead(conf, data);
   return data;
+}
+
+/**
+ * A chain is one group whose locations come from its root, so a member extended before its root
+ * (to give it its own values there, as extend's help says) shows in the CIB only as its
+ * node-scoped set or its kit info for that node. Such a member counts as extended to that node (priority: a free one, not
+ * written: the group's location scores come from the root), so the root's extend keeps its values.
+ */
+function membersAhead(conf: El, data: StoreData): void {
+  for (const g of kids(kid(conf, 'resources'), 'group')) {
+    for (const p of kids(g, 'primitive')) {
+      const r = data.resources[p.attrs.id ?? ''];
+      if (!r) continue;
+      const info = readInfo(p);
+      const sets = new Map<string, El | undefined>(Object.keys(info).map((n) => [n, undefined]));
+      for (const set of kids(p, 'instance_attributes')) {
+        const x = kids(kid(set, 'rule'), 'expression').find((e) => e.attrs.attribute === '#uname' && e.attrs.operation === 'eq');
+        if (x?.attrs.value) sets.set(x.attrs.value, set);
+      }
+      for (const [node, set] of sets) {
+        if (r.servers[node]) continue;
+        const used = new Set(Object.values(r.servers).map((s) => s.priority));
+        let priority = MAX_PRIORITY;
+        while (used.has(priority)) priority--;
+        const values: Record<string, unknown> = nvs(set);
+        delete values.children;
+        r.servers[node] = {
+          priority,
+          switchback: Object.values(r.servers)[0]?.switchback ?? 'intelligent',
+          overrides: values,
+          info: info[node] ?? {},
+          state: 'OSU',
+          reason: 'imported from the CIB',
+          since: new Date(0).toISOString(),
+        };
+      }
+    }
+  }
 }

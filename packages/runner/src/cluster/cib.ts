@@ -14,6 +14,7 @@
  * - operations carry the agents' timeouts (each kit's own timeout tunables, as in its meta-data)
  *   and a monitor interval from the kit's check interval.
  * - a hierarchy with servers in more than one region: a ticket per other region (ticket.ts).
+ * - each server's kit info (what the kit recorded at create/extend) in a meta attributes set (info.ts).
  * Every element we write has an id from the tag (`rk-<root>-…` for constraints and groups) and
  * our primitives a `description` starting with DESCRIPTION_PREFIX, so apply and import find
  * what is ours and nothing else.
@@ -23,6 +24,7 @@ import { childrenOf, component, restoreOrder, roots } from '../hierarchy.ts';
 import type { ResourceRecord, StoreData, Switchback } from '../store.ts';
 import { crossRegions, grantElements, type LossPolicy } from './ticket.ts';
 import { healthRule, standbyMonitor } from './health.ts';
+import { infoSet } from './info.ts';
 import { el, safe, serialize, type El } from './xml.ts';
 
 export const DESCRIPTION_PREFIX = 'recovery-kit:';
@@ -147,6 +149,8 @@ function primitive(data: StoreData, tag: string, facts: KitFacts, o: { meta?: Re
   ]);
   const children: El[] = [...(base.children.length ? [base] : []), ...sets];
   if (o.meta && Object.keys(o.meta).length) children.push(el('meta_attributes', { id: `${tag}-meta` }, nvpairs(`${tag}-meta`, o.meta)));
+  const info = infoSet(tag, r, facts.secret);
+  if (info) children.push(info);
   children.push(ops);
   return el(
     'primitive',

@@ -1,8 +1,9 @@
 /** The generated configuration as crm shell commands (what `cluster apply --dry-run` prints beside the XML). */
 import type { Generated } from './cib.ts';
+import { isInfoSet } from './info.ts';
 import { all, el, kid, kids } from './xml.ts';
 
-/** Equivalent crm shell commands, or undefined when the configuration is not simple (node-scoped values, ticket gates). */
+/** Equivalent crm shell commands, or undefined when the configuration is not simple (node-scoped values, kit info, ticket gates). */
 export function crmCommands(g: Generated): string | undefined {
   const lines: string[] = [];
   for (const h of g.hierarchies) {
@@ -11,7 +12,8 @@ export function crmCommands(g: Generated): string | undefined {
     for (const p of all(el('x', {}, h.resources), 'primitive').concat(h.resources.filter((e) => e.name === 'primitive'))) {
       if (lines.some((l) => l.startsWith(`crm configure primitive ${p.attrs.id} `))) continue;
       const sets = kids(p, 'instance_attributes');
-      if (sets.length > 1) return undefined;
+      // Node-scoped values, and the kits' per-server info (info.ts: JSON in a meta set): XML only.
+      if (sets.length > 1 || kids(p, 'meta_attributes').some((m) => isInfoSet(p.attrs.id ?? '', m))) return undefined;
       const params = (sets[0]?.children ?? []).map((n) => `${n.attrs.name}=${shq(n.attrs.value ?? '')}`);
       const ops = kids(kid(p, 'operations'), 'op').map(
         (op) => `op ${op.attrs.name} interval=${op.attrs.interval}${op.attrs.role ? ` role=${op.attrs.role}` : ''} timeout=${op.attrs.timeout}`,

@@ -23,7 +23,12 @@ export async function placement(cib: CibRunner): Promise<Placement> {
       exitCode: 1,
       fix: 'check that this node is an online cluster member',
     });
-  const root = parseXml(r.stdout, 'crm_mon --output-as=xml');
+  return parsePlacement(r.stdout);
+}
+
+/** Where crm_mon's XML (`crm_mon --output-as=xml -1`) has each resource. */
+export function parsePlacement(xml: string): Placement {
+  const root = parseXml(xml, 'crm_mon --output-as=xml');
   const out: Placement = { resources: {} };
   for (const res of all(root, 'resource')) {
     const id = res.attrs.id!;
