@@ -21,6 +21,8 @@ export interface ResourceSpec {
   fencing: Fencing;
   /** resync rate (e.g. 100M): a fixed rate (c-plan-ahead 0); empty: DRBD's dynamic controller. */
   syncRate?: string;
+  /** The promotable clone's id in the CIB, for the fence-peer handlers (--master-id). */
+  cibClone?: string;
   /** DRBD generation of the kernel module (8 or 9): which fence-peer handlers to name. */
   generation?: 8 | 9;
 }
@@ -37,7 +39,8 @@ export function renderResource(s: ResourceSpec): string {
   const handlers = [`split-brain "mkdir -p /var/lib/drbd && touch ${splitBrainMarker(s.resource)}";`];
   if (s.fencing !== 'none') {
     const v = s.generation === 8 ? '' : '.9';
-    handlers.push(`fence-peer "/usr/lib/drbd/crm-fence-peer${v}.sh";`, `after-resync-target "/usr/lib/drbd/crm-unfence-peer${v}.sh";`);
+    const clone = s.cibClone ? ` --master-id=${s.cibClone}` : '';
+    handlers.push(`fence-peer "/usr/lib/drbd/crm-fence-peer${v}.sh${clone}";`, `after-resync-target "/usr/lib/drbd/crm-unfence-peer${v}.sh${clone}";`);
   }
   const lines = [
     `# Written by @recovery-kit/kit-mirror; changes are overwritten at the next create or restore.`,

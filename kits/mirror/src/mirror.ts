@@ -40,6 +40,7 @@ export async function resolve(ctx: Base): Promise<Resolved> {
     port: o.port,
     protocol: o.protocol,
     fencing: o.fencing,
+    ...(o.cibClone ? { cibClone: o.cibClone } : {}),
     ...(syncRate ? { syncRate } : {}),
   };
   return {

@@ -60,6 +60,12 @@ export const options = defineOptions({
       'DRBD fencing policy (disk { fencing }). With two nodes the gate promotes a node whose peer is unreachable only when fencing is configured and the cluster confirms the peer fenced (tunable MIRROR_PEER_FENCED).',
     default: 'none',
   }),
+  cibClone: opt.string({
+    description:
+      "Under Pacemaker with fencing set: the id of the mirror's promotable clone in the CIB. DRBD's fence-peer handler (crm-fence-peer) places its constraint on it (--master-id); without it the handler looks for an ocf:linbit:drbd primitive and finds none.",
+    default: '',
+    pattern: /^([A-Za-z_][A-Za-z0-9_.-]{0,63})?$/,
+  }),
   configDir: opt.string({ description: 'Directory of the DRBD resource files.', default: '/etc/drbd.d', check: absolute }),
 });
 

@@ -58,11 +58,15 @@ describe('resource file', () => {
       protocol: 'A',
       fencing: 'resource-only',
       syncRate: '50M',
+      cibClone: 'mirror-clone',
+      generation: 8,
     });
     expect(text).toContain('protocol A;');
     for (const p of ['0pri', '1pri', '2pri']) expect(text).toContain(`after-sb-${p} disconnect;`);
     expect(text).toContain('fencing resource-only;');
     expect(text).toContain('resync-rate 50M;');
+    expect(text).toContain('fence-peer "/usr/lib/drbd/crm-fence-peer.sh --master-id=mirror-clone";');
+    expect(text).toContain('after-resync-target "/usr/lib/drbd/crm-unfence-peer.sh --master-id=mirror-clone";');
     expect(text).toContain('split-brain "mkdir -p /var/lib/drbd && touch /var/lib/drbd/rk-split-brain-r0";');
     expect(text).toMatch(/on a \{\n {4}device \/dev\/drbd0 minor 0;\n {4}disk \/dev\/vdb;\n {4}address 192\.0\.2\.1:7789;\n {4}meta-disk internal;/);
     expect(text).toMatch(/on b \{[^}]*address 192\.0\.2\.2:7789;/);

@@ -22,6 +22,16 @@ export {
 export { Vm, VmCommandError, type VmSpec, type RunOptions, type RunResult, type Share, type NicSpec } from './vm.ts';
 export { startLab, type Lab, type LabSpec, type LabVmSpec } from './lab.ts';
 export { vmExec, type VmExecBinding } from './exec.ts';
+export {
+  startPacemaker,
+  parseCrmMonXml,
+  vmCorosyncConf,
+  vmSeedCib,
+  type PacemakerNode,
+  type PacemakerSpec,
+  type PcmkState,
+  type VmCluster,
+} from './pacemaker.ts';
 
 /**
  * Why lab tests cannot run here, or undefined when they can. Only a missing qemu is a reason to
