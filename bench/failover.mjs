@@ -5,7 +5,9 @@
 //     the top of the hierarchy (dns) is Started on the survivor (routes and A record there), split
 //     from the survivor's pacemaker.log into
 //       detection  crash -> the survivor's Pacemaker sees the peer lost (corosync token + consensus, quorum)
-//       fencing    -> fence_aws requested .. "off" confirmed (fence_aws process, StopInstances, polling)
+//       fencing    -> fence_aws requested .. "off" confirmed (fence_aws process, StopInstances, polling);
+//                     of it fenceStart (request -> fence_aws's first EC2 call: Python and boto3 start-up)
+//                     and fenceAfterStop (StopInstances -> confirmed), with its status reads after the stop
 //       scheduling -> first start of our agents initiated (Pacemaker's transition after the fence)
 //       agents     -> last start of our agents confirmed (our OCF agents' own start time: exec-time sum)
 //       insyncWait    of agents, the Route 53 kit's wait for its change to be INSYNC (its log line)
@@ -136,6 +138,10 @@ try {
     const insync = last(L, /dns_start_0\[\d+\] error output .*INSYNC after ([\d.]+) s/);
     const ex = await execTimes(survivor, 'start');
     const calls = emu.calls.list();
+    // fence_aws's own calls (signed with the device's static key; our agents use the instance role's):
+    // its start until the first EC2 request is mostly Python and boto3 loading.
+    const fenceCalls = calls.map((x) => ({ ...x, t: Date.parse(x.time) })).filter((x) => x.accessKeyId === 'AKIDEXAMPLE' && fenceReq && x.t >= fenceReq.t);
+    const stopCall = fenceCalls.find((x) => x.action === 'StopInstances');
     const byAction = {};
     for (const x of calls) byAction[x.action] = (byAction[x.action] ?? 0) + 1;
     const r = {
@@ -145,6 +151,9 @@ try {
       detectionMs: lost ? lost.t - t0 : undefined,
       fencingMs: fenceReq && fenceDone ? fenceDone.t - fenceReq.t : undefined,
       beforeFenceMs: lost && fenceReq ? fenceReq.t - lost.t : undefined,
+      fenceStartMs: fenceReq && fenceCalls[0] ? fenceCalls[0].t - fenceReq.t : undefined,
+      fenceAfterStopMs: stopCall && fenceDone ? fenceDone.t - stopCall.t : undefined,
+      fenceStatusReadsAfterStop: stopCall ? fenceCalls.filter((x) => x.seq > stopCall.seq && x.action === 'DescribeInstances').length : undefined,
       schedulingMs: fenceDone && schedStart ? schedStart.t - fenceDone.t : undefined,
       agentsMs: schedStart && agentsDone ? agentsDone.t - schedStart.t : undefined,
       insyncWaitMs: insync ? Math.round(Number(/INSYNC after ([\d.]+) s/.exec(insync.line)[1]) * 1000) : undefined,
@@ -158,8 +167,13 @@ try {
         console.log(`  +${l.t - t0} ${l.line.slice(16, 260)}`);
     // power the crashed node on again (its instance running), wait until both are online
     emu.state.findInstance(inst[holder]).instance.state = 'running';
+    const offDc = logSize(survivor);
     await c.waitFor((ms) => ms.every((m) => m.nodes.length === 2 && m.nodes.every((n) => n.online)), { timeoutMs: 90_000, what: `${holder} back` });
-    await sleep(3000);
+    // The next crash hits a settled cluster: the DC (the survivor) has finished the rejoined node's
+    // probes (our agents' among them) and is idle; a crash during them waits for them to end.
+    const tBack = Date.now();
+    for (let w = 0; w < 300 && !first(logSince(survivor, offDc), /State transition \S+ -> S_IDLE/, tBack); w++) await sleep(200);
+    await sleep(1000);
     holder = survivor;
   }
 
@@ -206,7 +220,18 @@ try {
       fence,
     },
     crash: Object.fromEntries(
-      ['totalMs', 'detectionMs', 'beforeFenceMs', 'fencingMs', 'schedulingMs', 'agentsMs', 'insyncWaitMs'].map((k) => [k, stats(num(crash, k))]),
+      [
+        'totalMs',
+        'detectionMs',
+        'beforeFenceMs',
+        'fencingMs',
+        'fenceStartMs',
+        'fenceAfterStopMs',
+        'fenceStatusReadsAfterStop',
+        'schedulingMs',
+        'agentsMs',
+        'insyncWaitMs',
+      ].map((k) => [k, stats(num(crash, k))]),
     ),
     crashAgentsExecMs: Object.fromEntries(OURS.map((id) => [id, stats(crash.map((x) => x.agentsExecMs[id]).filter((v) => typeof v === 'number'))])),
     crashApiCalls: crash.map((x) => x.apiCalls),
