@@ -5,19 +5,24 @@
 //     the top of the hierarchy (dns) is Started on the survivor (routes and A record there), split
 //     from the survivor's pacemaker.log into
 //       detection  crash -> the survivor's Pacemaker sees the peer lost (corosync token + consensus, quorum)
-//       fencing    -> fence_aws requested .. "off" confirmed (fence_aws process, StopInstances, polling)
+//       fencing    -> fence_aws requested .. "off" confirmed (fence_aws process, StopInstances, polling);
+//                     of it fenceStart (request -> fence_aws's first EC2 call: Python and boto3 start-up)
+//                     and fenceAfterStop (StopInstances -> confirmed), with its status reads after the stop
 //       scheduling -> first start of our agents initiated (Pacemaker's transition after the fence)
 //       agents     -> last start of our agents confirmed (our OCF agents' own start time: exec-time sum)
+//       insyncWait    of agents, the Route 53 kit's wait for its change to be INSYNC (its log line)
 //     and the AWS API calls made; the crashed node is powered on again (its instance running) and
 //     the next run crashes the new holder (switchback intelligent: no move back in between).
 //  2. graceful switchover, the same number of runs: `kit-runner action routes restore --node X`
 //     (cluster mode), command time and our agents' stop + start time.
 // Root only (namespaces); never two labs at once. Options: --runs N, --stop-delay MS (emulator's
-// StopInstances -> stopped, default 500), --route53-delay MS (INSYNC, default 500), --token MS,
+// StopInstances -> stopped; default none: the lab powers the node off inside StopInstances and
+// marks it stopped), --route53-delay MS (INSYNC, lab default 100), --token MS (lab default 500),
 // --fence k=v (added to the fence_aws device, repeatable), --shape group|parallel (dns above routes
-// above vip, or dns and routes both above vip: order constraints, started together), --dump, --json.
+// above vip, or dns and routes both above vip: order constraints, started together), --dump,
+// --logs DIR (keep each node's logs), --json.
 // Figures go to docs/benchmarks.md by hand.
-import { readFileSync, statSync } from 'node:fs';
+import { cpSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LAB_ADDR, startAwsLab, writeLabHierarchy } from '../packages/runner/test/aws-lab.ts';
@@ -32,6 +37,7 @@ const { values: a } = parseArgs({
     dump: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     shape: { type: 'string', default: 'group' },
+    logs: { type: 'string' },
   },
 });
 const runs = Number(a.runs);
@@ -128,8 +134,14 @@ try {
     );
     const schedStart = first(L, /Initiating start operation (vip|routes|dns)_start_0/, fenceDone?.t ?? 0);
     const agentsDone = last(L, /Result of start operation for (vip|routes|dns) on .*: ok/);
+    // The Route 53 kit's own line: how long its start waited for the change to be INSYNC (Route 53's time, not ours).
+    const insync = last(L, /dns_start_0\[\d+\] error output .*INSYNC after ([\d.]+) s/);
     const ex = await execTimes(survivor, 'start');
     const calls = emu.calls.list();
+    // fence_aws's own calls (signed with the device's static key; our agents use the instance role's):
+    // its start until the first EC2 request is mostly Python and boto3 loading.
+    const fenceCalls = calls.map((x) => ({ ...x, t: Date.parse(x.time) })).filter((x) => x.accessKeyId === 'AKIDEXAMPLE' && fenceReq && x.t >= fenceReq.t);
+    const stopCall = fenceCalls.find((x) => x.action === 'StopInstances');
     const byAction = {};
     for (const x of calls) byAction[x.action] = (byAction[x.action] ?? 0) + 1;
     const r = {
@@ -139,8 +151,12 @@ try {
       detectionMs: lost ? lost.t - t0 : undefined,
       fencingMs: fenceReq && fenceDone ? fenceDone.t - fenceReq.t : undefined,
       beforeFenceMs: lost && fenceReq ? fenceReq.t - lost.t : undefined,
+      fenceStartMs: fenceReq && fenceCalls[0] ? fenceCalls[0].t - fenceReq.t : undefined,
+      fenceAfterStopMs: stopCall && fenceDone ? fenceDone.t - stopCall.t : undefined,
+      fenceStatusReadsAfterStop: stopCall ? fenceCalls.filter((x) => x.seq > stopCall.seq && x.action === 'DescribeInstances').length : undefined,
       schedulingMs: fenceDone && schedStart ? schedStart.t - fenceDone.t : undefined,
       agentsMs: schedStart && agentsDone ? agentsDone.t - schedStart.t : undefined,
+      insyncWaitMs: insync ? Math.round(Number(/INSYNC after ([\d.]+) s/.exec(insync.line)[1]) * 1000) : undefined,
       agentsExecMs: Object.fromEntries(OURS.map((id) => [id, ex[id] ? ex[id].execMs : undefined])),
       apiCalls: byAction,
     };
@@ -151,8 +167,13 @@ try {
         console.log(`  +${l.t - t0} ${l.line.slice(16, 260)}`);
     // power the crashed node on again (its instance running), wait until both are online
     emu.state.findInstance(inst[holder]).instance.state = 'running';
+    const offDc = logSize(survivor);
     await c.waitFor((ms) => ms.every((m) => m.nodes.length === 2 && m.nodes.every((n) => n.online)), { timeoutMs: 90_000, what: `${holder} back` });
-    await sleep(3000);
+    // The next crash hits a settled cluster: the DC (the survivor) has finished the rejoined node's
+    // probes (our agents' among them) and is idle; a crash during them waits for them to end.
+    const tBack = Date.now();
+    for (let w = 0; w < 300 && !first(logSince(survivor, offDc), /State transition \S+ -> S_IDLE/, tBack); w++) await sleep(200);
+    await sleep(1000);
     holder = survivor;
   }
 
@@ -193,17 +214,35 @@ try {
     load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
     options: {
       shape: a.shape,
-      stopDelayMs: a['stop-delay'] ?? '500 (emulator default)',
-      route53DelayMs: a['route53-delay'] ?? '500 (emulator default)',
-      tokenMs: a.token ?? '1000',
+      stopDelayMs: a['stop-delay'] ?? 'none: the lab cuts the node off inside StopInstances, then stopped',
+      route53DelayMs: a['route53-delay'] ?? '100 (the lab default)',
+      tokenMs: a.token ?? '500',
       fence,
     },
-    crash: Object.fromEntries(['totalMs', 'detectionMs', 'beforeFenceMs', 'fencingMs', 'schedulingMs', 'agentsMs'].map((k) => [k, stats(num(crash, k))])),
+    crash: Object.fromEntries(
+      [
+        'totalMs',
+        'detectionMs',
+        'beforeFenceMs',
+        'fencingMs',
+        'fenceStartMs',
+        'fenceAfterStopMs',
+        'fenceStatusReadsAfterStop',
+        'schedulingMs',
+        'agentsMs',
+        'insyncWaitMs',
+      ].map((k) => [k, stats(num(crash, k))]),
+    ),
     crashAgentsExecMs: Object.fromEntries(OURS.map((id) => [id, stats(crash.map((x) => x.agentsExecMs[id]).filter((v) => typeof v === 'number'))])),
     crashApiCalls: crash.map((x) => x.apiCalls),
     graceful: Object.fromEntries(['commandMs', 'firstStopToLastStartMs', 'stopExecMs', 'startExecMs'].map((k) => [k, stats(num(graceful, k))])),
   };
   console.log(a.json ? JSON.stringify({ summary, crash, graceful }, null, 2) : `\nsummary ${JSON.stringify(summary, null, 2)}`);
 } finally {
+  if (a.logs) {
+    // Each node's Pacemaker and corosync logs, kept for a look at what ran when (--logs DIR).
+    for (const node of c.nodes) cpSync(join(c.member(node).dir, 'log'), join(a.logs, node), { recursive: true });
+    console.error(`logs kept in ${a.logs}`);
+  }
   await lab.stop();
 }

@@ -614,6 +614,19 @@ export class Cluster {
   }
 
   /**
+   * powerOff at once, without yielding: SIGKILL to every process in the node's namespace and
+   * eth0 down (`ip`, run synchronously), so a caller inside an API request (the emulator's
+   * StopInstances) can answer only once the node is off. A process the kernel has yet to reap
+   * can no longer reach the lab (its link is down); powerOff() afterwards waits for them.
+   */
+  cutPower(node: string): void {
+    const m = this.nodeMember(node);
+    killAll(this.processesOf(node));
+    const r = spawnSync('ip', ['-n', m.netns, 'link', 'set', 'dev', 'eth0', 'down'], { env: { PATH }, timeout: 5000, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`cluster-lab: cutPower(${node}): ip link set eth0 down failed: ${r.stderr || r.error?.message}`);
+  }
+
+  /**
    * Powers a node back on after a fence or powerOff: eth0 up, a fresh /run and /dev/shm (as after
    * a reboot; its /var/lib/pacemaker is kept), its cluster stack started again. Resolves when it
    * sees itself online with a DC.

@@ -24,13 +24,16 @@ export const RUNNER = fileURLToPath(new URL('../bin/kit-runner.js', import.meta.
 export interface AwsLabOptions {
   /** The overlay / first address of the layout. */
   overlayIp: string;
-  /** Emulator: ms from StopInstances to `stopped` (default 500, the emulator's). */
+  /**
+   * Emulator: ms from StopInstances to `stopped`. Unset (the lab's default), the lab cuts the
+   * node's power inside StopInstances and marks the instance `stopped` at once (see below).
+   */
   instanceStopDelayMs?: number;
-  /** Emulator: ms before a Route 53 change is INSYNC (default 500). */
+  /** Emulator: ms before a Route 53 change is INSYNC (the lab's default 100; the emulator's own 500). */
   route53ChangeDelayMs?: number;
   /** fence_aws parameters added to the stonith device (e.g. power_wait, pcmk_delay_max). */
   fence?: Record<string, string>;
-  /** Corosync token (ms); the lab's default 1000. */
+  /** Corosync token (ms); this lab's default 500 (a lab choice: docs/operate/cluster-lab.md, "Timing"). */
   tokenMs?: number;
   /** Tunables file lines for our agents. */
   tunables?: string;
@@ -50,15 +53,18 @@ export interface AwsLab {
 export async function startAwsLab(o: AwsLabOptions): Promise<AwsLab> {
   const dir = mkdtempSync(join(tmpdir(), 'rk-cluster-'));
   chmodSync(dir, 0o755);
-  // IP_DAD_WAIT_MS=200: on the lab's bridge a duplicate answers within milliseconds (the kit's default listens 1 s).
-  writeFileSync(join(dir, 'tunables'), o.tunables ?? 'NOBCASTPING=1\nEC2_MAX_RETRY=1\nIP_DAD_WAIT_MS=200\n');
+  // Lab timing choices (docs/operate/cluster-lab.md, "Timing"): IP_DAD_WAIT_MS=50 (the tunable's
+  // minimum): on the lab's bridge a duplicate answers within a millisecond (the kit's default
+  // listens 1 s); ROUTE53_CHANGEID_FIRST_INTERVAL=0.1: the emulator's change is INSYNC after 100 ms.
+  writeFileSync(join(dir, 'tunables'), o.tunables ?? 'NOBCASTPING=1\nEC2_MAX_RETRY=1\nIP_DAD_WAIT_MS=50\nROUTE53_CHANGEID_FIRST_INTERVAL=0.1\n');
   const { seed, ids } = twoAzLayout({ overlayIp: o.overlayIp });
   const inst = { 'node-a': ids.instances.node1, 'node-b': ids.instances.node2 };
   const eni = { 'node-a': ids.enis.node1, 'node-b': ids.enis.node2 };
   const emu = await startEmulator({
     seed,
+    // Without a stop delay the emulator's own 500 ms only backs up the lab's cut below.
     ...(o.instanceStopDelayMs !== undefined ? { instanceStopDelayMs: o.instanceStopDelayMs } : {}),
-    ...(o.route53ChangeDelayMs !== undefined ? { route53ChangeDelayMs: o.route53ChangeDelayMs } : {}),
+    route53ChangeDelayMs: o.route53ChangeDelayMs ?? 100,
   });
   const servers: { server: http.Server; listener: { close(): void } }[] = [];
   let c: Cluster | undefined;
@@ -83,7 +89,7 @@ export async function startAwsLab(o: AwsLabOptions): Promise<AwsLab> {
         AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv4',
       },
     });
-    c = await startCluster({ nodes: 2, fencing: 'external', ...(o.tokenMs !== undefined ? { tokenMs: o.tokenMs } : {}) });
+    c = await startCluster({ nodes: 2, fencing: 'external', tokenMs: o.tokenMs ?? 500 });
     const lab = c;
     await lab.serveAws({
       endpoint: emu.endpoint,
@@ -114,6 +120,20 @@ export async function startAwsLab(o: AwsLabOptions): Promise<AwsLab> {
       listener.on('connection', (s) => server.emit('connection', s));
       servers.push({ server, listener });
     }
+    if (o.instanceStopDelayMs === undefined) {
+      // The instance is `stopped` once the node is off: StopInstances cuts its power before it
+      // answers (SIGKILL to every process in it, eth0 down, a few ms), then the lab sets the state.
+      // fence_aws's first status read then sees `stopped` (on AWS a stop takes far longer and
+      // fence_aws reads the state every second until it is `stopped`).
+      const nodeOf = new Map(Object.entries(inst).map(([node, id]) => [id, node]));
+      emu.ec2.onInstanceState((ev) => {
+        const node = nodeOf.get(ev.instanceId);
+        if (!node || ev.current !== 'stopping' || ev.cause !== 'StopInstances') return;
+        lab.cutPower(node);
+        emu.ec2.setInstanceState(ev.instanceId, 'stopped');
+      });
+    }
+    // Power follows the instance's state (on again at `running`; off for a stop with a delay).
     lab.followInstances({
       'node-a': () => emu.state.findInstance(inst['node-a'])?.instance.state,
       'node-b': () => emu.state.findInstance(inst['node-b'])?.instance.state,

@@ -63,6 +63,9 @@ export async function check(a: AgentInstance): Promise<MonitorResult> {
     }
     throw err;
   }
+  // A node with no record of these parameters keeps the validation it just made (as validate-all
+  // does), so the start that follows a probe, at failover, does not run the kit's create again.
+  if (!cached || (cached.phase === 'validated' && cached.paramsHash !== prepared.hash)) a.save(prepared, 'validated');
   if (!started) await watchStandby(a, async () => prepared);
   let r = await a.quickCheck(prepared, level);
   const found = r.status === 'ok' ? r.role : undefined;
