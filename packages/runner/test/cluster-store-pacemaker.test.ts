@@ -1,18 +1,8 @@
-/**
- * The CIB store on a real one-node Pacemaker cluster (packages/cluster-lab): an IP resource
- * created in a local store and applied, Started by Pacemaker; then, in cluster mode
- * (KIT_RUNNER_STORE=cib), extend and unextend through the generic engine over the CIB store and
- * status from the CIB and crm_mon. Writing node-b's values and kit info does not restart the
- * running resource, nor start an election (the whole-CIB replace leaves the nodes and status
- * sections as they were); the engine sees Pacemaker's state (an unextend of the node it runs on
- * is refused as in service).
- */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labUnavailableReason, startCluster, type Cluster } from '../../cluster-lab/src/index.ts';
-import { OCF_FIXTURE_KITS, RUNNER_BIN, kitRunner, overlayAgents } from './ocf-helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { labUnavailableReason } from '../../cluster-lab/src/index.ts';
+import { oneNodeCluster } from './pcmk-one-node.ts';
+import { OCF_FIXTURE_KITS, RUNNER_BIN } from './ocf-helpers.ts';
 
 const why = labUnavailableReason();
 
@@ -21,26 +11,10 @@ interface StatusJson {
 }
 
 describe.skipIf(!!why)(`the CIB store under a one-node Pacemaker cluster${why ? ` (skipped: ${why})` : ''}`, () => {
-  let c: Cluster | undefined;
-  let dir: string;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rk-cib-store-pcmk-'));
-    chmodSync(dir, 0o755);
-    writeFileSync(join(dir, 'tunables'), 'NOBCASTPING=1\n');
-    const r = kitRunner(['--tunables', join(dir, 'tunables'), '--kits-dir', OCF_FIXTURE_KITS, 'ocf', 'install', '--root', join(dir, 'resource.d')]);
-    if (r.code !== 0) throw new Error(r.stderr);
-    c = await startCluster({ nodes: 1 });
-    await overlayAgents(c, join(dir, 'resource.d'));
-  }, 120_000);
-
-  afterAll(async () => {
-    await c?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  const lab = oneNodeCluster('rk-cib-store-pcmk-', OCF_FIXTURE_KITS, { tunables: 'NOBCASTPING=1\n' });
 
   const kr = (args: string[], env: Record<string, string> = {}) =>
-    c!.exec('node-a', [process.execPath, RUNNER_BIN, '--state-dir', join(dir, 'store'), '--tunables', join(dir, 'tunables'), ...args], {
+    lab.c.exec('node-a', [process.execPath, RUNNER_BIN, '--state-dir', join(lab.dir, 'store'), '--tunables', join(lab.dir, 'tunables'), ...args], {
       allowFailure: true,
       timeoutMs: 90_000,
       env,
@@ -51,14 +25,14 @@ describe.skipIf(!!why)(`the CIB store under a one-node Pacemaker cluster${why ? 
     expect(r.exitCode, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as StatusJson;
   };
-  const starts = async () => (await c!.cibStatus('node-a')).ops.filter((o) => o.resource === 'vip' && o.operation === 'start').length;
+  const starts = async () => (await lab.c.cibStatus('node-a')).ops.filter((o) => o.resource === 'vip' && o.operation === 'start').length;
 
   it('extend, status and unextend through the CIB store; the running resource is not restarted by the writes', async () => {
     const made = await kr(['create', 'ip', '--tag', 'vip', '--opt', 'address=10.99.0.50/24']);
     expect(made.exitCode, made.stderr).toBe(0);
     const applied = await kr(['cluster', 'apply']);
     expect(applied.exitCode, applied.stderr).toBe(0);
-    await c!.waitFor((m) => m[0]!.resources.find((r) => r.id === 'vip' && r.role === 'Started' && r.nodes.includes('node-a')), {
+    await lab.c.waitFor((m) => m[0]!.resources.find((r) => r.id === 'vip' && r.role === 'Started' && r.nodes.includes('node-a')), {
       timeoutMs: 60_000,
       what: 'vip Started on node-a',
     });
@@ -70,7 +44,7 @@ describe.skipIf(!!why)(`the CIB store under a one-node Pacemaker cluster${why ? 
 
     // The DC's transitions into an election: a whole-CIB replace that changes neither the nodes nor the status section starts none.
     const elections = async () =>
-      (await c!.exec('node-a', ['grep', '-c', 'S_ELECTION', '/var/log/pacemaker/pacemaker.log'], { allowFailure: true })).stdout.trim();
+      (await lab.c.exec('node-a', ['grep', '-c', 'S_ELECTION', '/var/log/pacemaker/pacemaker.log'], { allowFailure: true })).stdout.trim();
     const electionsBefore = await elections();
     // The log has the election that made node-a the DC: the count can tell.
     expect(Number(electionsBefore)).toBeGreaterThan(0);
@@ -87,9 +61,9 @@ describe.skipIf(!!why)(`the CIB store under a one-node Pacemaker cluster${why ? 
     expect(a.resources[0]!.servers['node-a']!.state).toBe('ISP');
     // The ip kit's info for node-b (its device, recorded by its extend) is in vip's meta attributes, read back on every node.
     expect(Object.keys(a.resources[0]!.servers['node-b']!.info).length).toBeGreaterThan(0);
-    const rscs = await c!.cibadmin('node-a', ['--query', '--scope', 'resources']);
+    const rscs = await lab.c.cibadmin('node-a', ['--query', '--scope', 'resources']);
     expect(rscs).toMatch(/<meta_attributes id="vip-info">[\s\S]*name="rk-info-node-a"[\s\S]*name="rk-info-node-b"/);
-    const conf = await c!.cibadmin('node-a', ['--query', '--scope', 'constraints']);
+    const conf = await lab.c.cibadmin('node-a', ['--query', '--scope', 'constraints']);
     expect(conf).toContain('rk-vip-prefers-node-b');
     // Another node's extend from here is refused; an unextend of the node vip runs on is refused (in service there).
     expect((await kr(['extend', 'vip', '--server', 'node-b', '--priority', '3'], cib)).exitCode).toBe(2);
@@ -100,10 +74,10 @@ describe.skipIf(!!why)(`the CIB store under a one-node Pacemaker cluster${why ? 
     const un = await kr(['--node', 'node-b', 'unextend', 'vip', '--server', 'node-b'], cib);
     expect(un.exitCode, un.stderr).toBe(0);
     expect(Object.keys((await status('node-a')).resources[0]!.servers)).toEqual(['node-a']);
-    expect(await c!.cibadmin('node-a', ['--query', '--scope', 'constraints'])).not.toContain('node-b');
+    expect(await lab.c.cibadmin('node-a', ['--query', '--scope', 'constraints'])).not.toContain('node-b');
     // Pacemaker kept vip where it was, without a restart (the writes changed no parameter of node-a's).
     await new Promise((r) => setTimeout(r, 2000));
-    const mon = await c!.crmMon('node-a');
+    const mon = await lab.c.crmMon('node-a');
     expect(mon.resources.find((r) => r.id === 'vip')).toMatchObject({ role: 'Started', nodes: ['node-a'] });
     expect(await starts()).toBe(started);
     expect(await elections()).toBe(electionsBefore);

@@ -4,42 +4,25 @@
  * the real crm_attribute --promotion; Pacemaker reads it and promotes the instance; a score of
  * null removes the attribute again.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labUnavailableReason, startCluster, type Cluster } from '../../cluster-lab/src/index.ts';
-import { kitRunner, overlayAgents } from './ocf-helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { labUnavailableReason } from '../../cluster-lab/src/index.ts';
+import { oneNodeCluster } from './pcmk-one-node.ts';
 
 const why = labUnavailableReason();
 const KITS = fileURLToPath(new URL('./fixtures/promotion-kits', import.meta.url));
 
 describe.skipIf(!!why)(`promotion scores under a one-node Pacemaker cluster${why ? ` (skipped: ${why})` : ''}`, () => {
-  let c: Cluster | undefined;
-  let dir: string;
+  const lab = oneNodeCluster('rk-ocf-promo-', KITS, { setup: (dir) => mkdirSync(join(dir, 'scored')) });
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rk-ocf-promo-'));
-    chmodSync(dir, 0o755);
-    const r = kitRunner(['--kits-dir', KITS, 'ocf', 'install', '--root', join(dir, 'resource.d')]);
-    if (r.code !== 0) throw new Error(r.stderr);
-    mkdirSync(join(dir, 'scored'));
-    c = await startCluster({ nodes: 1 });
-    await overlayAgents(c, join(dir, 'resource.d'));
-  }, 120_000);
-
-  afterAll(async () => {
-    await c?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
-
-  const status = async () => (await c!.exec('node-a', ['cibadmin', '--query', '--scope', 'status'])).stdout;
+  const status = async () => (await lab.c.exec('node-a', ['cibadmin', '--query', '--scope', 'status'])).stdout;
   const until = async (what: string, check: () => Promise<boolean>, ms = 60_000) => {
     const end = Date.now() + ms;
     while (!(await check())) {
       if (Date.now() > end) {
-        const log = await c!.exec('node-a', ['sh', '-c', 'crm_mon -1 -r -A; cibadmin -Q --scope status | grep -i master'], { allowFailure: true });
+        const log = await lab.c.exec('node-a', ['sh', '-c', 'crm_mon -1 -r -A; cibadmin -Q --scope status | grep -i master'], { allowFailure: true });
         throw new Error(`${what}: not within ${ms} ms\n${log.stdout}${log.stderr}`);
       }
       await new Promise((r) => setTimeout(r, 500));
@@ -47,8 +30,8 @@ describe.skipIf(!!why)(`promotion scores under a one-node Pacemaker cluster${why
   };
 
   it("the monitor's score reaches the CIB through crm_attribute --promotion; Pacemaker promotes on it; null removes it", async () => {
-    writeFileSync(join(dir, 'scored', 'one.score'), '10000');
-    await c!.cibCreate(
+    writeFileSync(join(lab.dir, 'scored', 'one.score'), '10000');
+    await lab.c.cibCreate(
       'resources',
       `<clone id="scored-clone">
          <meta_attributes id="scored-clone-meta">
@@ -58,7 +41,7 @@ describe.skipIf(!!why)(`promotion scores under a one-node Pacemaker cluster${why
          </meta_attributes>
          <primitive id="scored" class="ocf" provider="recovery-kit" type="scored">
            <instance_attributes id="scored-ia">
-             <nvpair id="scored-dir" name="dir" value="${join(dir, 'scored')}"/>
+             <nvpair id="scored-dir" name="dir" value="${join(lab.dir, 'scored')}"/>
              <nvpair id="scored-name" name="name" value="one"/>
            </instance_attributes>
            <operations>
@@ -72,15 +55,15 @@ describe.skipIf(!!why)(`promotion scores under a one-node Pacemaker cluster${why
     const score = /<nvpair id="[^"]*" name="master-scored(?::0)?" value="(-?\d+)"\/>/;
     await until('promotion score 10000 in the CIB', async () => score.exec(await status())?.[1] === '10000');
     await until('scored promoted on node-a', async () =>
-      (await c!.crmMon('node-a')).resources.some((r) => r.id.startsWith('scored') && r.role === 'Promoted' && r.nodes.includes('node-a')),
+      (await lab.c.crmMon('node-a')).resources.some((r) => r.id.startsWith('scored') && r.role === 'Promoted' && r.nodes.includes('node-a')),
     );
-    writeFileSync(join(dir, 'scored', 'one.score'), '1000');
+    writeFileSync(join(lab.dir, 'scored', 'one.score'), '1000');
     await until('promotion score 1000 in the CIB', async () => score.exec(await status())?.[1] === '1000');
     // Still the promoted instance (the only one), now with the lower score.
-    expect((await c!.crmMon('node-a')).resources.some((r) => r.id.startsWith('scored') && r.role === 'Promoted')).toBe(true);
-    writeFileSync(join(dir, 'scored', 'one.score'), 'null');
+    expect((await lab.c.crmMon('node-a')).resources.some((r) => r.id.startsWith('scored') && r.role === 'Promoted')).toBe(true);
+    writeFileSync(join(lab.dir, 'scored', 'one.score'), 'null');
     await until('promotion score removed', async () => !score.test(await status()));
-    await c!.exec('node-a', ['crm_resource', '--resource', 'scored-clone', '--meta', '--set-parameter', 'target-role', '--parameter-value', 'Stopped']);
-    await until('scored stopped', async () => !(await c!.crmMon('node-a')).resources.some((r) => r.id.startsWith('scored') && r.role !== 'Stopped'));
+    await lab.c.exec('node-a', ['crm_resource', '--resource', 'scored-clone', '--meta', '--set-parameter', 'target-role', '--parameter-value', 'Stopped']);
+    await until('scored stopped', async () => !(await lab.c.crmMon('node-a')).resources.some((r) => r.id.startsWith('scored') && r.role !== 'Stopped'));
   }, 240_000);
 });
