@@ -1,15 +1,17 @@
 /**
  * The lifecycle after create: extend to another server, unextend, delete, and dependencies.
  * Each takes the reservation of the hierarchies it touches first, checks its preconditions on
- * the document read under it, lets the kits check, then writes once (re-checking under the
- * store lock what a concurrent create could have changed).
+ * the document read under it, lets the kits check, then writes once, checking every store
+ * precondition again inside the `store.update` change (lifecycle-checks.ts): a store calls the
+ * change on the document it writes, the CIB store again after another node's write.
  */
 import { ConfigError, ConflictError, NotFoundError, SERVER_PATTERN, UsageError, type Kit, type RawValue } from '@recovery-kit/sdk';
 import { runAction, toRaw } from './action-runner.ts';
 import { checkPriority } from './create.ts';
 import type { Engine } from './engine.ts';
 import { need } from './engine-need.ts';
-import { ancestors, parentsOf, removeOrder, restoreOrder, wouldCycle } from './hierarchy.ts';
+import { removeOrder, wouldCycle } from './hierarchy.ts';
+import { checkDelete, extendSet, unextendSet } from './lifecycle-checks.ts';
 import { reserve } from './reservation.ts';
 import { discardSecrets, sealSecrets, secretFiles } from './secrets.ts';
 import type { Switchback } from './store.ts';
@@ -29,15 +31,7 @@ export async function extend(engine: Engine, input: ExtendInput): Promise<string
   checkPriority(priority);
   const { data, release } = await reserve(engine, [tag], `extend ${tag}`);
   try {
-    const record = need(data, tag);
-    if (record.servers[server]) {
-      throw new ConflictError(`${tag} is already extended to ${server} (priority ${record.servers[server].priority})`, {
-        code: 'ALREADY_EXTENDED',
-        field: '--server',
-        fix: `unextend it first: kit-runner unextend ${tag} --server ${server}`,
-      });
-    }
-    const todo = restoreOrder(data, tag).filter((t) => !data.resources[t]!.servers[server]);
+    const todo = extendSet(data, tag, server, priority);
     // A parent's extend sees its children as extended: `view` gets each child's entry as it is done.
     const view = structuredClone(data);
     const done: Record<string, { info: Record<string, unknown>; overrides: Record<string, unknown> }> = {};
@@ -45,18 +39,6 @@ export async function extend(engine: Engine, input: ExtendInput): Promise<string
       const stored = data.resources[t]!;
       // The kit checks the values themselves: secret references read back (secrets.ts).
       const r = { ...stored, options: engine.openSecrets(stored.options, t) };
-      const used = Object.entries(r.servers).find(([, s]) => s.priority === priority);
-      if (used) {
-        const inUse = Object.values(r.servers)
-          .map((s) => s.priority)
-          .sort((a, b) => a - b)
-          .join(', ');
-        throw new ConflictError(`priority ${priority} is already used by ${used[0]} for ${t}`, {
-          code: 'PRIORITY_IN_USE',
-          field: '--priority',
-          fix: `use a priority no other server has for this resource (in use: ${inUse})`,
-        });
-      }
       const kit = await engine.kit(r.kit);
       const overrides = t === tag ? perServerOverrides(kit, input.options, t) : {};
       const perServer = Object.entries(kit.options.fields)
@@ -95,9 +77,10 @@ export async function extend(engine: Engine, input: ExtendInput): Promise<string
         done[t]!.overrides = sealed.values;
       }
       engine.store.update((d) => {
+        // The checks again, on the document written (another node may have extended it meanwhile).
+        extendSet(d, tag, server, priority, todo);
         for (const t of todo) {
-          const r = d.resources[t];
-          if (!r) throw new NotFoundError(`${t} was deleted meanwhile`, { code: 'UNKNOWN_TAG' });
+          const r = d.resources[t]!;
           const since = new Date().toISOString();
           r.servers[server] = {
             priority,
@@ -125,24 +108,7 @@ export async function extend(engine: Engine, input: ExtendInput): Promise<string
 export async function unextend(engine: Engine, tag: string, server: string): Promise<string[]> {
   const { data, release } = await reserve(engine, [tag], `unextend ${tag}`);
   try {
-    need(data, tag);
-    const set = [tag, ...ancestors(data, tag)].filter((t) => data.resources[t]!.servers[server]);
-    if (set.length === 0)
-      throw new NotFoundError(`${tag} is not extended to ${server}`, {
-        code: 'NOT_EXTENDED',
-        field: '--server',
-        fix: `"kit-runner status ${tag}" shows its servers`,
-      });
-    for (const t of set) {
-      const r = data.resources[t]!;
-      if (r.servers[server]!.state === 'ISP')
-        throw new ConflictError(`${t} is in service on ${server}`, {
-          code: 'IN_SERVICE',
-          fix: `take it out of service first: kit-runner action ${t} remove --node ${server}`,
-        });
-      if (Object.keys(r.servers).length === 1)
-        throw new ConflictError(`${server} is the only server of ${t}`, { code: 'LAST_SERVER', fix: `delete the resource instead: kit-runner delete ${t}` });
-    }
+    const set = unextendSet(data, tag, server);
     for (const t of removeOrder(data, set)) {
       const kit = await engine.kit(data.resources[t]!.kit);
       if (kit.actions.unextend) await runAction(kit, 'unextend', engine.actionRun(data, t, server), (ctx) => kit.actions.unextend!(ctx));
@@ -150,6 +116,7 @@ export async function unextend(engine: Engine, tag: string, server: string): Pro
     const files: string[] = [];
     engine.store.update((d) => {
       files.length = 0; // a store may call this again (store.ts): count the last call's only
+      unextendSet(d, tag, server, set);
       for (const t of set) {
         files.push(...secretFiles(d.resources[t]?.servers[server]?.overrides));
         delete d.resources[t]?.servers[server];
@@ -167,23 +134,8 @@ export async function unextend(engine: Engine, tag: string, server: string): Pro
 export async function deleteResource(engine: Engine, tag: string, options: { force?: boolean } = {}): Promise<void> {
   const { data, release } = await reserve(engine, [tag], `delete ${tag}`);
   try {
-    const r = need(data, tag);
-    const parents = parentsOf(data, tag);
-    if (parents.length) {
-      throw new ConflictError(`${tag} cannot be deleted: ${parents.join(', ')} depend${parents.length === 1 ? 's' : ''} on it`, {
-        code: 'HAS_DEPENDENTS',
-        fix: `delete ${parents.join(', ')} first, or remove the dependency with "kit-runner dep remove <parent> ${tag}"`,
-      });
-    }
-    const inService = Object.entries(r.servers)
-      .filter(([, s]) => s.state === 'ISP')
-      .map(([s]) => s);
-    if (inService.length && !options.force) {
-      throw new ConflictError(`${tag} is in service on ${inService.join(', ')}`, {
-        code: 'IN_SERVICE',
-        fix: `take it out of service first (kit-runner action ${tag} remove), or pass --force`,
-      });
-    }
+    checkDelete(data, tag, options.force === true);
+    const r = data.resources[tag]!;
     const kit = await engine.kit(r.kit);
     if (kit.actions.delete) {
       // A resource this node does not carry is deleted with the first server's values.
@@ -193,8 +145,9 @@ export async function deleteResource(engine: Engine, tag: string, options: { for
     const files: string[] = [];
     engine.store.update((d) => {
       files.length = 0; // a store may call this again (store.ts): count the last call's only
-      const gone = d.resources[tag];
-      if (gone) files.push(...secretFiles(gone.options), ...Object.values(gone.servers).flatMap((e) => secretFiles(e.overrides)));
+      checkDelete(d, tag, options.force === true);
+      const gone = d.resources[tag]!;
+      files.push(...secretFiles(gone.options), ...Object.values(gone.servers).flatMap((e) => secretFiles(e.overrides)));
       delete d.resources[tag];
       d.dependencies = d.dependencies.filter((x) => x.parent !== tag && x.child !== tag);
     });

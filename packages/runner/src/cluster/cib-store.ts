@@ -18,7 +18,7 @@
  *   between the check and the write stays (cluster-store.test.ts shows both).
  * - reserve(): the local store's reservation (a lock file on this node), as in file mode: two
  *   commands on one node never act on one hierarchy at once; across nodes the version guard keeps
- *   every write (docs/contribute/store.md says what that does not cover).
+ *   every write, and the lifecycle commands check the store inside `change` (docs/contribute/store.md).
  * - history(): the local store's history file on this node.
  * Secrets are never written to the CIB: they stay in 0600 files in each node's state directory.
  */
