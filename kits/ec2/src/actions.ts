@@ -164,6 +164,13 @@ async function checkRouteTable(ctx: Ctx): Promise<QuickCheckResult> {
   const loadSignal = () => untilDeadline(ctx);
   // Level 10: one request, with the ENI and VPC recorded for this server; 20 reads them fresh.
   const recorded = ctx.checkLevel < 20 ? recordedIdentity(ctx) : undefined;
+  const readTables = async (region: string, vpcId: string) =>
+    sharedRead<TableView[]>(`ec2:rtb:${region}:${vpcId}`, ttl, async () => describeTables(await client(ctx, region), { vpcId }, loadSignal()), ctx.signal);
+  // Level 20 with the VPC known (option, or recorded at create: an ENI never changes VPC): the
+  // route tables are read while the ENI is, one round trip for both requests.
+  const known = recorded ? undefined : recordedIdentity(ctx);
+  const early = known?.vpcId ? readTables(known.region, ctx.options.vpcId ?? known.vpcId) : undefined;
+  early?.catch(() => undefined);
   const who = recorded?.vpcId ? recorded : ((await resolveIdentity(ctx, { eni: true }, ttl)) as RouteContext['who']);
   const ec2 = await client(ctx, who.region);
   const eniInfo =
@@ -172,7 +179,7 @@ async function checkRouteTable(ctx: Ctx): Promise<QuickCheckResult> {
       : (who.eniInfo ?? (await sharedRead(`ec2:eni:${who.region}:${who.eni}`, ttl, () => describeEni(ec2, who.eni, loadSignal()), ctx.signal)));
   const vpcId = ctx.options.vpcId ?? eniInfo?.VpcId ?? who.vpcId;
   if (!vpcId) return { status: 'unknown', reason: `cannot tell the VPC of ${who.eni}` };
-  const tables = await sharedRead<TableView[]>(`ec2:rtb:${who.region}:${vpcId}`, ttl, () => describeTables(ec2, { vpcId }, loadSignal()), ctx.signal);
+  const tables = early && known?.region === who.region && (ctx.options.vpcId ?? known?.vpcId) === vpcId ? await early : await readTables(who.region, vpcId);
   const { problems, good } = checkRoutes(tables, destinations, who.eni, ctx.options.routeTables);
   if (eniInfo && ctx.options.disableSourceDestCheck && eniInfo.SourceDestCheck !== false)
     problems.push(`source/destination check is on for ${who.eni}: packets for the protected address are dropped`);
