@@ -66,14 +66,14 @@ const delAddr = (addr) => ip('addr', 'del', addr, 'dev', dev);
 
 // ---- the two kinds of process
 let stateSeq = 0;
-function kitEnv(node, probe = true) {
+function kitEnv(node, dadProbe = true) {
   const instanceId = node === 'node-a' ? probe.instances.node1 : probe.instances.node2;
   return {
     PATH: process.env.PATH,
     HOME: work,
     ...emu.env({ instanceId }),
     KIT_RUNNER_STATE_DIR: join(work, `state-${stateSeq}`),
-    KIT_RUNNER_TUNABLES: probe ? tunables : tunablesNoProbe,
+    KIT_RUNNER_TUNABLES: dadProbe ? tunables : tunablesNoProbe,
     KIT_RUNNER_KITS_DIR: join(root, 'kits'),
     KIT_RUNNER_NODE: node,
   };
@@ -174,19 +174,19 @@ try {
         ['stop', () => must('aws-vpc-move-ip stop', agent('aws-vpc-move-ip', 'stop', params())), () => expect(!hasAddr(ids.overlayCidr), 'address gone')],
       ],
     });
-    for (const [withIp, probe] of [
+    for (const [withIp, dadProbe] of [
       [true, true],
       [true, false],
       [false, true],
     ]) {
       let env;
-      const name = withIp ? `ec2 kit + ip kit (hierarchy, ${probe ? '1 s duplicate-address probe' : 'probe off'})` : 'ec2 kit (routes only)';
+      const name = withIp ? `ec2 kit + ip kit (hierarchy, ${dadProbe ? '1 s duplicate-address probe' : 'probe off'})` : 'ec2 kit (routes only)';
       await measure(scenario, name, runs, {
         prepare: async () => {
           ids = await reseed(tables);
           delAddr(ids.overlayCidr);
           stateSeq++;
-          env = kitEnv('node-b', probe);
+          env = kitEnv('node-b', dadProbe);
           if (withIp) {
             await must('create ip', kr(['create', 'ip', '--tag', 'vip', '--opt', `address=${ids.overlayCidr}`, '--opt', `device=${dev}`], env));
             await must('create ec2', kr(['create', 'ec2', '--tag', 'rt', '--opt', 'scenario=route-table', '--opt', 'ipResource=vip'], env));
@@ -329,12 +329,12 @@ try {
         ['stop', () => must('IPaddr2 stop', agent('IPaddr2', 'stop', params)), () => expect(!hasAddr(vip), 'address gone')],
       ],
     });
-    for (const probe of [true, false])
-      await measure(scenario, probe ? 'ip kit (1 s probe)' : 'ip kit (probe off)', runs, {
+    for (const dadProbe of [true, false])
+      await measure(scenario, dadProbe ? 'ip kit (1 s probe)' : 'ip kit (probe off)', runs, {
         prepare: async () => {
           delAddr(vip);
           stateSeq++;
-          env = kitEnv('node-b', probe);
+          env = kitEnv('node-b', dadProbe);
           await must('create ip', kr(['create', 'ip', '--tag', 'vip', '--opt', `address=${vip}`, '--opt', `device=${dev}`], env));
         },
         actions: [
