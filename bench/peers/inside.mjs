@@ -43,6 +43,10 @@ writeFileSync(join(work, 'aws-config'), '[default]\nregion = us-east-1\noutput =
 const tunables = join(work, 'recovery-kit.conf');
 // NOBCASTPING=1: no broadcast ping in the IP kit's quickCheck (the kit manual's setting for clouds).
 writeFileSync(tunables, 'NOBCASTPING=1\n');
+// The same with the IP kit's duplicate-address probe off (NOIPUNIQUE=1): like for like with the
+// peers, which probe nothing (aws-vpc-move-ip, IPaddr2).
+const tunablesNoProbe = join(work, 'recovery-kit-noprobe.conf');
+writeFileSync(tunablesNoProbe, 'NOBCASTPING=1\nNOIPUNIQUE=1\n');
 
 const must = async (what, p, codes = [0]) => {
   const r = await p;
@@ -62,14 +66,14 @@ const delAddr = (addr) => ip('addr', 'del', addr, 'dev', dev);
 
 // ---- the two kinds of process
 let stateSeq = 0;
-function kitEnv(node) {
+function kitEnv(node, dadProbe = true) {
   const instanceId = node === 'node-a' ? probe.instances.node1 : probe.instances.node2;
   return {
     PATH: process.env.PATH,
     HOME: work,
     ...emu.env({ instanceId }),
     KIT_RUNNER_STATE_DIR: join(work, `state-${stateSeq}`),
-    KIT_RUNNER_TUNABLES: tunables,
+    KIT_RUNNER_TUNABLES: dadProbe ? tunables : tunablesNoProbe,
     KIT_RUNNER_KITS_DIR: join(root, 'kits'),
     KIT_RUNNER_NODE: node,
   };
@@ -170,14 +174,19 @@ try {
         ['stop', () => must('aws-vpc-move-ip stop', agent('aws-vpc-move-ip', 'stop', params())), () => expect(!hasAddr(ids.overlayCidr), 'address gone')],
       ],
     });
-    for (const withIp of [true, false]) {
+    for (const [withIp, dadProbe] of [
+      [true, true],
+      [true, false],
+      [false, true],
+    ]) {
       let env;
-      await measure(scenario, withIp ? 'ec2 kit + ip kit (hierarchy)' : 'ec2 kit (routes only)', runs, {
+      const name = withIp ? `ec2 kit + ip kit (hierarchy, ${dadProbe ? '1 s duplicate-address probe' : 'probe off'})` : 'ec2 kit (routes only)';
+      await measure(scenario, name, runs, {
         prepare: async () => {
           ids = await reseed(tables);
           delAddr(ids.overlayCidr);
           stateSeq++;
-          env = kitEnv('node-b');
+          env = kitEnv('node-b', dadProbe);
           if (withIp) {
             await must('create ip', kr(['create', 'ip', '--tag', 'vip', '--opt', `address=${ids.overlayCidr}`, '--opt', `device=${dev}`], env));
             await must('create ec2', kr(['create', 'ec2', '--tag', 'rt', '--opt', 'scenario=route-table', '--opt', 'ipResource=vip'], env));
@@ -320,19 +329,20 @@ try {
         ['stop', () => must('IPaddr2 stop', agent('IPaddr2', 'stop', params)), () => expect(!hasAddr(vip), 'address gone')],
       ],
     });
-    await measure(scenario, 'ip kit', runs, {
-      prepare: async () => {
-        delAddr(vip);
-        stateSeq++;
-        env = kitEnv('node-b');
-        await must('create ip', kr(['create', 'ip', '--tag', 'vip', '--opt', `address=${vip}`, '--opt', `device=${dev}`], env));
-      },
-      actions: [
-        ['start', () => must('restore', kr(['action', 'vip', 'restore'], env)), () => expect(hasAddr(vip), 'address up')],
-        ['monitor', () => must('quickCheck', kr(['action', 'vip', 'quickCheck'], env))],
-        ['stop', () => must('remove', kr(['action', 'vip', 'remove'], env)), () => expect(!hasAddr(vip), 'address gone')],
-      ],
-    });
+    for (const dadProbe of [true, false])
+      await measure(scenario, dadProbe ? 'ip kit (1 s probe)' : 'ip kit (probe off)', runs, {
+        prepare: async () => {
+          delAddr(vip);
+          stateSeq++;
+          env = kitEnv('node-b', dadProbe);
+          await must('create ip', kr(['create', 'ip', '--tag', 'vip', '--opt', `address=${vip}`, '--opt', `device=${dev}`], env));
+        },
+        actions: [
+          ['start', () => must('restore', kr(['action', 'vip', 'restore'], env)), () => expect(hasAddr(vip), 'address up')],
+          ['monitor', () => must('quickCheck', kr(['action', 'vip', 'quickCheck'], env))],
+          ['stop', () => must('remove', kr(['action', 'vip', 'remove'], env)), () => expect(!hasAddr(vip), 'address gone')],
+        ],
+      });
   }
 
   // The Node floor: the same Node starting and exiting, as a reference for our process times.

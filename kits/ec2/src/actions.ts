@@ -164,6 +164,13 @@ async function checkRouteTable(ctx: Ctx): Promise<QuickCheckResult> {
   const loadSignal = () => untilDeadline(ctx);
   // Level 10: one request, with the ENI and VPC recorded for this server; 20 reads them fresh.
   const recorded = ctx.checkLevel < 20 ? recordedIdentity(ctx) : undefined;
+  const readTables = async (region: string, vpcId: string) =>
+    sharedRead<TableView[]>(`ec2:rtb:${region}:${vpcId}`, ttl, async () => describeTables(await client(ctx, region), { vpcId }, loadSignal()), ctx.signal);
+  // Level 20 with the VPC known (option, or recorded at create: an ENI never changes VPC): the
+  // route tables are read while the ENI is, one round trip for both requests.
+  const known = recorded ? undefined : recordedIdentity(ctx);
+  const early = known?.vpcId ? readTables(known.region, ctx.options.vpcId ?? known.vpcId) : undefined;
+  early?.catch(() => undefined);
   const who = recorded?.vpcId ? recorded : ((await resolveIdentity(ctx, { eni: true }, ttl)) as RouteContext['who']);
   const ec2 = await client(ctx, who.region);
   const eniInfo =
@@ -172,7 +179,7 @@ async function checkRouteTable(ctx: Ctx): Promise<QuickCheckResult> {
       : (who.eniInfo ?? (await sharedRead(`ec2:eni:${who.region}:${who.eni}`, ttl, () => describeEni(ec2, who.eni, loadSignal()), ctx.signal)));
   const vpcId = ctx.options.vpcId ?? eniInfo?.VpcId ?? who.vpcId;
   if (!vpcId) return { status: 'unknown', reason: `cannot tell the VPC of ${who.eni}` };
-  const tables = await sharedRead<TableView[]>(`ec2:rtb:${who.region}:${vpcId}`, ttl, () => describeTables(ec2, { vpcId }, loadSignal()), ctx.signal);
+  const tables = early && known?.region === who.region && (ctx.options.vpcId ?? known?.vpcId) === vpcId ? await early : await readTables(who.region, vpcId);
   const { problems, good } = checkRoutes(tables, destinations, who.eni, ctx.options.routeTables);
   if (eniInfo && ctx.options.disableSourceDestCheck && eniInfo.SourceDestCheck !== false)
     problems.push(`source/destination check is on for ${who.eni}: packets for the protected address are dropped`);
@@ -217,26 +224,41 @@ async function checkEip(ctx: Ctx): Promise<QuickCheckResult> {
 async function removeEip(ctx: Ctx): Promise<void> {
   const allocationId = ctx.options.allocationId!;
   const self = ctx.local;
-  // For another server (the first half of a switchover run from this node), IMDS describes this
-  // node, not that one: use its eni option or what create/extend recorded for it.
-  const who = await resolveIdentity(ctx, { eni: self });
-  const target = self ? who.eni : (ctx.options.eni ?? (typeof ctx.info.eni === 'string' ? ctx.info.eni : undefined));
-  let hostEni: string | undefined;
-  if (!target)
-    hostEni = await imds()
-      .identity(ctx.signal)
-      .then(
-        (i) => i.eniId,
-        () => undefined,
-      );
+  // The ENI named for that server (option, else what create/extend recorded). For another server
+  // (the first half of a switchover run from this node) IMDS describes this node, not that one.
+  const target = ctx.options.eni ?? (typeof ctx.info.eni === 'string' ? ctx.info.eni : undefined);
+  const who = await resolveIdentity(ctx, { eni: false });
+  // This instance, from the identity document (one IMDS request, cached for the process, as
+  // every other action reads it): an association with any of its interfaces is held here.
+  const hostInstance = await imds()
+    .document(ctx.signal)
+    .then(
+      (d) => d.instanceId,
+      () => undefined,
+    );
+  const owned = (a: { NetworkInterfaceId?: string | undefined; InstanceId?: string | undefined }) =>
+    self
+      ? (hostInstance !== undefined && a.InstanceId === hostInstance) || (target !== undefined && a.NetworkInterfaceId === target)
+      : target
+        ? a.NetworkInterfaceId === target
+        : hostInstance
+          ? a.InstanceId !== hostInstance
+          : true;
+  if (self && !hostInstance && !target) {
+    throw new ActionFailedError(`cannot tell whether Elastic IP ${allocationId} is held by ${ctx.server}: IMDS did not answer and no ENI is recorded for it`, {
+      code: 'ENI_UNKNOWN',
+      fix: `give the ENI per server: kit-runner extend ${ctx.tag} --server ${ctx.server} --opt eni=eni-...`,
+    });
+  }
   const ec2 = await client(ctx, who.region!);
   let r;
   try {
     r = await disassociate({
       ec2,
       allocationId,
-      // Ours when it is on that server's ENI; when that ENI is unknown, when it is anywhere but on this host.
-      owned: (a) => (target ? a.NetworkInterfaceId === target : hostEni ? a.NetworkInterfaceId !== hostEni : true),
+      // This node: on one of its interfaces (or its recorded ENI). Another server: on its ENI; when
+      // that is unknown, anywhere but on this host.
+      owned,
       verifyMs: verifyMs(ctx),
       signal: ctx.signal,
       logger: ctx.logger,

@@ -312,8 +312,22 @@ describe('elastic-ip scenario against the emulator', () => {
       options: { scenario: 'elastic-ip', allocationId: ids.allocation, eni: ids.node1.eni },
     });
     expect(addressOf(emu, ids.allocation).networkInterfaceId).toBe(ids.node1.eni);
+    imds().reset();
+    emu.calls.reset();
     await run('remove', { ...eip(), server: 'node-a', hostNode: 'node-b' });
     expect(addressOf(emu, ids.allocation).associationId).toBeUndefined();
+    // This host's identity: the identity document only (no metadata reads), as the other actions.
+    expect(emu.calls.count('IMDS:GetDynamic')).toBe(1);
+    expect(emu.calls.count('IMDS:GetMetadata')).toBe(0);
+  });
+
+  it("this node's remove finds the EIP on any interface of this instance from the identity document: no DescribeNetworkInterfaces", async () => {
+    await run('restore', eip());
+    emu.calls.reset();
+    await run('remove', eip());
+    expect(addressOf(emu, ids.allocation).associationId).toBeUndefined();
+    expect(emu.calls.count('DescribeNetworkInterfaces')).toBe(0);
+    expect(emu.calls.count('IMDS:GetMetadata')).toBe(0);
   });
 
   it('unknown allocation: create fails with exit 6; quickCheck fails; remove succeeds (nothing to take down)', async () => {

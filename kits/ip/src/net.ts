@@ -98,20 +98,17 @@ export function linkProblem(l: LinkInfo): string | undefined {
   return undefined;
 }
 
-/** Every address in the namespace (or on one device). */
-export async function addresses(net: Net, dev?: string): Promise<AddrInfo[]> {
-  const r = await ip(net, ['-j', 'addr', 'show', ...(dev ? ['dev', dev] : [])], false);
-  if (r.exitCode !== 0) {
-    if (dev && /does not exist/i.test(r.stderr)) return [];
-    throw new ActionFailedError(`cannot list addresses${where(net)}: ${r.stderr.trim()}`, {
-      fix: 'check that kit-runner runs as root and that iproute2 is installed',
-    });
-  }
-  const out: AddrInfo[] = [];
-  for (const l of json<Array<{ ifname: string; addr_info?: Array<Record<string, unknown>> }>>(r.stdout)) {
+type IpAddrJson = Array<{ ifname: string; flags?: string[]; operstate?: string; address?: string; addr_info?: Array<Record<string, unknown>> }>;
+
+/** Parses `ip -j addr show` output: the addresses, and each device's link (the same JSON carries flags and operstate). */
+export function parseAddrs(stdout: string): { addrs: AddrInfo[]; links: Map<string, LinkInfo> } {
+  const addrs: AddrInfo[] = [];
+  const links = new Map<string, LinkInfo>();
+  for (const l of json<IpAddrJson>(stdout)) {
+    links.set(l.ifname, { ifname: l.ifname, flags: l.flags ?? [], operstate: l.operstate ?? 'UNKNOWN', ...(l.address ? { address: l.address } : {}) });
     for (const a of l.addr_info ?? []) {
       if (a.family !== 'inet' && a.family !== 'inet6') continue;
-      out.push({
+      addrs.push({
         dev: l.ifname,
         family: a.family === 'inet' ? 4 : 6,
         local: canonical(String(a.local)),
@@ -122,7 +119,47 @@ export async function addresses(net: Net, dev?: string): Promise<AddrInfo[]> {
       });
     }
   }
-  return out;
+  return { addrs, links };
+}
+
+/** Every address in the namespace (or on one device), with the links they are on: one `ip -j addr show`. */
+export async function snapshot(net: Net, dev?: string): Promise<{ addrs: AddrInfo[]; links: Map<string, LinkInfo> }> {
+  const r = await ip(net, ['-j', 'addr', 'show', ...(dev ? ['dev', dev] : [])], false);
+  if (r.exitCode !== 0) {
+    if (dev && /does not exist/i.test(r.stderr)) return { addrs: [], links: new Map() };
+    throw new ActionFailedError(`cannot list addresses${where(net)}: ${r.stderr.trim()}`, {
+      fix: 'check that kit-runner runs as root and that iproute2 is installed',
+    });
+  }
+  return parseAddrs(r.stdout);
+}
+
+/** Every address in the namespace (or on one device). */
+export async function addresses(net: Net, dev?: string): Promise<AddrInfo[]> {
+  return (await snapshot(net, dev)).addrs;
+}
+
+/**
+ * Adds an address and reads the device back in one `ip -batch` (iproute2 runs both lines in one
+ * process): `-force` reads the device even when the add failed. Returns the add's error text
+ * (empty when it succeeded) and the device's addresses after it.
+ */
+export async function addAndRead(net: Net, addArgs: string[], dev: string): Promise<{ error: string; addrs: AddrInfo[] }> {
+  // A batch line is split on blanks (and knows quotes and #): only plain words go through it.
+  if (![...addArgs, dev].every((a) => /^[A-Za-z0-9_.:@+/-]+$/.test(a))) {
+    const r = await ip(net, ['addr', 'add', ...addArgs], false);
+    return { error: r.exitCode === 0 ? '' : r.stderr.trim(), addrs: await addresses(net, dev) };
+  }
+  const lines = `${['addr', 'add', ...addArgs].join(' ')}\naddr show dev ${dev}\n`;
+  const r = await net.exec('ip', [...(net.netns ? ['-n', net.netns] : []), '-j', '-force', '-batch', '-'], { reject: false, input: lines });
+  const error = r.exitCode === 0 ? '' : r.stderr.replace(/^Command failed -:\d+\s*$/gm, '').trim() || `ip exited with ${r.exitCode}`;
+  let addrs: AddrInfo[] = [];
+  try {
+    addrs = parseAddrs(r.stdout).addrs;
+  } catch {
+    // no JSON (the show failed too): reported through `error` and the missing address
+  }
+  return { error, addrs };
 }
 
 /** The instances of the virtual address in the namespace (normally zero or one). */
@@ -154,8 +191,8 @@ const pause = (ms: number, signal: AbortSignal) => sleep(ms, signal).catch(() =>
  * up; a link without carrier is bounced once (down, IP_WAIT_LINKDOWN s, up). Then the link is
  * re-checked up to IP_MAX_LINKCHK times 1 s apart. Returns what it did.
  */
-export async function ensureLink(net: Net, dev: string, tunables: Tunables): Promise<string[]> {
-  const l = await link(net, dev);
+export async function ensureLink(net: Net, dev: string, tunables: Tunables, known?: LinkInfo): Promise<string[]> {
+  const l = known ?? (await link(net, dev));
   if (!l) throw new ActionFailedError(`device ${dev} does not exist${where(net)}`, { fix: 'create the device, or correct the device option of the resource' });
   if (tunables.bool('IP_NOLINKCHECK')) return [];
   const problem = linkProblem(l);
@@ -188,14 +225,18 @@ export async function ensureLink(net: Net, dev: string, tunables: Tunables): Pro
  * IPv4 duplicate address detection: `arping -D` (RFC 5227 probes from 0.0.0.0), `probes` probes
  * one second apart, listening `waitMs` after the last one (arping itself waits whole seconds: a
  * shorter wait ends it early through the exec timeout; arping -D quits at the first answer, so an
- * ended arping heard none). Returns the MAC address of the host that answered, or undefined when
+ * ended arping heard none). An ARP request from another host for the address (its gratuitous
+ * ARP, or its own probe answered by nobody) counts as an answer, as it does for arping's exit
+ * code. Returns the MAC address of the host that answered, or undefined when
  * nobody did.
  */
 export async function arpDuplicate(net: Net, dev: string, address: string, probes: number, waitMs = 1000): Promise<string | undefined> {
   const n = Math.max(1, probes);
   const totalMs = (n - 1) * 1000 + Math.max(1, waitMs);
   const r = await inNs(net, 'arping', ['-D', '-c', String(n), '-w', String(Math.ceil(totalMs / 1000)), '-I', dev, address], false, { timeoutMs: totalMs });
-  const mac = /reply from \S+ \[([0-9A-Fa-f:]+)\]/.exec(r.stdout)?.[1];
+  // A reply, or a request (another host's own probe or gratuitous ARP claiming the address):
+  // iputils prints "Unicast reply from A [MAC]" or "Broadcast request from A [MAC] for ..." and exits 1.
+  const mac = /(?:reply|request) from \S+ \[([0-9A-Fa-f:]+)\]/.exec(r.stdout)?.[1];
   if (mac) return mac.toLowerCase();
   if (r.exitCode === 0 || (r.timedOut && !net.signal.aborted)) return undefined;
   throw new ActionFailedError(

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { ActionFailedError, type Tunables } from '@recovery-kit/sdk';
 import { cidrText, type Vip } from './addr.ts';
 import {
+  addAndRead,
   addresses,
   announceArp,
   arpDuplicate,
@@ -25,6 +26,7 @@ import {
   ip,
   link,
   noArp,
+  snapshot,
   stopArpAnnouncements,
   waitIpv6Dad,
   type Net,
@@ -98,7 +100,10 @@ export async function bringUp(net: Net, vip: Vip, device: string, tunables: Tuna
     ...(label ? { label } : {}),
     ...(net.netns ? { netns: net.netns } : {}),
   };
-  const present = await findVip(net, vip);
+  // One `ip -j addr show`: where the address is, and the device's link (flags, operstate).
+  const now0 = await snapshot(net);
+  const present = now0.addrs.filter((a) => a.family === vip.family && a.local === vip.address);
+  const devLink = now0.links.get(device);
   const elsewhere = present.filter((a) => a.dev !== device);
   if (elsewhere.length) {
     throw new ActionFailedError(
@@ -111,7 +116,7 @@ export async function bringUp(net: Net, vip: Vip, device: string, tunables: Tuna
   }
   const mine = present.find((a) => a.dev === device);
   if (mine && !mine.dadfailed) {
-    const linkSteps = await ensureLink(net, device, tunables);
+    const linkSteps = await ensureLink(net, device, tunables, devLink);
     steps.push(...linkSteps);
     if (mine.prefixlen !== vip.prefix)
       net.logger.warn(`${vip.address} is on ${device} with prefix /${mine.prefixlen}, configured /${vip.prefix}: left as it is`);
@@ -119,7 +124,7 @@ export async function bringUp(net: Net, vip: Vip, device: string, tunables: Tuna
       const dad = await waitIpv6Dad(net, device, vip, tunables.int('IP6_DAD_WAIT'));
       if (dad === 'dadfailed') return failDad(net, vip, device);
     }
-    if (linkSteps.length && vip.family === 4 && !noArp(await link(net, device))) await announceArp(net, device, vip.address, tunables.int('IP_ARP_COUNT'));
+    if (linkSteps.length && vip.family === 4 && !noArp(devLink)) await announceArp(net, device, vip.address, tunables.int('IP_ARP_COUNT'));
     steps.push(`${cidrText(vip)} already on ${device}`);
     if (record && !addedByKit(net, device, vip.address)) {
       net.logger.info(`${cidrText(vip)} was on ${device}${where(net)} before this restore, not added by the kit: remove will leave it in place`);
@@ -132,10 +137,11 @@ export async function bringUp(net: Net, vip: Vip, device: string, tunables: Tuna
     await ip(net, ['addr', 'del', `${vip.address}/${mine.prefixlen}`, 'dev', device], false);
     steps.push(`deleted ${vip.address}/${mine.prefixlen} left in state dadfailed`);
   }
-  steps.push(...(await ensureLink(net, device, tunables)));
+  steps.push(...(await ensureLink(net, device, tunables, mine?.dadfailed ? undefined : devLink)));
 
-  // Loopback and NOARP devices (lo, tun, an ExpressCluster-style lo:0) neither answer nor need ARP.
-  const arp = vip.family === 4 && !noArp(await link(net, device));
+  // Loopback and NOARP devices (lo, tun, an ExpressCluster-style lo:0) neither answer nor need ARP
+  // (flags that bringing the link up does not change).
+  const arp = vip.family === 4 && !noArp(devLink ?? (await link(net, device)));
   const unique = !tunables.bool('NOIPUNIQUE');
   if (arp && unique) {
     const owner = await arpDuplicate(net, device, vip.address, tunables.int('IP_DAD_PROBES'), tunables.int('IP_DAD_WAIT_MS'));
@@ -155,17 +161,18 @@ export async function bringUp(net: Net, vip: Vip, device: string, tunables: Tuna
     if (await enableNdiscNotify(net, device)) steps.push(`enabled net.ipv6.conf.${device}.ndisc_notify`);
   }
 
-  const args = ['addr', 'add', cidrText(vip)];
+  const args = [cidrText(vip)];
   if (vip.family === 4 && vip.prefix <= 30) args.push('broadcast', '+');
   args.push('dev', device);
   if (label) args.push('label', label);
   if (vip.family === 6 && !unique) args.push('nodad');
   if (record) mark(net, device, vip.address);
-  const r = await ip(net, args, false);
-  // "File exists": it appeared meanwhile, so someone else added it.
-  if (record && r.exitCode !== 0) unmark(net, device, vip.address);
-  if (r.exitCode !== 0 && !/File exists/i.test(r.stderr)) {
-    throw new ActionFailedError(`cannot add ${cidrText(vip)} to ${device}${where(net)}: ${r.stderr.trim()}`, {
+  // The add and the read-back that proves it in one ip process.
+  const added = await addAndRead(net, args, device);
+  // "File exists" / "already assigned": it appeared meanwhile, so someone else added it.
+  if (record && added.error) unmark(net, device, vip.address);
+  if (added.error && !/File exists|already assigned/i.test(added.error)) {
+    throw new ActionFailedError(`cannot add ${cidrText(vip)} to ${device}${where(net)}: ${added.error}`, {
       code: 'ADD_FAILED',
       fix: 'check that kit-runner runs as root (CAP_NET_ADMIN) and that the device accepts addresses',
     });
@@ -178,7 +185,7 @@ export async function bringUp(net: Net, vip: Vip, device: string, tunables: Tuna
     if (dad === 'timeout') net.logger.warn(`${vip.address} is still tentative after IP6_DAD_WAIT=${tunables.int('IP6_DAD_WAIT')} s`);
     else steps.push(`duplicate address detection passed; kernel sent an unsolicited neighbour advertisement`);
   }
-  const now = (await addresses(net, device)).find((a) => a.family === vip.family && a.local === vip.address);
+  const now = (vip.family === 6 && unique ? await addresses(net, device) : added.addrs).find((a) => a.family === vip.family && a.local === vip.address);
   if (!now) unmark(net, device, vip.address);
   if (!now)
     throw new ActionFailedError(`${cidrText(vip)} is not on ${device} after adding it${where(net)}`, {

@@ -3,6 +3,7 @@
  * actions called directly (createTestContext) against network namespaces (root): the lifecycle
  * every kit owes, quickCheck's ping list and broadcast ping, idempotence details.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -246,6 +247,29 @@ describe.skipIf(!canRunNetns)('actions called directly, in network namespaces (n
     }
     await call('restore', { address: '192.0.2.100/24', netns: t.b }, { IP_DAD_WAIT_MS: 200, NOBCASTPING: 1 });
     expect(t.addrs(t.b)).toContain('192.0.2.100');
+  });
+
+  it('a gratuitous ARP request for the address heard during the probe (no reply) is a duplicate, naming the sender', async () => {
+    // A holds the address but its kernel answers no ARP request (arp_ignore=8): all B can hear is
+    // A's own gratuitous ARP requests, which iputils arping -D counts (exit 1, "request from").
+    t.run(t.a, 'sysctl', '-qw', 'net.ipv4.conf.va.arp_ignore=8');
+    t.ip(t.a, 'addr', 'add', '192.0.2.100/24', 'dev', 'va');
+    const announcer = spawn('ip', ['netns', 'exec', t.a, 'arping', '-U', '-c', '6', '-w', '6', '-I', 'va', '-s', '192.0.2.100', '192.0.2.100'], {
+      stdio: 'ignore',
+    });
+    try {
+      const err = await call('restore', { address: '192.0.2.100/24', netns: t.b }, { IP_DAD_PROBES: 2 }).then(
+        () => undefined,
+        (e: unknown) => e as { code?: string; details?: { owner?: string } },
+      );
+      expect(err?.code).toBe('DUPLICATE_ADDRESS');
+      expect(err?.details?.owner).toBe(t.mac(t.a, 'va').toLowerCase());
+      expect(t.addrs(t.b)).not.toContain('192.0.2.100');
+    } finally {
+      announcer.kill();
+      t.ip(t.a, 'addr', 'del', '192.0.2.100/24', 'dev', 'va');
+      t.run(t.a, 'sysctl', '-qw', 'net.ipv4.conf.va.arp_ignore=0');
+    }
   });
 
   it('with a runner that honours background exec, restore does not wait for arping -U, which still runs to its end', async () => {

@@ -5,6 +5,7 @@
  * or incompatible kit is reported on its own and never hides the others.
  */
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import * as nodeModule from 'node:module';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isKit, KIT_API_VERSION, KitLoadError, MANIFEST_FIELD, type Kit, type KitManifest } from '@recovery-kit/sdk';
@@ -271,8 +272,67 @@ export function loadKit(discovery: Discovery, kitType: string): Promise<Kit> {
   return p;
 }
 
+const SDK_NAME = '@recovery-kit/sdk';
+let sharing = false;
+const sdkVersions = new Map<string, string | undefined>();
+
+/** The version of the @recovery-kit/sdk package a resolved module URL belongs to (its package.json above it). */
+function sdkVersionAt(url: string): string | undefined {
+  if (!url.startsWith('file:')) return undefined;
+  let dir = dirname(fileURLToPath(url));
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    if (sdkVersions.has(dir)) return sdkVersions.get(dir);
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      const v = pkg.name === SDK_NAME ? pkg.version : undefined;
+      sdkVersions.set(dir, v);
+      return v;
+    } catch {
+      // no package.json here: one level up
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Kits import the kit contract (`@recovery-kit/sdk`, a peer dependency: the host's copy) and its
+ * `/util`. The bundled CLI carries its own copy in dist/sdk/ (scripts/bundle.mjs sets
+ * RK_BUNDLED_SDK_VERSION there): a kit whose SDK resolves to the same version, or to none at
+ * all, gets that copy instead of loading the ~14 files of its own, which was about 15 ms of
+ * every kit process; the runner and its kits then share one set of contract classes. A kit
+ * built against another version keeps its own. Needs module.registerHooks (Node 22.15+);
+ * without it, or outside the bundle (the library, tests), nothing changes.
+ */
+function shareSdk(): void {
+  if (sharing) return;
+  sharing = true;
+  const version = process.env.RK_BUNDLED_SDK_VERSION;
+  const register = (nodeModule as { registerHooks?: typeof nodeModule.registerHooks }).registerHooks;
+  if (!version || !register) return;
+  const ours = new Map([
+    [SDK_NAME, new URL('./sdk/index.mjs', import.meta.url).href],
+    [`${SDK_NAME}/util`, new URL('./sdk/util.mjs', import.meta.url).href],
+  ]);
+  if (![...ours.values()].every((u) => existsSync(fileURLToPath(u)))) return;
+  register({
+    resolve(specifier, context, next) {
+      const mine = ours.get(specifier);
+      if (!mine) return next(specifier, context);
+      let r;
+      try {
+        r = next(specifier, context);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return { url: mine, format: 'module', shortCircuit: true };
+        throw err;
+      }
+      return r.url !== mine && sdkVersionAt(r.url) === version ? { url: mine, format: 'module', shortCircuit: true } : r;
+    },
+  });
+}
+
 async function importKit(e: KitEntry): Promise<Kit> {
   const file = entryFile(e);
+  shareSdk();
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;

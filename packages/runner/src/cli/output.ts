@@ -118,7 +118,8 @@ const DENIED = new Set(['EACCES', 'EPERM']);
  * in a ConfigError (by its cause, or the "EACCES:" Node puts in the message). Kit errors keep theirs.
  */
 export function asPermission(err: unknown): unknown {
-  if (isKitError(err) && !(err instanceof ConfigError)) return err;
+  // A kit's error carries its origin (kits share the runner's ConfigError class: loader.ts, shareSdk).
+  if (isKitError(err) && (!(err instanceof ConfigError) || err.origin !== undefined)) return err;
   let denied = false;
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
     if (DENIED.has(String((e as NodeJS.ErrnoException).code))) denied = true;
