@@ -1,8 +1,9 @@
 /**
  * Seed 000's failover table with real Libreswan 4.10 and the real kit-runner in three lab VMs
- * (test/lab/three-nodes.ts): the active VPN node `act` runs `kit-runner monitor --once`, the
- * standby `stb` runs `kit-runner action vpn health` (check, local recovery), both on their own
- * connection to the remote VPN node `west`. When the active node's local recovery fails, its
+ * (test/lab/three-nodes.ts), both VPN nodes on their own connection to the remote VPN node
+ * `west`: the active node `act` runs `kit-runner monitor --once` (quickCheck, recover, the
+ * table); so does the standby `stb`, where the resource is not in service and the monitor runs
+ * the kit's `health` command instead (check, local recovery). When the active node's local recovery fails, its
  * `standbyHealth` command asks the standby over the VPC link: the lab has no ssh, so a small
  * service on stb (test/lab/health-service.mjs) runs exactly `kit-runner action vpn health
  * --json` there per connection, and act's command is a bash /dev/tcp client. The four cases are
@@ -46,6 +47,7 @@ interface Outcome {
   result: string;
   reason?: string;
   escalated?: boolean;
+  health?: string;
 }
 
 describe.skipIf(skip !== undefined)("seed 000's failover table in the VM lab (Libreswan 4.10, three VMs, kit-runner on both VPN nodes)", () => {
@@ -68,17 +70,24 @@ describe.skipIf(skip !== undefined)("seed 000's failover table in the VM lab (Li
     expect([0, 7], m.stderr).toContain(m.exitCode);
     return { exitCode: m.exitCode, outcome: (JSON.parse(m.stdout) as { outcomes: Outcome[] }).outcomes[0]!, stderr: m.stderr };
   };
-  /** The standby's own check (what its timer, or the active node's question, runs). */
+  /** The standby's own recurring check: its monitor runs the kit's health for the resource not in service there. */
   const health = async (name: string) => {
-    const h = await timed(name, kitRunner(stb, ['action', 'vpn', 'health', '--json']));
+    const h = await timed(name, kitRunner(stb, ['monitor', '--once', '--json']));
+    // A failed health on the standby is not a failed pass (no escalation there).
     expect(h.exitCode, h.stderr).toBe(0);
-    return (JSON.parse(h.stdout) as { result: { health: string; detail: string } }).result;
+    const o = (JSON.parse(h.stdout) as { outcomes: Outcome[] }).outcomes;
+    expect(o).toHaveLength(1);
+    expect(o[0]).toMatchObject({ tag: 'vpn', result: 'standby' });
+    return { health: o[0]!.health, detail: o[0]!.reason ?? '' };
   };
   const killPluto = (vm: Vm) => vm.sh('kill -9 $(pidof pluto)');
   const escalations = async () => (await act.run(['cat', '/var/log/rk-escalations'])).stdout;
 
   beforeAll(async () => {
-    lab = await startVpnLab((l) => console.log(l));
+    lab = await timed(
+      'boot and configure',
+      startVpnLab((l) => console.log(l)),
+    );
     times.boot = lab.bootMs;
     act = lab.vms.act!;
     stb = lab.vms.stb!;
@@ -91,14 +100,13 @@ describe.skipIf(skip !== undefined)("seed 000's failover table in the VM lab (Li
     ];
     const prepare = async (vm: Vm) => {
       await vm.writeFile('/etc/rk-lab.conf', `${TUNABLES.join('\n')}\n`);
-      const c = await kitRunner(vm, ['create', 'libreswan', '--tag', 'vpn', ...opts(vm)]);
+      // The active node restores it at once (pluto, the tunnel, in service); the standby only carries it.
+      const c = await kitRunner(vm, ['create', 'libreswan', '--tag', 'vpn', ...opts(vm), ...(vm === act ? ['--restore'] : [])]);
       expect(c.exitCode, c.stderr).toBe(0);
     };
     const active = async () => {
       await act.writeFile('/usr/local/sbin/rk-escalate', ESCALATE, '0755');
       await prepare(act);
-      const r = await kitRunner(act, ['action', 'vpn', 'restore']);
-      expect(r.exitCode, r.stderr).toBe(0);
     };
     const standby = async () => {
       await prepare(stb);
@@ -119,9 +127,9 @@ describe.skipIf(skip !== undefined)("seed 000's failover table in the VM lab (Li
   }, 1_200_000);
 
   afterAll(async () => {
-    console.log(`libreswan failover lab times (ms): ${JSON.stringify(times)}`);
     if (stb) console.log((await stb.run(['cat', '/var/log/rk-health-service.log'])).stdout);
-    await lab?.stop();
+    await timed('stop', lab?.stop() ?? Promise.resolve());
+    console.log(`libreswan failover lab times (ms): ${JSON.stringify(times)}`);
   });
 
   it('1. both recoveries succeed (pluto killed on both, its restart works): no failover', async () => {
