@@ -77,20 +77,29 @@ export async function startVpnLab(log: (l: string) => void): Promise<Lab> {
     log,
   });
   const { act, stb, west } = lab.vms as Record<'act' | 'stb' | 'west', Vm>;
+  const step = async <T>(what: string, p: Promise<T>): Promise<T> => {
+    const t = Date.now();
+    const r = await p;
+    log(`vpn lab: ${what} ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    return r;
+  };
   const node = async (vm: Vm, n: NodeName) => {
     const me = NODES[n];
     const up = lab.nic(n, 'west');
     const lan = lab.nic(n, n === 'act' ? 'stb' : 'act');
-    await vm.sh(
-      [
-        `ip link set ${up} up && ip addr add ${me.pub}/24 dev ${up}`,
-        `ip link set ${lan} up && ip addr add ${me.lan}/24 dev ${lan}`,
-        `ip link add lan0 type dummy && ip link set lan0 up && ip addr add ${me.local}/32 dev lan0`,
-      ].join(' && '),
+    await step(
+      `${n}: addresses`,
+      vm.sh(
+        [
+          `ip link set ${up} up && ip addr add ${me.pub}/24 dev ${up}`,
+          `ip link set ${lan} up && ip addr add ${me.lan}/24 dev ${lan}`,
+          `ip link add lan0 type dummy && ip link set lan0 up && ip addr add ${me.local}/32 dev lan0`,
+        ].join(' && '),
+      ),
     );
     await vm.writeFile('/etc/ipsec.conf', SETUP + conn('vpn1', me, REMOTE, 'start'));
     await vm.writeFile('/etc/ipsec.secrets', `${me.pub} ${REMOTE.pub} : PSK "${PSK}"\n`, '0600');
-    await vm.check(['ipsec', 'initnss']);
+    await step(`${n}: ipsec initnss`, vm.check(['ipsec', 'initnss']));
   };
   const remote = async () => {
     const [a, b] = [lab.nic('west', 'act'), lab.nic('west', 'stb')];
@@ -103,8 +112,8 @@ export async function startVpnLab(log: (l: string) => void): Promise<Lab> {
     );
     await west.writeFile('/etc/ipsec.conf', SETUP + conn('to-act', REMOTE, NODES.act, 'add') + conn('to-stb', REMOTE, NODES.stb, 'add'));
     await west.writeFile('/etc/ipsec.secrets', `${REMOTE.pub} ${NODES.act.pub} : PSK "${PSK}"\n${REMOTE.pub} ${NODES.stb.pub} : PSK "${PSK}"\n`, '0600');
-    await west.check(['ipsec', 'initnss']);
-    await west.check(PLUTO);
+    await step('west: ipsec initnss', west.check(['ipsec', 'initnss']));
+    await step('west: pluto', west.check(PLUTO));
   };
   try {
     await Promise.all([node(act, 'act'), node(stb, 'stb'), remote()]);
