@@ -5,102 +5,27 @@
  * when the tunnel resource moves to VPN_P_B, its EC2 child's restore there re-points exactly the
  * remote subnets at VPN_P_B's ENI and leaves the VIP's route alone.
  */
-import { clearSharedReads } from '@recovery-kit/aws';
-import { hermeticAwsEnv, startEmulator, type Emulator, type RouteTableSeed, type SeedDocument } from '@recovery-kit/aws-emulator';
+import { hermeticAwsEnv, type Emulator, type RouteTableSeed } from '@recovery-kit/aws-emulator';
 import ec2 from '@recovery-kit/kit-ec2';
-import { createTestContext } from '@recovery-kit/testing';
 import type { KitError } from '@recovery-kit/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ec2ChildSpec } from '../src/index.ts';
+import { ec2Lab, ids, region, seed, type Ec2Action, type Ec2Lab } from './aws-seed.ts';
 
 hermeticAwsEnv();
-const region = 'ap-northeast-1';
-const ids = {
-  vpc: 'vpc-0000000000000a000',
-  rtb: 'rtb-0000000000000a000',
-  lkPA: { instance: 'i-00000000000000a01', eni: 'eni-00000000000000a01' },
-  vpnPA: { instance: 'i-00000000000000a02', eni: 'eni-00000000000000a02' },
-  vpnPB: { instance: 'i-00000000000000a03', eni: 'eni-00000000000000a03' },
-};
-const seed: SeedDocument = {
-  regions: {
-    [region]: {
-      vpcs: [{ vpcId: ids.vpc, cidrBlock: '10.0.0.0/16' }],
-      subnets: [
-        { subnetId: 'subnet-00000000000000a01', vpcId: ids.vpc, cidrBlock: '10.0.0.0/24', availabilityZone: 'ap-northeast-1a' },
-        { subnetId: 'subnet-00000000000000a02', vpcId: ids.vpc, cidrBlock: '10.0.10.0/24', availabilityZone: 'ap-northeast-1c' },
-      ],
-      instances: [
-        {
-          instanceId: ids.lkPA.instance,
-          subnetId: 'subnet-00000000000000a01',
-          privateIpAddress: '10.0.0.20',
-          networkInterfaceId: ids.lkPA.eni,
-          macAddress: '02:00:00:00:0a:01',
-        },
-        {
-          instanceId: ids.vpnPA.instance,
-          subnetId: 'subnet-00000000000000a01',
-          privateIpAddress: '10.0.0.5',
-          networkInterfaceId: ids.vpnPA.eni,
-          macAddress: '02:00:00:00:0a:02',
-          sourceDestCheck: false,
-        },
-        {
-          instanceId: ids.vpnPB.instance,
-          subnetId: 'subnet-00000000000000a02',
-          privateIpAddress: '10.0.10.5',
-          networkInterfaceId: ids.vpnPB.eni,
-          macAddress: '02:00:00:00:0a:03',
-        },
-      ],
-      routeTables: [
-        {
-          routeTableId: ids.rtb,
-          vpcId: ids.vpc,
-          main: true,
-          routes: [
-            { destinationCidrBlock: '0.0.0.0/0', gatewayId: 'igw-00000000000000a01' },
-            { destinationCidrBlock: '10.1.0.10/32', networkInterfaceId: ids.lkPA.eni },
-            { destinationCidrBlock: '10.2.0.0/16', networkInterfaceId: ids.vpnPA.eni },
-            { destinationCidrBlock: '172.16.0.0/16', networkInterfaceId: ids.vpnPA.eni },
-          ],
-        },
-      ],
-    },
-  },
-};
 
+let aws: Ec2Lab;
 let emu: Emulator;
 beforeAll(async () => {
-  emu = await startEmulator();
-  await emu.seed(seed);
+  aws = await ec2Lab();
+  emu = aws.emu;
 });
-afterAll(async () => emu?.stop());
+afterAll(async () => aws?.stop());
 
-const on = (instanceId: string) => {
-  for (const [k, v] of Object.entries(emu.env({ instanceId, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'test' } }))) process.env[k] = v;
-  clearSharedReads();
-};
-const routes = () =>
-  Object.fromEntries(
-    [...emu.state.ec2(region).routeTables.get(ids.rtb)!.routes].map((r) => [r.destinationCidrBlock ?? '?', r.networkInterfaceId ?? r.gatewayId ?? '?']),
-  );
+const on = (instanceId: string) => aws.on(instanceId);
+const routes = () => aws.routes();
 const child = ec2ChildSpec('vpn', ['172.16.0.0/16', '10.2.0.0/16'], { routeTables: [], vpcId: undefined });
-const run = async (action: 'create' | 'extend' | 'restore' | 'quickCheck', extra: Record<string, string | boolean | string[]> = {}, logs?: string[]) => {
-  const ctx = createTestContext(ec2, {
-    tag: child.tag,
-    action,
-    options: { ...(child.options as Record<string, string | boolean | string[]>), ...extra },
-    tunables: { EC2_VERIFY_TIMEOUT: 2 },
-  });
-  try {
-    return await (ec2.actions[action] as (c: typeof ctx) => Promise<unknown>)(ctx);
-  } finally {
-    logs?.push(...ctx.logs.map((l) => `${l.level} ${l.message}`));
-    ctx.dispose();
-  }
-};
+const run = (action: Ec2Action, extra: Record<string, string | boolean | string[]> = {}, logs?: string[]) => aws.run(child, action, extra, logs);
 const failure = (p: Promise<unknown>) =>
   p.then(
     () => undefined,

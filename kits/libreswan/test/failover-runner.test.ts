@@ -97,6 +97,30 @@ describe("seed 000's failover table through kit-runner monitor (file mode, the s
     expect(f.stdout).toMatch(/no answer from the peer/);
   }, 60_000);
 
+  it("the standby's own monitor (file mode) runs the health command for the resource not in service there: local recovery, no state change, a failed health is no failed pass", async () => {
+    const before = state(b, 'vpn-b');
+    expect(before).not.toBe('ISP');
+    nodeB.set({ tunnel: false, upWorks: true });
+    const m = await runB(['monitor', '--once', '--json']);
+    expect(m.exitCode, m.stderr).toBe(0);
+    expect((m.json as { outcomes: unknown[] }).outcomes).toEqual([
+      { tag: 'vpn', result: 'standby', health: 'recovered', reason: expect.stringMatching(/recovered: .*up/) },
+    ]);
+    expect(nodeB.state().tunnel).toBe(true);
+    expect(state(b, 'vpn-b')).toBe(before);
+    nodeB.set({ tunnel: false, upWorks: false });
+    const f = await runB(['monitor', '--once', '--json']);
+    expect(f.exitCode, f.stderr).toBe(0);
+    expect((f.json as { outcomes: unknown[] }).outcomes).toEqual([
+      { tag: 'vpn', result: 'standby', health: 'failed', reason: expect.stringMatching(/recovery failed/) },
+    ]);
+    expect(f.stderr).toMatch(/vpn: not in service here; the standby's health check says failed/);
+    expect(state(b, 'vpn-b')).toBe(before);
+    // On the active node the same resource is in service: quickCheck, not health.
+    nodeA.set({ tunnel: true, upWorks: true });
+    expect((await monitor()).outcome).toMatchObject({ tag: 'vpn', result: 'ok' });
+  }, 60_000);
+
   it("the standby's tunnel is up, yet its quickCheck says the resource is not in service there (what a Pacemaker probe sees: not running)", async () => {
     nodeB.set({ tunnel: true, upWorks: true });
     const q = await runB(['action', 'vpn', 'quickCheck']);

@@ -4,7 +4,9 @@
  * LOCAL_RECOVERY=0) mark
  * the resource OSF and start the escalation command. A hierarchy busy with an action is skipped
  * for this round. Checks of one round run concurrently (bounded), so kits can share one API call
- * among resources (e.g. one DescribeRouteTables per VPC).
+ * among resources (e.g. one DescribeRouteTables per VPC). A resource this node carries but does
+ * not hold, whose kit has a `health` command (a tunnel's standby VPN node), gets that command at
+ * the same interval instead (monitor-standby.ts).
  *
  * In cluster mode (KIT_RUNNER_STORE=cib) Pacemaker runs the monitor operations and the recovery of
  * every resource: this monitor then watches none (it would otherwise restore, behind Pacemaker's
@@ -19,12 +21,16 @@ import { tryReserve } from './reservation.ts';
 import { clearUnknown, markState, markUnknown } from './state.ts';
 import type { StoreData } from './store.ts';
 import { classifyCheckError, quickCheck, recoverReserved } from './walks.ts';
+import { checkStandby, standbyTags } from './monitor-standby.ts';
 
 export interface CheckOutcome {
   tag: string;
-  result: 'ok' | 'unknown' | 'recovered' | 'failed' | 'skipped';
+  /** `standby`: not in service here, the kit's health command ran (monitor-standby.ts). */
+  result: 'ok' | 'unknown' | 'recovered' | 'failed' | 'skipped' | 'standby';
   reason?: string;
   escalated?: boolean;
+  /** For `standby`: what the health command said (healthy, recovered, failed, unknown). */
+  health?: string;
 }
 
 const CONCURRENCY = 16;
@@ -94,7 +100,18 @@ export class Monitor {
       .filter((r) => r.servers[node]?.state === 'ISP')
       .map((r) => r.tag)
       .filter((t) => all || (this.due.get(t) ?? 0) <= now);
+    const standby = await standbyTags(this.engine, data, node, this.logger);
+    const standbyDue = standby.filter((t) => all || (this.due.get(t) ?? 0) <= now);
     const outcomes: CheckOutcome[] = [];
+    const intervalOf = async (tag: string) => {
+      try {
+        const kit = await this.engine.kit(data.resources[tag]!.kit);
+        if (kit.checkIntervalTunable) return tunables.view(kit, tag).int(kit.checkIntervalTunable);
+      } catch {
+        /* reported by the check */
+      }
+      return core.int('LKCHECKINTERVAL');
+    };
     // One worker per hierarchy: its resources are checked in turn under one reservation,
     // children before parents (a recovered child is in place before its parent is judged).
     const groups = new Map<string, string[]>();
@@ -104,16 +121,7 @@ export class Monitor {
     }
     const checkGroup = async ([key, tags]: [string, string[]]): Promise<void> => {
       const ordered = restoreOrderOf(data, tags);
-      for (const tag of ordered) {
-        let interval = core.int('LKCHECKINTERVAL');
-        try {
-          const kit = await this.engine.kit(data.resources[tag]!.kit);
-          if (kit.checkIntervalTunable) interval = tunables.view(kit, tag).int(kit.checkIntervalTunable);
-        } catch {
-          /* reported by the check */
-        }
-        this.due.set(tag, now + interval * 1000);
-      }
+      for (const tag of ordered) this.due.set(tag, now + (await intervalOf(tag)) * 1000);
       const lock = await tryReserve(this.engine, key, `monitor ${key}`);
       if (!lock) {
         this.logger.debug(`${key}: hierarchy busy with an action, checked next round`);
@@ -130,8 +138,24 @@ export class Monitor {
         lock.release();
       }
     };
-    if (all) await pool([...groups.entries()], CONCURRENCY, checkGroup);
-    else {
+    const checkStandbyTag = async (tag: string) => {
+      this.due.set(tag, now + (await intervalOf(tag)) * 1000);
+      outcomes.push(await checkStandby(this.engine, tag, this.logger));
+    };
+    if (all) {
+      await pool([...groups.entries()], CONCURRENCY, checkGroup);
+      await pool(standbyDue, CONCURRENCY, checkStandbyTag);
+    } else {
+      for (const tag of standbyDue) {
+        const key = `standby ${tag}`;
+        if (this.inFlight.has(key) || this.inFlight.size >= CONCURRENCY) continue;
+        this.inFlightTags.add(tag);
+        const job = checkStandbyTag(tag).finally(() => {
+          this.inFlight.delete(key);
+          this.inFlightTags.delete(tag);
+        });
+        this.inFlight.set(key, job);
+      }
       // Each hierarchy on its own: one whose check hangs (up to its own timeout) delays no other;
       // it is not started again while it is still under way.
       for (const group of groups.entries()) {
@@ -147,7 +171,8 @@ export class Monitor {
         this.inFlight.set(key, job);
       }
     }
-    for (const t of [...this.due.keys()]) if (!candidates.includes(t) && data.resources[t]?.servers[node]?.state !== 'ISP') this.due.delete(t);
+    for (const t of [...this.due.keys()])
+      if (!candidates.includes(t) && !standby.includes(t) && data.resources[t]?.servers[node]?.state !== 'ISP') this.due.delete(t);
     return outcomes;
   }
 
