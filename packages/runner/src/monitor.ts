@@ -61,6 +61,8 @@ export class Monitor {
   /** Hierarchies being checked now (the running monitor does not wait for one before the others). */
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly inFlightTags = new Set<string>();
+  /** Checks made of each resource since the monitor started (which of them run at level 20). */
+  private readonly rounds = new Map<string, number>();
   /** After a pass that could not start (a broken store or tunables file): no new attempt before this. */
   private quietUntil = 0;
   private lastInterval = 120;
@@ -198,7 +200,7 @@ export class Monitor {
     const node = this.engine.node;
     let r: { status: 'ok' | 'failed' | 'unknown'; reason?: string | undefined; durationMs: number };
     try {
-      r = await quickCheck(this.engine, tag, data);
+      r = await quickCheck(this.engine, tag, data, this.depth(tag));
     } catch (err) {
       // The check could not even start (its kit does not load, the store names a child that is gone).
       r = { ...classifyCheckError(err), durationMs: 0 };
@@ -258,6 +260,13 @@ export class Monitor {
   }
 
   /** Starts ESCALATION_COMMAND (split into arguments like a command line, quotes group; never a shell). */
+  /** Level 20 on the first round and every DEEP_CHECK_EVERY-th after it, level 10 between. */
+  private depth(tag: string): 10 | 20 {
+    const n = this.rounds.get(tag) ?? 0;
+    this.rounds.set(tag, n + 1);
+    return n % this.engine.tunables.view(undefined, tag).int('DEEP_CHECK_EVERY') === 0 ? 20 : 10;
+  }
+
   private async escalate(tag: string, kit: string, reason: string): Promise<boolean> {
     const t = this.engine.tunables.view(undefined, tag);
     const command = t.string('ESCALATION_COMMAND').trim();

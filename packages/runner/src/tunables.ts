@@ -71,6 +71,13 @@ export const CORE_TUNABLES: Record<string, TunableSpec> = {
     description:
       'Consecutive quickChecks that could not tell (API silent, own timeout, configuration or store problem) after which the monitor treats the resource as failed (recover, then escalation).',
   },
+  DEEP_CHECK_EVERY: {
+    kind: 'integer',
+    default: 10,
+    min: 1,
+    description:
+      "How often the monitor's quickCheck of a resource runs at the deepest check level (OCF_CHECK_LEVEL 20: e.g. the EC2 kit also reads this instance's ENI and its source/destination check); the rounds between run level 10 (e.g. one DescribeRouteTables). 1 = every round deep. The first round is deep. As Pacemaker's depth monitors do (meta-data: a level-10 monitor at twice, a level-20 one at ten times the interval). A one-shot `action TAG quickCheck` is always level 20.",
+  },
   LOCAL_RECOVERY: { kind: 'boolean', default: true, description: 'Run recover after a failed quickCheck (0 = escalate at once).' },
   ESCALATION_COMMAND: {
     kind: 'string',

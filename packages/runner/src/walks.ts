@@ -4,7 +4,7 @@
  * probes one; and a kit's own named actions. Each reads the store once, under its reservation,
  * plans from that snapshot, and records one state change per store write (state.ts).
  */
-import { ExitCode, KitError, UnsupportedActionError, withOrigin, type Kit, type QuickCheckResult } from '@recovery-kit/sdk';
+import { ExitCode, KitError, UnsupportedActionError, withOrigin, type CheckLevel, type Kit, type QuickCheckResult } from '@recovery-kit/sdk';
 import { asKitError, callKit, createActionContext, runAction } from './action-runner.ts';
 import type { Engine } from './engine.ts';
 import { requireGrant } from './cluster/grant.ts';
@@ -191,6 +191,7 @@ export async function quickCheck(
   engine: Engine,
   tag: string,
   data: StoreData = engine.store.read(),
+  checkLevel?: CheckLevel,
 ): Promise<QuickCheckResult & { durationMs: number; invalidAnswer?: true }> {
   const r = needOn(data, tag, engine.node);
   const kit = await engine.kit(r.kit);
@@ -198,7 +199,12 @@ export async function quickCheck(
   if (!kit.actions.quickCheck) throw UnsupportedActionError.of(r.kit, 'quickCheck');
   let result: QuickCheckResult & { invalidAnswer?: true };
   try {
-    const answer: unknown = await runAction(kit, 'quickCheck', engine.actionRun(data, tag, engine.node), (ctx) => kit.actions.quickCheck!(ctx));
+    const answer: unknown = await runAction(
+      kit,
+      'quickCheck',
+      { ...engine.actionRun(data, tag, engine.node), ...(checkLevel !== undefined ? { checkLevel } : {}) },
+      (ctx) => kit.actions.quickCheck!(ctx),
+    );
     result = checkAnswer(answer, r.kit);
   } catch (err) {
     result = classifyCheckError(err);

@@ -9,7 +9,7 @@ export const FIXTURE_KITS = fileURLToPath(new URL('./fixtures/kits', import.meta
 
 export interface RecSandbox extends Sandbox {
   dir: string;
-  log(): Array<{ t: number; pid: number; tag: string; server: string; action: string; children: string[] }>;
+  log(): Array<{ t: number; pid: number; tag: string; server: string; action: string; children: string[]; level?: number }>;
   create(tag: string, opts?: string[], extra?: string[]): Promise<void>;
   ok(args: string[], node?: string): Promise<import('@recovery-kit/testing').RunResult>;
 }

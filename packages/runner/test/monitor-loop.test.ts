@@ -58,4 +58,26 @@ describe('the running monitor', () => {
       await new Promise((r) => child.on('close', r));
     }
   });
+
+  it('checks at level 20 on the first round and every DEEP_CHECK_EVERY-th, level 10 between; a one-shot quickCheck is level 20', async () => {
+    const sb = recSandbox();
+    sb.setTunables({ LKCHECKINTERVAL: 1, DEEP_CHECK_EVERY: 3 });
+    await sb.create('a');
+    await sb.ok(['action', 'a', 'restore']);
+    const checks = () => sb.log().filter((l) => l.tag === 'a' && l.action === 'quickCheck');
+    const child = sb.spawn(['monitor']);
+    try {
+      for (let i = 0; i < 300 && checks().length < 7; i++) await wait(50);
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.on('close', r));
+    }
+    expect(
+      checks()
+        .slice(0, 7)
+        .map((l) => l.level),
+    ).toEqual([20, 10, 10, 20, 10, 10, 20]);
+    await sb.ok(['action', 'a', 'quickCheck']);
+    expect(checks().at(-1)!.level).toBe(20);
+  });
 });

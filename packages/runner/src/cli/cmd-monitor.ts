@@ -52,7 +52,7 @@ export const command = defineCommand({
   summary: 'watch in-service resources: quickCheck, recover, escalate',
   usage: 'kit-runner monitor [--once]',
   help: [
-    "Every LKCHECKINTERVAL seconds (or the kit's own interval tunable) runs quickCheck on each resource in service (ISP) on this node. On failure runs recover once (LOCAL_RECOVERY=1; remove then restore for a kit without recover); if that fails, marks the resource OSF and starts ESCALATION_COMMAND.",
+    "Every LKCHECKINTERVAL seconds (or the kit's own interval tunable) runs quickCheck on each resource in service (ISP) on this node: at check level 20 on the first round and every DEEP_CHECK_EVERY-th (default 10), level 10 between (e.g. one AWS request instead of two). On failure runs recover once (LOCAL_RECOVERY=1; remove then restore for a kit without recover); if that fails, marks the resource OSF and starts ESCALATION_COMMAND.",
     "A resource this node carries but does not hold (not ISP), whose kit has a health command (the libreswan kit's standby VPN node), gets that command at the same interval: its check and local recovery; the result is logged and reported as `standby` with its health, the resource's state is unchanged and a failed health is not a failure of the pass.",
     'A check that cannot tell (unknown) is logged and counted; after UNKNOWN_LIMIT in a row the resource is treated as failed. Stops cleanly on SIGTERM or SIGINT. --once runs one pass and exits (0 when all healthy, 7 otherwise). As a service: examples/systemd/kit-runner-monitor.service.',
   ].join('\n'),
