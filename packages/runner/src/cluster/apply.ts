@@ -91,9 +91,9 @@ export async function applyGenerated(cib: CibRunner, g: Generated, o: { dryRun?:
   const plan = (want: El, section: 'resources' | 'constraints') => {
     const id = want.attrs.id!;
     const have = byId.get(id);
-    // Group members already defined elsewhere (e.g. as top-level primitives of an earlier shape).
+    // Group or clone members already defined elsewhere (e.g. as top-level primitives of an earlier shape).
     const members =
-      want.name === 'group'
+      want.name === 'group' || want.name === 'clone'
         ? all(want, 'primitive')
             .map((p) => byId.get(p.attrs.id!))
             .filter((x) => x && x.parent.attrs.id !== id)
