@@ -49,6 +49,21 @@ async function facts(): Promise<Map<string, KitFacts>> {
   return f;
 }
 
+/** A file-backed CIB (CIB_file) for this test: the real cibadmin works on it. */
+function cibFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rk-cib-clone-'));
+  const file = join(dir, 'cib.xml');
+  writeFileSync(file, EMPTY);
+  const saved = process.env.CIB_file;
+  process.env.CIB_file = file;
+  onTestFinished(() => {
+    if (saved === undefined) delete process.env.CIB_file;
+    else process.env.CIB_file = saved;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return file;
+}
+
 const attrs = (e: { attrs: Record<string, string> } | undefined) => e?.attrs ?? {};
 const nvs = (set: ReturnType<typeof kid>) => Object.fromEntries(kids(set, 'nvpair').map((n) => [n.attrs.name, n.attrs.value]));
 
@@ -134,16 +149,7 @@ describe('cluster apply: a kit with roles as a promotable clone', () => {
   });
 
   it.skipIf(!hasCib)('crm_verify accepts it; apply on CIB_file twice changes nothing the second time; import reads the same hierarchy back', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rk-cib-clone-'));
-    const file = join(dir, 'cib.xml');
-    writeFileSync(file, EMPTY);
-    const saved = process.env.CIB_file;
-    process.env.CIB_file = file;
-    onTestFinished(() => {
-      if (saved === undefined) delete process.env.CIB_file;
-      else process.env.CIB_file = saved;
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const file = cibFile();
     const data = pgOverMirror('automatic');
     const g = generate(data, await facts());
     const first = await applyGenerated(localCib, g);
@@ -173,4 +179,27 @@ describe('cluster apply: a kit with roles as a promotable clone', () => {
     for (const t of ['mirror', 'pg']) back.resources[t]!.options = data.resources[t]!.options;
     expect(configurationXml(generate(back, await facts()))).toBe(configurationXml(g));
   });
+
+  it.skipIf(!hasCib)(
+    'an earlier apply wrote the chain as a group of primitives: apply deletes that group and writes the clone and the constraints',
+    async () => {
+      const file = cibFile();
+      const f = await facts();
+      const plain = new Map(f);
+      plain.set('mirror', { ...f.get('mirror')!, roles: false });
+      delete plain.get('mirror')!.cloneOption;
+      await applyGenerated(localCib, generate(pgOverMirror(), plain));
+      expect(readFileSync(file, 'utf8')).toContain('<group id="rk-pg"');
+      const g = generate(pgOverMirror(), f);
+      const r = await applyGenerated(localCib, g);
+      expect(r.deleted).toEqual(expect.arrayContaining(['rk-pg', 'rk-pg-prefers-node-a', 'rk-pg-prefers-node-b']));
+      const conf = parseXml(readFileSync(file, 'utf8'));
+      expect(all(conf, 'group')).toEqual([]);
+      expect(all(conf, 'clone').map((c) => c.attrs.id)).toEqual(['mirror-clone']);
+      const verify = spawnSync('crm_verify', ['--xml-file', file, '-V'], { encoding: 'utf8' });
+      expect(verify.status, verify.stderr).toBe(0);
+      const again = await applyGenerated(localCib, g);
+      expect([again.created, again.replaced, again.deleted]).toEqual([[], [], []]);
+    },
+  );
 });
