@@ -88,15 +88,22 @@ export async function applyGenerated(cib: CibRunner, g: Generated, o: { dryRun?:
   const creates: { resources: El[]; constraints: El[] } = { resources: [], constraints: [] };
   const replaces: El[] = [];
   const deletes: El[] = [];
+  const wantedRsc = new Set(g.resources.map((r) => r.attrs.id!));
+  // A hierarchy's group of an earlier shape (a chain that now holds a promotable clone, or is no chain):
+  // deleted with its members, which are created again in their new form.
+  const stale = new Set(
+    g.hierarchies.map((h) => `rk-${h.root}`).filter((id) => byId.get(id)?.e.name === 'group' && ours(byId.get(id)!.e) && !wantedRsc.has(id)),
+  );
   const plan = (want: El, section: 'resources' | 'constraints') => {
     const id = want.attrs.id!;
-    const have = byId.get(id);
-    // Group members already defined elsewhere (e.g. as top-level primitives of an earlier shape).
+    const found = byId.get(id);
+    const have = found && stale.has(found.parent.attrs.id ?? '') ? undefined : found;
+    // Group or clone members already defined elsewhere (e.g. as top-level primitives of an earlier shape).
     const members =
-      want.name === 'group'
+      want.name === 'group' || want.name === 'clone'
         ? all(want, 'primitive')
             .map((p) => byId.get(p.attrs.id!))
-            .filter((x) => x && x.parent.attrs.id !== id)
+            .filter((x) => x && x.parent.attrs.id !== id && !stale.has(x.parent.attrs.id ?? ''))
         : [];
     for (const x of [have, ...members]) {
       if (x && !ours(x.e)) {
@@ -123,7 +130,6 @@ export async function applyGenerated(cib: CibRunner, g: Generated, o: { dryRun?:
   for (const r of g.resources) plan(r, 'resources');
   for (const c of g.constraints) plan(c, 'constraints');
   const wanted = new Set(g.constraints.map((c) => c.attrs.id!));
-  const wantedRsc = new Set(g.resources.map((r) => r.attrs.id!));
   for (const h of g.hierarchies) {
     for (const c of cons?.children ?? []) {
       const id = c.attrs.id ?? '';
@@ -140,6 +146,10 @@ export async function applyGenerated(cib: CibRunner, g: Generated, o: { dryRun?:
         report.deleted.push(id);
       }
     }
+  }
+  for (const id of stale) {
+    deletes.push(byId.get(id)!.e);
+    report.deleted.push(id);
   }
   if (o.dryRun) return report;
   for (const d of deletes) await must(cib, ['cibadmin', '--delete', '--xml-pipe'], serialize(el(d.name, { id: d.attrs.id })));

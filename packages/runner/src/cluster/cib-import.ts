@@ -2,6 +2,7 @@
 import { ConfigError } from '@recovery-kit/sdk';
 import { emptyStore, type ResourceRecord, type StoreData, type Switchback } from '../store.ts';
 import { MAX_PRIORITY, PROVIDER } from './cib.ts';
+import { cloneId, ourClones } from './cib-clone.ts';
 import { isInfoSet, readInfo } from './info.ts';
 import { kid, kids, type El } from './xml.ts';
 
@@ -47,6 +48,22 @@ export function importCib(root: El): StoreData {
   }
   const groupOf = new Map<string, string>();
   for (const g of kids(rscs, 'group')) for (const p of kids(g, 'primitive')) groupOf.set(p.attrs.id!, g.attrs.id!);
+  // Promotable clones (cib-clone.ts): the clone's meta, locations and order/colocation name the clone.
+  const tagOf = new Map<string, string>();
+  for (const [id, p] of ourClones(rscs, PROVIDER)) {
+    prims.push(p);
+    meta.set(
+      p.attrs.id!,
+      nvs(
+        kid(
+          rscs!.children.find((c) => c.attrs.id === id),
+          'meta_attributes',
+        ),
+      ),
+    );
+    groupOf.set(p.attrs.id!, id);
+    tagOf.set(id, p.attrs.id!);
+  }
   const now = new Date(0).toISOString();
   for (const p of prims) {
     const tag = p.attrs.id!;
@@ -55,6 +72,8 @@ export function importCib(root: El): StoreData {
     const sets = kids(p, 'instance_attributes');
     const base = sets.find((s) => !kid(s, 'rule'));
     const options: Record<string, unknown> = nvs(base);
+    // The clone's id apply sets in the kit's cibClone option is not the user's.
+    if (groupOf.get(tag) === cloneId(tag) && options.cibClone === cloneId(tag)) delete options.cibClone;
     const perServer = new Map<string, Record<string, unknown>>();
     for (const s of sets) {
       const rule = kid(s, 'rule');
@@ -95,8 +114,8 @@ export function importCib(root: El): StoreData {
     data.resources[tag] = rec;
   }
   for (const o of kids(cons, 'rsc_order')) {
-    const first = o.attrs.first;
-    const then = o.attrs.then;
+    const first = tagOf.get(o.attrs.first ?? '') ?? o.attrs.first;
+    const then = tagOf.get(o.attrs.then ?? '') ?? o.attrs.then;
     if (first && then && data.resources[first] && data.resources[then] && !data.dependencies.some((d) => d.parent === then && d.child === first)) {
       data.dependencies.push({ parent: then, child: first });
     }

@@ -7,6 +7,9 @@
  *   first (higher score). Secret options are never written (the CIB is readable by haclient).
  * - a hierarchy that is a chain becomes a group (children first); any other shape becomes
  *   order + colocation constraints, one pair per dependency.
+ * - a resource whose kit has roles (promote and demote) becomes a promotable clone `<tag>-clone`
+ *   (cib-clone.ts): its scores apply to the Promoted role, its hierarchy is written as constraints
+ *   (a clone cannot be in a group), ordered after its promote and colocated with its Promoted role.
  * - priorities become location scores (1000 - priority: priority 1 is the most preferred),
  *   servers the resource is not extended to a -INFINITY rule.
  * - switchback becomes resource-stickiness: intelligent (stay) = STICKY, automatic (move back to
@@ -21,18 +24,19 @@
  */
 import { ConfigError } from '@recovery-kit/sdk';
 import { childrenOf, component, restoreOrder, roots } from '../hierarchy.ts';
-import type { ResourceRecord, StoreData, Switchback } from '../store.ts';
+import type { StoreData, Switchback } from '../store.ts';
 import { crossRegions, grantElements, type LossPolicy } from './ticket.ts';
 import { healthRule, standbyMonitor } from './health.ts';
 import { infoSet } from './info.ts';
+import { cloneId, dependencyConstraints, locations, PROMOTED, promotableClone, roleOps, serversByPriority } from './cib-clone.ts';
 import { el, safe, serialize, type El } from './xml.ts';
+
+export { MAX_PRIORITY, serversByPriority } from './cib-clone.ts';
 
 export const DESCRIPTION_PREFIX = 'recovery-kit:';
 export const PROVIDER = 'recovery-kit';
 /** resource-stickiness for intelligent switchback: more than any difference of location scores. */
 export const STICKY = 10_000;
-export const MAX_PRIORITY = 999;
-const THEN = 'then';
 
 /** What the generator needs to know about a kit (from its option schema and tunables). */
 export interface KitFacts {
@@ -51,6 +55,10 @@ export interface KitFacts {
   healthAttribute?: boolean;
   /** Seconds the Stopped-role monitor may take (the kit's health command: its check, then its local recovery). */
   healthTimeoutS?: number;
+  /** The kit has roles (promote and demote): a promotable clone (cib-clone.ts). */
+  roles?: boolean;
+  /** The kit's option that takes the clone's id (the mirror's cibClone): set by apply. */
+  cloneOption?: string;
 }
 
 export interface GenerateOptions {
@@ -94,13 +102,6 @@ function unameRule(id: string, server: string, score: string): El {
   return el('rule', { id, score }, [el('expression', { id: `${id}-expr`, attribute: '#uname', operation: 'eq', value: server })]);
 }
 
-/** The primary server order of a resource: by priority, then name. */
-export function serversByPriority(r: ResourceRecord): string[] {
-  return Object.entries(r.servers)
-    .sort(([a, x], [b, y]) => x.priority - y.priority || a.localeCompare(b))
-    .map(([s]) => s);
-}
-
 function isChain(data: StoreData, tags: string[]): boolean {
   for (const t of tags) {
     if (childrenOf(data, t).length > 1) return false;
@@ -117,6 +118,7 @@ function primitive(data: StoreData, tag: string, facts: KitFacts, o: { meta?: Re
     const t = paramText(v);
     if (t !== undefined) common[k] = t;
   }
+  if (facts.cloneOption) common[facts.cloneOption] = cloneId(tag);
   const servers = serversByPriority(r);
   const sets: El[] = [];
   // Node-scoped values: the server's overrides, and the children parameter (each child's options on that server).
@@ -139,12 +141,16 @@ function primitive(data: StoreData, tag: string, facts: KitFacts, o: { meta?: Re
   const ops = el('operations', {}, [
     el('op', { id: `${tag}-start-0`, name: 'start', interval: '0s', timeout: `${facts.startTimeoutS}s` }),
     el('op', { id: `${tag}-stop-0`, name: 'stop', interval: '0s', timeout: `${facts.stopTimeoutS}s` }),
-    el('op', {
-      id: `${tag}-monitor-${facts.monitorIntervalS}s`,
-      name: 'monitor',
-      interval: `${facts.monitorIntervalS}s`,
-      timeout: `${facts.monitorTimeoutS}s`,
-    }),
+    ...(facts.roles
+      ? roleOps(tag, facts)
+      : [
+          el('op', {
+            id: `${tag}-monitor-${facts.monitorIntervalS}s`,
+            name: 'monitor',
+            interval: `${facts.monitorIntervalS}s`,
+            timeout: `${facts.monitorTimeoutS}s`,
+          }),
+        ]),
     ...(facts.healthAttribute ? [standbyMonitor(tag, facts)] : []),
   ]);
   const children: El[] = [...(base.children.length ? [base] : []), ...sets];
@@ -199,33 +205,6 @@ function stickiness(sb: Switchback): string {
   return sb === 'automatic' ? '0' : String(STICKY);
 }
 
-/** Location constraints: a score per server from its priority, -INFINITY where the resource is not extended. */
-function locations(root: string, rsc: string, r: ResourceRecord, suffix = ''): El[] {
-  const out: El[] = [];
-  for (const server of serversByPriority(r)) {
-    const p = r.servers[server]!.priority;
-    out.push(
-      el('rsc_location', {
-        id: `rk-${root}${suffix}-prefers-${safe(server)}`,
-        rsc,
-        node: server,
-        score: String(1000 - Math.min(MAX_PRIORITY, Math.max(1, p))),
-      }),
-    );
-  }
-  const servers = serversByPriority(r);
-  out.push(
-    el('rsc_location', { id: `rk-${root}${suffix}-only-extended`, rsc }, [
-      el(
-        'rule',
-        { id: `rk-${root}${suffix}-only-extended-rule`, score: '-INFINITY', 'boolean-op': 'and' },
-        servers.map((s, i) => el('expression', { id: `rk-${root}${suffix}-only-extended-rule-${i}`, attribute: '#uname', operation: 'ne', value: s })),
-      ),
-    ]),
-  );
-  return out;
-}
-
 /** The CIB elements for every hierarchy in `data` (or the one holding `o.tag`). */
 export function generate(data: StoreData, facts: ReadonlyMap<string, KitFacts>, o: GenerateOptions = {}): Generated {
   if (o.tag !== undefined && !data.resources[o.tag]) {
@@ -254,7 +233,8 @@ export function generate(data: StoreData, facts: ReadonlyMap<string, KitFacts>, 
     const resources: El[] = [];
     const constraints: El[] = [];
     const rootRec = data.resources[root]!;
-    if (isChain(data, tags)) {
+    const cloned = new Set(tags.filter((t) => facts.get(data.resources[t]!.kit)?.roles));
+    if (!cloned.size && isChain(data, tags)) {
       const order = restoreOrder(data, root);
       const group = `rk-${root}`;
       const meta = { 'resource-stickiness': stickiness(rootRec.servers[serversByPriority(rootRec)[0]!]!.switchback), 'migration-threshold': migration };
@@ -275,19 +255,22 @@ export function generate(data: StoreData, facts: ReadonlyMap<string, KitFacts>, 
     for (const t of tags) {
       const r = data.resources[t]!;
       const meta = { 'resource-stickiness': stickiness(r.servers[serversByPriority(r)[0]!]!.switchback), 'migration-threshold': migration };
-      resources.push(primitive(data, t, factsOf(t), { meta }));
-      constraints.push(...locations(root, t, r, tags.length > 1 ? `-${t}` : ''));
-      if (factsOf(t).healthAttribute) constraints.push(healthRule(root, t, t));
+      const rsc = cloned.has(t) ? cloneId(t) : t;
+      if (cloned.has(t)) resources.push(promotableClone(primitive(data, t, factsOf(t), {}), r, meta, `${DESCRIPTION_PREFIX} promotable clone of ${t}`));
+      else resources.push(primitive(data, t, factsOf(t), { meta }));
+      constraints.push(...locations(root, rsc, r, tags.length > 1 ? `-${t}` : '', cloned.has(t) ? PROMOTED : undefined));
+      if (factsOf(t).healthAttribute) constraints.push(healthRule(root, rsc, t));
     }
     for (const d of data.dependencies.filter((x) => tags.includes(x.parent)).sort((a, b) => `${a.parent}/${a.child}`.localeCompare(`${b.parent}/${b.child}`))) {
-      const order = el('rsc_order', { id: `rk-${root}-order-${d.child}-then-${d.parent}`, first: d.child });
-      // "then" set by index: an object literal with a then property looks like a promise to linters.
-      order.attrs[THEN] = d.parent;
-      order.attrs.kind = 'Mandatory';
-      constraints.push(order);
-      constraints.push(el('rsc_colocation', { id: `rk-${root}-colocate-${d.parent}-with-${d.child}`, rsc: d.parent, 'with-rsc': d.child, score: 'INFINITY' }));
+      constraints.push(...dependencyConstraints(root, d, cloned));
     }
-    const grants = grantElements(root, tags, crossRegions(data, root).others, o.lossPolicy ?? 'stop');
+    const grants = grantElements(
+      root,
+      tags.map((t) => (cloned.has(t) ? cloneId(t) : t)),
+      crossRegions(data, root).others,
+      o.lossPolicy ?? 'stop',
+      new Set([...cloned].map(cloneId)),
+    );
     resources.push(...grants.resources);
     constraints.push(...grants.constraints);
     hierarchies.push({ root, tags, resources, constraints });

@@ -1,7 +1,7 @@
 /** What `cluster apply` needs from each kit: secret options, the agents' timeouts, the monitor interval. */
 import type { Kit } from '@recovery-kit/sdk';
 import { discoverKits, loadKit } from '../loader.ts';
-import { actionTimeout } from '../ocf/metadata.ts';
+import { actionTimeout, hasRoles } from '../ocf/metadata.ts';
 import { loadTunables } from '../tunables.ts';
 import type { KitFacts } from './cib.ts';
 
@@ -32,6 +32,8 @@ export function kitFacts(kit: Kit, tunables: Readonly<Record<string, string>>, m
     monitorTimeoutS: t('quickCheck'),
     monitorIntervalS: interval,
     // The Stopped-role monitor runs the health command (a check, then local recovery when it fails), then quickCheck.
+    // A kit with roles becomes a promotable clone; its cibClone option (the mirror's) takes the clone's id.
+    ...(hasRoles(kit) ? { roles: true, ...('cibClone' in kit.options.fields ? { cloneOption: 'cibClone' } : {}) } : {}),
     ...(kit.commands?.health ? { healthAttribute: true, healthTimeoutS: 2 * t('quickCheck') + t('recover') } : {}),
   };
 }

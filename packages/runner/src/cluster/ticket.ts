@@ -83,6 +83,8 @@ export function grantElements(
   rscs: readonly string[],
   others: readonly CrossRegion[],
   lossPolicy: LossPolicy,
+  /** Promotable clones among `rscs`: their rule holds for the Promoted role (an unpromoted instance, a replica, may run ungranted). */
+  promoted: ReadonlySet<string> = new Set(),
 ): { resources: El[]; constraints: El[] } {
   const resources: El[] = [];
   const constraints: El[] = [];
@@ -121,7 +123,7 @@ export function grantElements(
             op,
           ]);
         constraints.push(
-          el('rsc_location', { id, rsc }, [
+          el('rsc_location', { id, rsc, role: promoted.has(rsc) ? 'Promoted' : undefined }, [
             rule('ungranted', el('expression', { id: `${id}-ungranted-attr`, attribute: attr, operation: 'ne', value: '1' })),
             rule('undefined', el('expression', { id: `${id}-undefined-attr`, attribute: attr, operation: 'not_defined' })),
           ]),
