@@ -18,7 +18,8 @@ import { grantOrRevoke } from '../cluster/grant-cmd.ts';
 import { moveTo, placement, stopAll } from '../cluster/move.ts';
 import { LOSS_POLICIES, type LossPolicy } from '../cluster/ticket.ts';
 import { childrenOf, component, roots } from '../hierarchy.ts';
-import { parseXml } from '../cluster/xml.ts';
+import { all, parseXml } from '../cluster/xml.ts';
+import { cloneId } from '../cluster/cib-clone.ts';
 import type { Settings } from '../settings.ts';
 import { defineCommand, type Invocation } from './spec.ts';
 import { intFlag } from './common.ts';
@@ -144,7 +145,11 @@ export async function clusterRestore(tag: string, node: string, o: { json: boole
   const group = h.resources.find((e) => e.name === 'group');
   // A chain is one group; otherwise the colocations follow the resource every other one depends on (the leaf).
   const leaves = h.tags.filter((t) => !data.dependencies.some((d) => d.parent === t));
-  const rsc = group?.attrs.id ?? (leaves.length === 1 ? leaves[0]! : tag);
+  // A kit with roles is a promotable clone (cib-clone.ts): the others are colocated with its Promoted role, so that role moves.
+  const clones = new Set(all(conf, 'clone').map((c) => c.attrs.id));
+  const cloned = new Set(h.tags.filter((t) => clones.has(cloneId(t))));
+  const clonedLeaf = leaves.find((t) => cloned.has(t)) ?? [...cloned][0];
+  const rsc = clonedLeaf !== undefined ? cloneId(clonedLeaf) : (group?.attrs.id ?? (leaves.length === 1 ? leaves[0]! : tag));
   const started = performance.now();
   if (o.remove) {
     const r = await stopAll(localCib, rsc, h.tags, { timeoutMs: o.timeoutMs ?? 120_000 });
@@ -153,7 +158,7 @@ export async function clusterRestore(tag: string, node: string, o: { json: boole
     else process.stdout.write(`remove ${tag}: ok through Pacemaker (${rsc} target-role=Stopped, ${ms} ms)\n`);
     return ExitCode.OK;
   }
-  const r = await moveTo(localCib, rsc, h.tags, node, { timeoutMs: o.timeoutMs ?? 120_000 });
+  const r = await moveTo(localCib, rsc, h.tags, node, { timeoutMs: o.timeoutMs ?? 120_000, promoted: clonedLeaf !== undefined, cloned });
   const ms = Math.round(performance.now() - started);
   if (o.json) printJson({ ok: true, tag, action: 'restore', node, via: 'pacemaker', resource: rsc, durationMs: ms, polls: r.polls });
   else process.stdout.write(`restore ${tag} on ${node}: ok through Pacemaker (${rsc} moved, ${ms} ms)\n`);
@@ -195,7 +200,11 @@ export async function clusterStatus(settings: Settings, o: { json: boolean; only
       `${prefix}${tag}`,
       r.kit,
       servers,
-      p ? `${p.role}${p.nodes.length ? ` on ${p.nodes.join(',')}` : ''}${p.failed ? ' (failed)' : ''}` : 'not in crm_mon',
+      p
+        ? p.roles
+          ? `Promoted on ${p.promoted.join(',') || '-'}, Unpromoted on ${p.nodes.filter((n) => !p.promoted.includes(n)).join(',') || '-'}${p.failed ? ' (failed)' : ''}`
+          : `${p.role}${p.nodes.length ? ` on ${p.nodes.join(',')}` : ''}${p.failed ? ' (failed)' : ''}`
+        : 'not in crm_mon',
     ]);
     const kids = childrenOf(data, tag);
     kids.forEach((k, i) => {

@@ -70,8 +70,10 @@ export function applyStates(data: StoreData, where: Placement): void {
     const p = where.resources[tag];
     for (const [server, e] of Object.entries(r.servers)) {
       const here = p?.nodes.includes(server) ?? false;
-      e.state = here && p?.failed ? 'OSF' : here && ['Started', 'Promoted', 'Unpromoted'].includes(p?.role ?? '') ? 'ISP' : 'OSU';
-      e.reason = here ? `pacemaker: ${p!.role}${p!.failed ? ' (failed)' : ''}` : `pacemaker: not active on ${server}`;
+      // A promotable clone is in service where it is Promoted; an Unpromoted instance (a mirror's target) is a standby.
+      const role = p?.roles ? (p.promoted.includes(server) ? 'Promoted' : 'Unpromoted') : p?.role;
+      e.state = here && p?.failed ? 'OSF' : here && (role === 'Started' || role === 'Promoted') ? 'ISP' : 'OSU';
+      e.reason = here ? `pacemaker: ${role}${p!.failed ? ' (failed)' : ''}` : `pacemaker: not active on ${server}`;
     }
   }
 }

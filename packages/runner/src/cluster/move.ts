@@ -11,8 +11,12 @@ import type { CibRunner } from './apply.ts';
 import { all, kids, parseXml } from './xml.ts';
 
 export interface Placement {
-  /** Resource id -> nodes it is active on, and its role. */
-  resources: Record<string, { role: string; nodes: string[]; failed: boolean }>;
+  /**
+   * Resource id -> nodes it is active on, and its role. A promotable clone's instances share the
+   * primitive's id: merged into one entry (every node, role Promoted when one instance is), with
+   * `promoted` the nodes where an instance is Promoted.
+   */
+  resources: Record<string, { role: string; nodes: string[]; failed: boolean; promoted: string[]; roles: boolean }>;
 }
 
 export async function placement(cib: CibRunner): Promise<Placement> {
@@ -32,7 +36,21 @@ export function parsePlacement(xml: string): Placement {
   const out: Placement = { resources: {} };
   for (const res of all(root, 'resource')) {
     const id = res.attrs.id!;
-    out.resources[id] = { role: res.attrs.role ?? '', nodes: kids(res, 'node').map((n) => n.attrs.name!), failed: res.attrs.failed === 'true' };
+    const role = res.attrs.role ?? '';
+    const nodes = kids(res, 'node').map((n) => n.attrs.name!);
+    const failed = res.attrs.failed === 'true';
+    const promoted = role === 'Promoted' ? [...nodes] : [];
+    const roles = role === 'Promoted' || role === 'Unpromoted';
+    const seen = out.resources[id];
+    if (!seen) {
+      out.resources[id] = { role, nodes, failed, promoted, roles };
+      continue;
+    }
+    seen.nodes.push(...nodes.filter((n) => !seen.nodes.includes(n)));
+    seen.promoted.push(...promoted);
+    seen.failed ||= failed;
+    seen.roles ||= roles;
+    if (role === 'Promoted') seen.role = role;
   }
   return out;
 }
@@ -43,16 +61,30 @@ export interface MoveResult {
   polls: number;
 }
 
-/** Moves the Pacemaker resource `rsc` (a group or primitive) whose members are `members` to `node`. */
-export async function moveTo(cib: CibRunner, rsc: string, members: readonly string[], node: string, o: { timeoutMs: number }): Promise<MoveResult> {
+/**
+ * Moves the Pacemaker resource `rsc` (a group or primitive, or with `promoted` a promotable clone's
+ * Promoted role: `crm_resource --move --promoted`) whose members are `members` to `node`. A member
+ * in `cloned` is there when its only Promoted instance is on `node`; the others when Started there.
+ */
+export async function moveTo(
+  cib: CibRunner,
+  rsc: string,
+  members: readonly string[],
+  node: string,
+  o: { timeoutMs: number; promoted?: boolean; cloned?: ReadonlySet<string> },
+): Promise<MoveResult> {
   const already = await placement(cib);
-  const on = (p: Placement) =>
-    members.every((m) => p.resources[m]?.role === 'Started' && p.resources[m]!.nodes.length === 1 && p.resources[m]!.nodes[0] === node);
+  const at = (p: Placement, m: string) => {
+    const e = p.resources[m];
+    if (o.cloned?.has(m)) return e?.promoted.length === 1 && e.promoted[0] === node;
+    return e?.role === 'Started' && e.nodes.length === 1 && e.nodes[0] === node;
+  };
+  const on = (p: Placement) => members.every((m) => at(p, m));
   if (on(already)) return { node, waitedMs: 0, polls: 0 };
   // A hierarchy taken out of service (target-role=Stopped by a cluster-mode remove) is allowed to start again.
   await cib.run(['crm_resource', '--resource', rsc, '--meta', '--delete-parameter', 'target-role']);
   if (on(await placement(cib))) return { node, waitedMs: 0, polls: 0 };
-  const mv = await cib.run(['crm_resource', '--move', '--resource', rsc, '--node', node]);
+  const mv = await cib.run(['crm_resource', '--move', '--resource', rsc, '--node', node, ...(o.promoted ? ['--promoted'] : [])]);
   // 108 "Requested item already exists": the resource is already on (or starting on) that node; wait for it.
   if (mv.code !== 0 && !/already exists/i.test(mv.stderr))
     throw new KitError(`crm_resource --move ${rsc} to ${node} failed (exit ${mv.code}): ${mv.stderr.trim()}`, {
