@@ -26,7 +26,7 @@ import { ConfigError } from '@recovery-kit/sdk';
 import { childrenOf, component, restoreOrder, roots } from '../hierarchy.ts';
 import type { StoreData, Switchback } from '../store.ts';
 import { crossRegions, grantElements, type LossPolicy } from './ticket.ts';
-import { healthRule, standbyMonitor } from './health.ts';
+import { depthMonitors, healthRule, standbyMonitor } from './health.ts';
 import { infoSet } from './info.ts';
 import { cloneId, dependencyConstraints, locations, PROMOTED, promotableClone, roleOps, serversByPriority } from './cib-clone.ts';
 import { el, safe, serialize, type El } from './xml.ts';
@@ -53,6 +53,8 @@ export interface KitFacts {
    * and a second monitor with role="Stopped" (health.ts), which runs the check on the standby nodes.
    */
   healthAttribute?: boolean;
+  /** The kit's deeper check levels (its `checkLevels`): a monitor each with OCF_CHECK_LEVEL (health.ts depthMonitors). */
+  checkDepths?: readonly (10 | 20)[];
   /** Seconds the Stopped-role monitor may take (the kit's health command: its check, then its local recovery). */
   healthTimeoutS?: number;
   /** The kit has roles (promote and demote): a promotable clone (cib-clone.ts). */
@@ -152,6 +154,7 @@ function primitive(data: StoreData, tag: string, facts: KitFacts, o: { meta?: Re
           }),
         ]),
     ...(facts.healthAttribute ? [standbyMonitor(tag, facts)] : []),
+    ...depthMonitors(tag, facts, new Set([facts.monitorIntervalS, ...(facts.healthAttribute ? [facts.monitorIntervalS + 1] : [])])),
   ]);
   const children: El[] = [...(base.children.length ? [base] : []), ...sets];
   if (o.meta && Object.keys(o.meta).length) children.push(el('meta_attributes', { id: `${tag}-meta` }, nvpairs(`${tag}-meta`, o.meta)));

@@ -31,6 +31,10 @@ export function kitFacts(kit: Kit, tunables: Readonly<Record<string, string>>, m
     stopTimeoutS: t('remove'),
     monitorTimeoutS: t('quickCheck'),
     monitorIntervalS: interval,
+    // Level 10 only: the kit's check of the cloud (e.g. one DescribeRouteTables). Level 20 can need
+    // what a node may not have (the IP kit's data-path ping needs a ping target or broadcast
+    // answers, which a VPC never gives): an operator adds it (docs/operate/cluster.md).
+    checkDepths: kit.checkLevels?.['10'] !== undefined ? [10] : [],
     // The Stopped-role monitor runs the health command (a check, then local recovery when it fails), then quickCheck.
     // A kit with roles becomes a promotable clone; its cibClone option (the mirror's) takes the clone's id.
     ...(hasRoles(kit) ? { roles: true, ...('cibClone' in kit.options.fields ? { cloneOption: 'cibClone' } : {}) } : {}),

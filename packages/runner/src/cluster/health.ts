@@ -37,3 +37,25 @@ export function standbyMonitor(tag: string, facts: { monitorIntervalS: number; m
     timeout: `${facts.healthTimeoutS ?? facts.monitorTimeoutS}s`,
   });
 }
+
+/**
+ * The deeper monitors for a kit's check levels (`checkDepths` in its facts; its `checkLevels`, as
+ * the agent's meta-data advertises them): OCF_CHECK_LEVEL 10 at twice the monitor interval, 20 at
+ * ten times (e.g. the EC2 kit: level 0 reads nothing, 10 one DescribeRouteTables). Intervals already
+ * taken by other monitors (`used`, seconds) are skipped to the next free second.
+ */
+export function depthMonitors(
+  tag: string,
+  facts: { monitorIntervalS: number; monitorTimeoutS: number; checkDepths?: readonly (10 | 20)[] },
+  used: Set<number>,
+): El[] {
+  return (facts.checkDepths ?? []).map((depth) => {
+    let interval = facts.monitorIntervalS * (depth === 10 ? 2 : 10);
+    while (used.has(interval)) interval++;
+    used.add(interval);
+    const id = `${tag}-monitor-${interval}s-depth${depth}`;
+    return el('op', { id, name: 'monitor', interval: `${interval}s`, timeout: `${facts.monitorTimeoutS}s` }, [
+      el('instance_attributes', { id: `${id}-ia` }, [el('nvpair', { id: `${id}-ia-level`, name: 'OCF_CHECK_LEVEL', value: String(depth) })]),
+    ]);
+  });
+}
