@@ -7,24 +7,21 @@
  * import. The one-node Pacemaker test (cluster-clone-pacemaker.test.ts) runs it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { applyGenerated, localCib } from '../src/cluster/apply.ts';
 import { configurationXml, generate, STICKY, type KitFacts } from '../src/cluster/cib.ts';
 import { importCib } from '../src/cluster/cib-import.ts';
 import { loadFacts } from '../src/cluster/facts.ts';
 import { all, kid, kids, parseXml } from '../src/cluster/xml.ts';
 import { emptyStore, type StoreData } from '../src/store.ts';
+import { useCibFile, verifyGenerated } from './cib-file.ts';
 import { resourceRecord, serverEntry } from './cluster-fixtures.ts';
 
 const KITS = fileURLToPath(new URL('../../../kits', import.meta.url));
 const PROMO_KITS = fileURLToPath(new URL('./fixtures/promotion-kits', import.meta.url));
 const hasCib = existsSync('/usr/sbin/cibadmin') && existsSync('/usr/sbin/crm_verify');
-const EMPTY =
-  '<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config><cluster_property_set id="o"><nvpair id="o-s" name="stonith-enabled" value="false"/></cluster_property_set></crm_config><nodes><node id="1" uname="node-a"/><node id="2" uname="node-b"/></nodes><resources/><constraints/></configuration><status/></cib>';
 
 /** pg <- mirror: node-b preferred (priority 1), node-a the backup. */
 function pgOverMirror(switchback: 'intelligent' | 'automatic' = 'intelligent'): StoreData {
@@ -47,21 +44,6 @@ async function facts(): Promise<Map<string, KitFacts>> {
     monitorIntervalS: 30,
   });
   return f;
-}
-
-/** A file-backed CIB (CIB_file) for this test: the real cibadmin works on it. */
-function cibFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rk-cib-clone-'));
-  const file = join(dir, 'cib.xml');
-  writeFileSync(file, EMPTY);
-  const saved = process.env.CIB_file;
-  process.env.CIB_file = file;
-  onTestFinished(() => {
-    if (saved === undefined) delete process.env.CIB_file;
-    else process.env.CIB_file = saved;
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return file;
 }
 
 const attrs = (e: { attrs: Record<string, string> } | undefined) => e?.attrs ?? {};
@@ -139,17 +121,12 @@ describe('cluster apply: a kit with roles as a promotable clone', () => {
       ['pg', undefined],
     ]);
     if (!hasCib) return;
-    const inner = configurationXml(g)
-      .replace(/^\s*<configuration>/, '')
-      .replace(/<\/configuration>\s*$/, '');
-    const r = spawnSync('crm_verify', ['--xml-text', EMPTY.replace('<resources/><constraints/></configuration>', `${inner}</configuration>`), '-V'], {
-      encoding: 'utf8',
-    });
+    const r = verifyGenerated(g);
     expect(r.status, r.stderr).toBe(0);
   });
 
   it.skipIf(!hasCib)('crm_verify accepts it; apply on CIB_file twice changes nothing the second time; import reads the same hierarchy back', async () => {
-    const file = cibFile();
+    const { file } = useCibFile('rk-cib-clone-');
     const data = pgOverMirror('automatic');
     const g = generate(data, await facts());
     const first = await applyGenerated(localCib, g);
@@ -183,7 +160,7 @@ describe('cluster apply: a kit with roles as a promotable clone', () => {
   it.skipIf(!hasCib)(
     'an earlier apply wrote the chain as a group of primitives: apply deletes that group and writes the clone and the constraints',
     async () => {
-      const file = cibFile();
+      const { file } = useCibFile('rk-cib-clone-');
       const f = await facts();
       const plain = new Map(f);
       plain.set('mirror', { ...f.get('mirror')!, roles: false });

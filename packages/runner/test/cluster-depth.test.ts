@@ -1,24 +1,14 @@
-/**
- * `cluster apply` writes the deeper monitors a kit's check levels ask for (cluster/health.ts
- * depthMonitors): the EC2 kit (levels 0, 10, 20; the real kit's facts) gets its plain monitor
- * (level 0: no AWS request) and one with OCF_CHECK_LEVEL=10 at twice the interval (one
- * DescribeRouteTables); level 20 is left to the operator (the IP kit's, a ping through the data
- * path, needs a target a VPC may not give): the IP kit gets only its monitor. Pacemaker's
- * crm_verify accepts the configuration.
- */
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { configurationXml, generate } from '../src/cluster/cib.ts';
+import { generate } from '../src/cluster/cib.ts';
 import { loadFacts } from '../src/cluster/facts.ts';
 import { all, kid, kids } from '../src/cluster/xml.ts';
 import { emptyStore } from '../src/store.ts';
+import { verifyGenerated } from './cib-file.ts';
 import { resourceRecord, serverEntry } from './cluster-fixtures.ts';
 
 const KITS = fileURLToPath(new URL('../../../kits', import.meta.url));
-const EMPTY =
-  '<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config><cluster_property_set id="o"><nvpair id="o-s" name="stonith-enabled" value="false"/></cluster_property_set></crm_config><nodes><node id="1" uname="node-a"/><node id="2" uname="node-b"/></nodes><resources/><constraints/></configuration><status/></cib>';
 
 describe('cluster apply: monitors per check level', () => {
   it('routes (EC2, levels 0, 10, 20) gets an OCF_CHECK_LEVEL=10 monitor at twice its interval; vip (IP: levels 0 and 20, the data-path ping) only its monitor', async () => {
@@ -43,12 +33,7 @@ describe('cluster apply: monitors per check level', () => {
     ]);
     expect(monitors('vip')).toEqual([['10s', '0']]);
     if (!existsSync('/usr/sbin/crm_verify')) return;
-    const inner = configurationXml(g)
-      .replace(/^\s*<configuration>/, '')
-      .replace(/<\/configuration>\s*$/, '');
-    const r = spawnSync('crm_verify', ['--xml-text', EMPTY.replace('<resources/><constraints/></configuration>', `${inner}</configuration>`), '-V'], {
-      encoding: 'utf8',
-    });
+    const r = verifyGenerated(g);
     expect(r.status, r.stderr).toBe(0);
   });
 });

@@ -6,11 +6,10 @@
  * and our write (Pacemaker refuses ours, the change runs again on the new CIB and must refuse),
  * or two engines run the same extend concurrently.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kitErrorOf } from '@recovery-kit/testing';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { importCib } from '../src/cluster/cib-import.ts';
 import { CibStore, localSyncCib, type SyncCib } from '../src/cluster/cib-store.ts';
 import { parseXml } from '../src/cluster/xml.ts';
@@ -21,25 +20,16 @@ import { createLogger, memorySink } from '../src/logger.ts';
 import { resolveSettings } from '../src/settings.ts';
 import type { StoreData } from '../src/store.ts';
 import { resourceRecord, serverEntry } from './cluster-fixtures.ts';
+import { useCibFile } from './cib-file.ts';
 import { FIXTURE_KITS } from './helpers.ts';
 
 const hasCib = existsSync('/usr/sbin/cibadmin') && existsSync('/usr/sbin/crm_mon');
 const NODES = ['node-a', 'node-b', 'node-c'];
-const CIB = `<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config><cluster_property_set id="o"><nvpair id="o-s" name="stonith-enabled" value="false"/></cluster_property_set></crm_config><nodes>${NODES.map((n, i) => `<node id="${i + 1}" uname="${n}"/>`).join('')}</nodes><resources/><constraints/></configuration><status/></cib>`;
 
 /** A CIB with vip <- web on `servers` (priorities 1, 2, ...), and engines of each node over it. */
 async function cluster(servers: string[]) {
-  const root = mkdtempSync(join(tmpdir(), 'rk-cib-race-'));
-  const file = join(root, 'cib.xml');
-  writeFileSync(file, CIB);
+  const { dir: root, file } = useCibFile('rk-cib-race-', NODES);
   writeFileSync(join(root, 'tunables'), 'LOCK_WAIT_TIMEOUT=5\n');
-  const saved = process.env.CIB_file;
-  process.env.CIB_file = file;
-  onTestFinished(() => {
-    if (saved === undefined) delete process.env.CIB_file;
-    else process.env.CIB_file = saved;
-    rmSync(root, { recursive: true, force: true });
-  });
   const dir = join(root, 'rec');
   mkdirSync(dir);
   /** Node `node`'s CIB store (its own state directory); `cib` runs its Pacemaker tools. */

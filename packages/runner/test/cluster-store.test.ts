@@ -6,31 +6,20 @@
  * that is never lost (a re-read before writing would lose it: the other write lands after it).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CibStore, CRM_EX_OLD, localSyncCib, type SyncCib } from '../src/cluster/cib-store.ts';
 import { FileStore } from '../src/file-store.ts';
 import type { StoreData } from '../src/store.ts';
 import { resourceRecord, serverEntry } from './cluster-fixtures.ts';
+import { useCibFile } from './cib-file.ts';
 import { FIXTURE_KITS } from './helpers.ts';
 
 const hasCib = existsSync('/usr/sbin/cibadmin') && existsSync('/usr/sbin/crm_mon');
-const EMPTY =
-  '<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config><cluster_property_set id="o"><nvpair id="o-s" name="stonith-enabled" value="false"/></cluster_property_set></crm_config><nodes><node id="1" uname="node-a"/><node id="2" uname="node-b"/><node id="3" uname="node-c"/></nodes><resources/><constraints/></configuration><status/></cib>';
 
 function setup() {
-  const dir = mkdtempSync(join(tmpdir(), 'rk-cib-store-'));
-  const file = join(dir, 'cib.xml');
-  writeFileSync(file, EMPTY);
-  const saved = process.env.CIB_file;
-  process.env.CIB_file = file;
-  onTestFinished(() => {
-    if (saved === undefined) delete process.env.CIB_file;
-    else process.env.CIB_file = saved;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { dir, file } = useCibFile('rk-cib-store-', ['node-a', 'node-b', 'node-c']);
   const open = async (cib?: SyncCib, attempts?: number) => {
     const s = new CibStore({
       local: new FileStore(join(dir, 'state')),
