@@ -43,7 +43,7 @@ const OPTIONS = {
 const TUNABLES = { MIRROR_CONNECT_WAIT: 60, MIRROR_SYNC_RATE: '100M' };
 const times: Record<string, number> = {};
 
-/** The clone in the CIB, as `kit-runner cluster apply` would need to write it for a kit with roles (it writes primitives only). */
+/** The clone in the CIB, written by hand here in the shape `kit-runner cluster apply` writes for a kit with roles (cluster/cib-clone.ts). */
 const nv = (id: string, name: string, value: string) => `<nvpair id="${id}-${name}" name="${name}" value="${value}"/>`;
 const CLONE = `<clone id="mirror-clone">
   <meta_attributes id="mirror-clone-meta">

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUnavailableReason, startCluster, type Cluster } from '../../cluster-lab/src/index.ts';
 import { applyGenerated, type CibRunner } from '../src/cluster/apply.ts';
+import { heldClones, releaseHeld } from '../src/cluster/settle.ts';
 import { generate } from '../src/cluster/cib.ts';
 import { loadFacts } from '../src/cluster/facts.ts';
 import { emptyStore } from '../src/store.ts';
@@ -70,6 +71,10 @@ describe.skipIf(!!why)(`cluster apply's promotable clone under a one-node Pacema
     };
     const report = await applyGenerated(cib, g);
     expect(report.created).toContain('mir-clone');
+    // Written held Unpromoted (settle.ts); released once the one node runs it with its score.
+    expect(report.held).toEqual(['mir-clone']);
+    const released = await releaseHeld(cib, heldClones(g, facts, report.held), { pollMs: 200 });
+    expect(released).toMatchObject([{ clone: 'mir-clone', released: 'ready', waitingFor: [] }]);
     const mon = async () => (await c!.crmMon('node-a')).resources;
     await until('mir promoted on node-a', async () => (await mon()).some((r) => r.id.startsWith('mir') && r.role === 'Promoted' && r.nodes.includes('node-a')));
     await until('app started on node-a', async () => (await mon()).some((r) => r.id === 'app' && r.role === 'Started' && r.nodes.includes('node-a')));
@@ -83,7 +88,7 @@ describe.skipIf(!!why)(`cluster apply's promotable clone under a one-node Pacema
     expect(start.t).toBeGreaterThanOrEqual(Math.floor(promotedAt));
     // A second apply on the live CIB changes nothing.
     const again = await applyGenerated(cib, g);
-    expect([again.created, again.replaced, again.deleted]).toEqual([[], [], []]);
+    expect([again.created, again.replaced, again.deleted, again.held]).toEqual([[], [], [], []]);
     await c!.exec('node-a', ['crm_resource', '--resource', 'mir-clone', '--meta', '--set-parameter', 'target-role', '--parameter-value', 'Stopped']);
     await until('app and mir stopped', async () => !(await mon()).some((r) => (r.id === 'app' || r.id.startsWith('mir')) && r.role !== 'Stopped'));
   }, 240_000);

@@ -20,6 +20,7 @@ import { LOSS_POLICIES, type LossPolicy } from '../cluster/ticket.ts';
 import { childrenOf, component, roots } from '../hierarchy.ts';
 import { all, parseXml } from '../cluster/xml.ts';
 import { cloneId } from '../cluster/cib-clone.ts';
+import { heldClones, releaseHeld } from '../cluster/settle.ts';
 import type { Settings } from '../settings.ts';
 import { defineCommand, type Invocation } from './spec.ts';
 import { intFlag } from './common.ts';
@@ -71,9 +72,18 @@ async function apply(inv: Invocation): Promise<number> {
     return ExitCode.OK;
   }
   const report = await applyGenerated(localCib, g);
-  if (s.json) printJson({ ok: true, ...report, hierarchies: g.hierarchies.map((h) => ({ root: h.root, tags: h.tags })) });
+  const released = await releaseHeld(localCib, heldClones(g, facts, report.held), {
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
+  if (s.json) printJson({ ok: true, ...report, released, hierarchies: g.hierarchies.map((h) => ({ root: h.root, tags: h.tags })) });
   else {
     for (const [what, ids] of Object.entries(report)) for (const id of ids as string[]) process.stdout.write(`${what} ${id}\n`);
+    for (const r of released)
+      process.stdout.write(
+        r.released === 'ready'
+          ? `released ${r.clone}: every node runs it Unpromoted with its promotion score (${(r.waitedMs / 1000).toFixed(1)} s); Pacemaker promotes by priority\n`
+          : `released ${r.clone} after ${(r.waitedMs / 1000).toFixed(1)} s without ${r.waitingFor.join(', ')}: Pacemaker promotes on the scores it has ("crm_mon -1 --show-detail" shows why)\n`,
+      );
     const changed = report.created.length + report.replaced.length + report.deleted.length;
     process.stdout.write(
       changed ? `cluster apply: ${changed} change(s) written to the CIB\n` : 'cluster apply: the CIB already matches the store (nothing written)\n',
@@ -253,7 +263,7 @@ export const command = defineCommand({
   usage:
     'kit-runner cluster {status [TAG] | move TAG NODE [--timeout S] | apply [TAG] [--dry-run] [--monitor-interval S] [--migration-threshold N] [--loss-policy P] | import [--from FILE] [--write] | grant|revoke TAG REGION}',
   help: [
-    "apply    writes every hierarchy of the store (or the one holding TAG) to the CIB: primitives of ocf:recovery-kit:<kit>, a group for a chain (else order + colocation constraints), a promotable clone <tag>-clone for a kit with roles (promote/demote; resources above it ordered after its promote and colocated with its Promoted role), location scores from the priorities, stickiness from switchback, per-server values as node-scoped instance attributes. Only our elements are written, only when they differ: running it twice changes nothing. --dry-run prints the XML (and crm commands when there are no node-scoped values). --monitor-interval overrides the kit's check interval (seconds).",
+    "apply    writes every hierarchy of the store (or the one holding TAG) to the CIB: primitives of ocf:recovery-kit:<kit>, a group for a chain (else order + colocation constraints), a promotable clone <tag>-clone for a kit with roles (promote/demote; resources above it ordered after its promote and colocated with its Promoted role), location scores from the priorities, stickiness from switchback, per-server values as node-scoped instance attributes. A new promotable clone is written held Unpromoted (target-role) until every online node runs its instance with its promotion score, then released, so the first promotion follows the priorities, not whichever node published a score first (progress on stderr; released anyway after the start and monitor timeouts plus 30 s). Only our elements are written, only when they differ: running it twice changes nothing. --dry-run prints the XML (and crm commands when there are no node-scoped values). --monitor-interval overrides the kit's check interval (seconds).",
     'import   prints our part of the CIB (or of --from FILE, cibadmin --query output) in the store form; --write adds it to the local store.',
     'status   the hierarchies from the CIB with each server\'s state from crm_mon: the same on every node (also "KIT_RUNNER_STORE=cib kit-runner status").',
     'move     brings the hierarchy holding TAG into service on NODE through Pacemaker (crm_resource --move, a wait for every member Started there, --clear); --timeout S (default 120). The same as "KIT_RUNNER_STORE=cib kit-runner action TAG restore --node NODE".',

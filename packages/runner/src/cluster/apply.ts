@@ -12,6 +12,7 @@
 import { execFile } from 'node:child_process';
 import { ConfigError, KitError } from '@recovery-kit/sdk';
 import { DESCRIPTION_PREFIX, type Generated } from './cib.ts';
+import { isHeld, isPromotableClone, withHold } from './hold.ts';
 import { all, el, kid, parseXml, serialize, type El } from './xml.ts';
 
 export interface CibRunner {
@@ -36,6 +37,8 @@ export interface ApplyReport {
   replaced: string[];
   deleted: string[];
   unchanged: string[];
+  /** New promotable clones written held Unpromoted (settle.ts): `releaseHeld` lets them be promoted. */
+  held: string[];
 }
 
 /** Canonical text: attributes sorted, so the CIB's attribute order does not matter. */
@@ -84,7 +87,7 @@ export async function applyGenerated(cib: CibRunner, g: Generated, o: { dryRun?:
   };
   index(rscs);
   for (const c of cons?.children ?? []) if (c.attrs.id) byId.set(c.attrs.id, { e: c, parent: cons! });
-  const report: ApplyReport = { created: [], replaced: [], deleted: [], unchanged: [] };
+  const report: ApplyReport = { created: [], replaced: [], deleted: [], unchanged: [], held: [] };
   const creates: { resources: El[]; constraints: El[] } = { resources: [], constraints: [] };
   const replaces: El[] = [];
   const deletes: El[] = [];
@@ -112,6 +115,12 @@ export async function applyGenerated(cib: CibRunner, g: Generated, o: { dryRun?:
           fix: `rename the resource in the store or remove ${x.e.attrs.id} from the CIB yourself ("cibadmin --query --xpath \\"//*[@id='${x.e.attrs.id}']\\"" shows it)`,
         });
       }
+    }
+    // A new promotable clone is written held (settle.ts); one still held from an interrupted apply stays so.
+    const hold = isPromotableClone(want) && (!have || have.e.name !== want.name || members.length > 0 || isHeld(have.e));
+    if (hold) {
+      want = withHold(want);
+      report.held.push(id);
     }
     if (!have && !members.length) {
       creates[section].push(want);

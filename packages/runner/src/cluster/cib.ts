@@ -59,6 +59,8 @@ export interface KitFacts {
   healthTimeoutS?: number;
   /** The kit has roles (promote and demote): a promotable clone (cib-clone.ts). */
   roles?: boolean;
+  /** The kit with roles publishes promotion scores (a score command): a new clone's release waits for them. */
+  promotionScores?: boolean;
   /** The kit's option that takes the clone's id (the mirror's cibClone): set by apply. */
   cloneOption?: string;
 }

@@ -37,7 +37,9 @@ export function kitFacts(kit: Kit, tunables: Readonly<Record<string, string>>, m
     checkDepths: kit.checkLevels?.['10'] !== undefined ? [10] : [],
     // The Stopped-role monitor runs the health command (a check, then local recovery when it fails), then quickCheck.
     // A kit with roles becomes a promotable clone; its cibClone option (the mirror's) takes the clone's id.
-    ...(hasRoles(kit) ? { roles: true, ...('cibClone' in kit.options.fields ? { cloneOption: 'cibClone' } : {}) } : {}),
+    ...(hasRoles(kit)
+      ? { roles: true, ...(kit.commands?.score ? { promotionScores: true } : {}), ...('cibClone' in kit.options.fields ? { cloneOption: 'cibClone' } : {}) }
+      : {}),
     ...(kit.commands?.health ? { healthAttribute: true, healthTimeoutS: 2 * t('quickCheck') + t('recover') } : {}),
   };
 }
