@@ -3,7 +3,7 @@
  * needs, created first, recursively), then stores everything out of service (OSU) on this node
  * in one write. Nothing is stored when any check fails.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './lazy-crypto.ts';
 import { ConfigError, ConflictError, NotFoundError, RESERVED_TAGS, tagProblem, withFix, type ChildSpec, type RawValue } from '@recovery-kit/sdk';
 import { asKitError, runAction, toRaw } from './action-runner.ts';
 import type { Engine } from './engine.ts';
@@ -92,7 +92,7 @@ export async function create(engine: Engine, input: CreateInput): Promise<Resour
       const now = new Date().toISOString();
       planned.push({
         tag,
-        id: id ?? `${kitType}-${randomBytes(4).toString('hex')}`,
+        id: id ?? `${kitType}-${randomHex(4)}`,
         kit: kitType,
         kitPackage: kit.meta.name,
         kitVersion: kit.meta.version,

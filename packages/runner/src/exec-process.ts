@@ -93,7 +93,8 @@ export function startProcess(
     env: options.env,
     cwd: options.cwd,
     shell: false,
-    stdio: ['pipe', 'pipe', 'pipe'],
+    // No input: /dev/null (end of file at once, as an empty pipe gives), one socket fewer to make.
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     detached: options.detached ?? false,
     windowsHide: true,
   });
@@ -140,10 +141,10 @@ export function startProcess(
       resolve(e);
     });
   });
-  child.stdin!.on('error', () => {
+  child.stdin?.on('error', () => {
     /* the program did not read its input: not our failure */
   });
-  child.stdin!.end(options.input ?? '');
+  child.stdin?.end(options.input);
   const ended = new Promise<RawResult>((resolve) => {
     let closed = false;
     child.once('close', () => (closed = true));

@@ -13,7 +13,7 @@
  */
 import { chmodSync, closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './lazy-crypto.ts';
 import { ConfigError } from '@recovery-kit/sdk';
 import { CibStore } from './cluster/cib-store.ts';
 import { acquireLock, acquireLockSync, type Lock } from './lock.ts';
@@ -202,7 +202,7 @@ export class FileStore implements Store {
     this.#kept = undefined;
     this.#removeStaleTemps();
     const text = `${JSON.stringify(data, null, 2)}\n`;
-    const tmp = `${this.dir}/${TMP_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`;
+    const tmp = `${this.dir}/${TMP_PREFIX}${process.pid}-${randomHex(4)}`;
     const fd = openSync(tmp, 'wx', 0o600);
     try {
       writeSync(fd, text);

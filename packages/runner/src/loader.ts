@@ -122,7 +122,8 @@ export function discoverKits(kitsDirs: readonly string[], replace: readonly stri
     for (const pkgDir of packageDirs(dir)) {
       let real: string;
       try {
-        real = realpathSync(pkgDir);
+        // one realpath(3) call, where the JS realpathSync lstats every component of the path
+        real = realpathSync.native(pkgDir);
       } catch {
         continue;
       }
@@ -130,7 +131,10 @@ export function discoverKits(kitsDirs: readonly string[], replace: readonly stri
       seenDirs.add(real);
       let pkg: Record<string, unknown>;
       try {
-        pkg = JSON.parse(readFileSync(join(real, 'package.json'), 'utf8')) as Record<string, unknown>;
+        const text = readFileSync(join(real, 'package.json'), 'utf8');
+        // most packages next to the runner are not kits: no need to parse them
+        if (!text.includes(`"${MANIFEST_FIELD}"`)) continue;
+        pkg = JSON.parse(text) as Record<string, unknown>;
       } catch {
         continue;
       }
@@ -314,10 +318,16 @@ function shareSdk(): void {
     [`${SDK_NAME}/util`, new URL('./sdk/util.mjs', import.meta.url).href],
   ]);
   if (![...ours.values()].every((u) => existsSync(fileURLToPath(u)))) return;
+  // A bare specifier resolves the same from every module of one directory: a kit's files ask once.
+  const answers = new Map<string, nodeModule.ResolveFnOutput>();
   register({
     resolve(specifier, context, next) {
       const mine = ours.get(specifier);
       if (!mine) return next(specifier, context);
+      const parent = context.parentURL ?? '';
+      const key = `${specifier}\0${parent.slice(0, parent.lastIndexOf('/'))}`;
+      const known = answers.get(key);
+      if (known) return known;
       let r;
       try {
         r = next(specifier, context);
@@ -325,7 +335,9 @@ function shareSdk(): void {
         if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return { url: mine, format: 'module', shortCircuit: true };
         throw err;
       }
-      return r.url !== mine && sdkVersionAt(r.url) === version ? { url: mine, format: 'module', shortCircuit: true } : r;
+      const answer = r.url !== mine && sdkVersionAt(r.url) === version ? { url: mine, format: 'module', shortCircuit: true } : r;
+      answers.set(key, answer);
+      return answer;
     },
   });
 }

@@ -13,7 +13,7 @@
  */
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './lazy-crypto.ts';
 import { ConfigError, isKitError, type Kit, type Logger } from '@recovery-kit/sdk';
 
 export const SECRET_REF = '$secret';
@@ -39,7 +39,7 @@ export function sealSecrets(
     if (!kit.options.fields[k]?.secret || v === undefined || v === null || isSecretRef(v)) continue;
     const dir = dirOf(stateDir);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const name = randomBytes(16).toString('hex');
+    const name = randomHex(16);
     const fd = openSync(join(dir, name), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     try {
       writeSync(fd, JSON.stringify(v));

@@ -5,7 +5,7 @@
  * validation returned for these parameters (info, normalized options, children) and whether this
  * node started or stopped the resource.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../lazy-crypto.ts';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DependencyView, RawValue } from '@recovery-kit/sdk';
@@ -37,7 +37,7 @@ export function stateFile(dir: string, kitType: string, instance: string): strin
 
 export function paramsHash(raw: Readonly<Record<string, RawValue>>, children: unknown): string {
   const sorted = Object.fromEntries(Object.entries(raw).sort(([a], [b]) => a.localeCompare(b)));
-  return createHash('sha256')
+  return sha256()
     .update(JSON.stringify([sorted, children]))
     .digest('hex')
     .slice(0, 32);
