@@ -13,7 +13,6 @@
  */
 import { chmodSync, closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomHex } from './lazy-crypto.ts';
 import { ConfigError } from '@recovery-kit/sdk';
 import { CibStore } from './cluster/cib-store.ts';
 import { acquireLock, acquireLockSync, type Lock } from './lock.ts';
@@ -23,6 +22,7 @@ import { readNoFollow, validateStore } from './store-read.ts';
 import { trustProblem } from './trust.ts';
 
 const TMP_PREFIX = 'store.json.tmp-';
+let tmpCount = 0;
 
 /** A state directory kit-runner must not use (trust.ts): exit 6, naming the directory and the fix. */
 function untrusted(what: string, why: string, fix: string): ConfigError {
@@ -202,7 +202,9 @@ export class FileStore implements Store {
     this.#kept = undefined;
     this.#removeStaleTemps();
     const text = `${JSON.stringify(data, null, 2)}\n`;
-    const tmp = `${this.dir}/${TMP_PREFIX}${process.pid}-${randomHex(4)}`;
+    // Under the store lock, after every earlier temporary file was removed: the pid and a count
+    // name it uniquely (no random bytes: node:crypto would cost every writing process ~5 ms to load).
+    const tmp = `${this.dir}/${TMP_PREFIX}${process.pid}-${++tmpCount}`;
     const fd = openSync(tmp, 'wx', 0o600);
     try {
       writeSync(fd, text);
