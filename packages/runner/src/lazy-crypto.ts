@@ -2,10 +2,14 @@
  * node:crypto on first use. Loading it (with its keys and argon2 modules) costs about 6 ms of a
  * process start, and most kit-runner processes (a quickCheck, a status, a Pacemaker monitor) never
  * need a random name or a hash: the modules that do call these instead of importing node:crypto.
+ * process.getBuiltinModule is Node 22.3+; before it, a require (as the bundle's banner does).
  */
 import type * as Crypto from 'node:crypto';
+import { createRequire } from 'node:module';
 
-const crypto = (): typeof Crypto => process.getBuiltinModule('node:crypto');
+const require = createRequire(import.meta.url);
+const crypto = (): typeof Crypto =>
+  typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:crypto') : (require('node:crypto') as typeof Crypto);
 
 export const randomHex = (bytes: number): string => crypto().randomBytes(bytes).toString('hex');
 export const sha256 = (): Crypto.Hash => crypto().createHash('sha256');
