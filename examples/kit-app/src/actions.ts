@@ -6,7 +6,6 @@
  *
  * recover is not written here: the runner's default (remove, then restore) is what this kit wants.
  */
-import { access, constants, stat } from 'node:fs/promises';
 import { ActionFailedError, ConfigError, type ExecResult, type QuickCheckResult } from '@recovery-kit/sdk';
 import { printable, splitArgs, waitUntil } from '@recovery-kit/sdk/util';
 import type { Ctx } from './options.ts';
@@ -29,6 +28,10 @@ function ended(r: ExecResult): string {
 }
 
 async function create(ctx: Ctx): Promise<void> {
+  // Imported here: only create needs it, and loading node:fs/promises (with the readline and
+  // file-watch modules it brings) is about 2 ms of every process that imports the kit: each
+  // Pacemaker monitor (docs/benchmarks.md).
+  const { access, constants, stat } = await import('node:fs/promises');
   for (const key of ['start', 'stop', 'status'] as const) {
     const [file] = splitArgs(ctx.options[key]);
     let isFile = false;
