@@ -5,11 +5,9 @@
  * process.getBuiltinModule is Node 22.3+; before it, a require (as the bundle's banner does).
  */
 import type * as Crypto from 'node:crypto';
-import { createRequire } from 'node:module';
+import { builtin } from './builtin.ts';
 
-const require = createRequire(import.meta.url);
-const crypto = (): typeof Crypto =>
-  typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:crypto') : (require('node:crypto') as typeof Crypto);
+const crypto = (): typeof Crypto => builtin<typeof Crypto>('node:crypto');
 
 export const randomHex = (bytes: number): string => crypto().randomBytes(bytes).toString('hex');
 export const sha256 = (): Crypto.Hash => crypto().createHash('sha256');

@@ -66,7 +66,7 @@ export function trustProblem(dir: string): TrustProblem | undefined {
 export function fileTrustProblem(path: string): TrustProblem | undefined {
   let real: string;
   try {
-    real = realpathSync(path);
+    real = realpathSync.native(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     return { path, why: `cannot check ${path}: ${(err as Error).message}`, fix: 'check the path' };
@@ -78,7 +78,7 @@ export function fileTrustProblem(path: string): TrustProblem | undefined {
 function problemAt(dir: string, parent: boolean): TrustProblem | undefined {
   let real: string;
   try {
-    real = realpathSync(dir);
+    real = realpathSync.native(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return { path: dir, why: `cannot check ${dir}: ${(err as Error).message}`, fix: 'check the path' };
     const up = dirname(dir);

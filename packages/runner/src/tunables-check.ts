@@ -16,6 +16,8 @@ export function suggestTunable(key: string, names: Iterable<string>): string | u
   let best: string | undefined;
   let bestD = Math.min(2, Math.max(1, Math.floor(k.length / 3))) + 1;
   for (const n of names) {
+    // At least the difference in length apart: most names need no distance computed.
+    if (Math.abs(n.length - k.length) >= bestD) continue;
     const d = editDistance(k, n.toUpperCase());
     if (d < bestD) {
       best = n;

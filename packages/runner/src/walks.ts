@@ -6,6 +6,7 @@
  */
 import { ExitCode, KitError, UnsupportedActionError, withOrigin, type CheckLevel, type Kit, type QuickCheckResult } from '@recovery-kit/sdk';
 import { asKitError, callKit, createActionContext, runAction } from './action-runner.ts';
+import { monotonicMs } from './clock.ts';
 import type { Engine } from './engine.ts';
 import { requireGrant } from './cluster/grant.ts';
 import { need, needOn } from './engine-need.ts';
@@ -43,7 +44,7 @@ export class ActionError extends KitError {
   }
 }
 
-const elapsed = (since: number) => Math.round(performance.now() - since);
+const elapsed = (since: number) => Math.round(monotonicMs() - since);
 
 /**
  * Runs `action` (restore, remove or recover) of one resource on one server and records the
@@ -60,7 +61,7 @@ async function step(
   steps: StepReport[],
   note?: Note,
 ): Promise<void> {
-  const started = performance.now();
+  const started = monotonicMs();
   const { store } = engine;
   // Built first: a context that cannot be built throws before anything is recorded.
   const a = createActionContext(kit, action, engine.actionRun(data, tag, server));
@@ -195,7 +196,7 @@ export async function quickCheck(
 ): Promise<QuickCheckResult & { durationMs: number; invalidAnswer?: true }> {
   const r = needOn(data, tag, engine.node);
   const kit = await engine.kit(r.kit);
-  const started = performance.now();
+  const started = monotonicMs();
   if (!kit.actions.quickCheck) throw UnsupportedActionError.of(r.kit, 'quickCheck');
   let result: QuickCheckResult & { invalidAnswer?: true };
   try {
@@ -272,7 +273,7 @@ export async function recoverReserved(engine: Engine, data: StoreData, tag: stri
   const r = needOn(data, tag, node);
   const kit = await engine.kit(r.kit);
   const steps: StepReport[] = [];
-  const started = performance.now();
+  const started = monotonicMs();
   try {
     if (kit.actions.recover) await step(engine, data, kit, tag, node, 'recover', steps);
     else {

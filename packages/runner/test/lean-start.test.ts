@@ -34,7 +34,7 @@ function loaded(argv: string[]): string[] {
   return readFileSync(join(dir, 'loaded'), 'utf8').split('\n');
 }
 
-it('status and an app-kit quickCheck load neither node:crypto nor the fs streams, nor does a restore (which writes the store); create does', () => {
+it('status and an app-kit quickCheck load neither node:crypto, the fs streams, fs/promises nor perf_hooks, nor does a restore (which writes the store); create does; status no child_process', () => {
   const ctl = join(dir, 'ctl');
   writeFileSync(ctl, `#!/bin/sh\ncase "$1" in start) touch ${dir}/up;; stop) rm -f ${dir}/up;; status) test -f ${dir}/up;; esac\n`);
   chmodSync(ctl, 0o755);
@@ -46,5 +46,11 @@ it('status and an app-kit quickCheck load neither node:crypto nor the fs streams
     const mods = loaded(argv);
     expect(mods, argv.join(' ')).not.toContain('NativeModule crypto');
     expect(mods, argv.join(' ')).not.toContain('NativeModule internal/fs/streams');
+    // the performance global (perf_hooks): durations come from process.hrtime (src/clock.ts)
+    expect(mods, argv.join(' ')).not.toContain('NativeModule perf_hooks');
+    // the app kit imports node:fs/promises only in create (with readline and the file watchers)
+    expect(mods, argv.join(' ')).not.toContain('NativeModule internal/fs/promises');
   }
+  // status spawns nothing: child_process (the CIB store's, apply.ts's) is loaded on first use
+  for (const argv of [['status'], ['status', '--json']]) expect(loaded(argv), argv.join(' ')).not.toContain('NativeModule child_process');
 });

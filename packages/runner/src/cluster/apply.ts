@@ -9,7 +9,8 @@
  * Unchanged elements are not written, so a second apply changes nothing (the CIB's epoch stays).
  * An element with one of our ids that kit-runner did not write is never touched: apply refuses.
  */
-import { execFile } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
+import { builtin } from '../builtin.ts';
 import { ConfigError, KitError } from '@recovery-kit/sdk';
 import { DESCRIPTION_PREFIX, type Generated } from './cib.ts';
 import { isHeld, isPromotableClone, withHold } from './hold.ts';
@@ -23,6 +24,9 @@ export interface CibRunner {
 export const localCib: CibRunner = {
   run: (argv, input) =>
     new Promise((resolve) => {
+      // On first use: cib-write.ts imports this module, and every file-mode process loads that
+      // (file-store.ts, the CIB store) without running a Pacemaker tool (see builtin.ts).
+      const { execFile } = builtin<typeof ChildProcess>('node:child_process');
       const child = execFile(argv[0]!, argv.slice(1), { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 127) : 0;
         resolve({ code, stdout, stderr });

@@ -1,0 +1,8 @@
+/**
+ * A monotonic clock in milliseconds, for durations. Not `performance.now()`: the first use of the
+ * `performance` global loads perf_hooks and its ten internal modules, about 1.2 ms of every
+ * kit-runner process that times an action (measured on Node 24, docs/benchmarks.md).
+ */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
