@@ -2,7 +2,7 @@
  * The moving parts of the IP kit, shared by the actions and the bringup/bringdown commands.
  * Everything runs `ip`, `arping`, `ping` and `sysctl` through ctx.exec with argument arrays
  * (never a shell); `ip -j` (JSON) output is parsed, never screen-scraped. With a network
- * namespace, `ip -n NS ...` is used for iproute2 and `ip netns exec NS prog ...` for the others.
+ * namespace, `ip -n NS ...` is used for iproute2 and `nsenter --net=/run/netns/NS prog ...` for the others.
  */
 import { ActionFailedError, ConfigError, type Exec, type ExecOptions, type ExecResult, type Logger, type Tunables } from '@recovery-kit/sdk';
 import { readlinkSync, statSync } from 'node:fs';
@@ -49,9 +49,18 @@ export function ip(net: Net, args: string[], reject = true) {
   return net.exec('ip', net.netns ? ['-n', net.netns, ...args] : args, { reject });
 }
 
-/** Runs another program in the namespace (`ip netns exec NS file args`) or directly. */
+/**
+ * Runs another program (arping, ping, sysctl) in the namespace or directly. In a namespace through
+ * `nsenter --net=/run/netns/NS` (util-linux), which enters only the network namespace `ip netns
+ * add` made: these tools need nothing else of `ip netns exec` (its /sys remount and /etc/netns
+ * files), and nsenter starts in about half the time of ip (no libbpf/libelf to load). In the C
+ * locale: their output is parsed (iputils ships translations on some distributions), and the
+ * C locale spares each program of the chain (timeout, stdbuf, arping) reading the locale files,
+ * about 0.5 ms each.
+ */
 export function inNs(net: Net, file: string, args: string[], reject = false, options: Omit<ExecOptions, 'reject'> = {}) {
-  return net.netns ? net.exec('ip', ['netns', 'exec', net.netns, file, ...args], { ...options, reject }) : net.exec(file, args, { ...options, reject });
+  const o = { ...options, env: { LC_ALL: 'C', ...options.env }, reject };
+  return net.netns ? net.exec('nsenter', [`--net=/run/netns/${net.netns}`, file, ...args], o) : net.exec(file, args, o);
 }
 
 function json<T>(text: string): T {
