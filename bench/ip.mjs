@@ -13,16 +13,24 @@
 // For restore and switch also the time from the end of the kit-runner process until C's next
 // reply (C pings every 10 ms, so that is the resolution).
 // Needs root, iproute2, iputils-arping, iputils-ping, procps; the kit must be built.
-// Usage: node bench/ip.mjs [RUNS] [TUNABLE=VALUE ...]   e.g. node bench/ip.mjs 10 IP_DAD_WAIT_MS=200
+// Usage: node bench/ip.mjs [RUNS] [TUNABLE=VALUE ...] [--against DIR]
+//   e.g. node bench/ip.mjs 10 IP_DAD_WAIT_MS=200
 //   (the tunables are written to the tunables file after NOBCASTPING=1, so they can also turn
 //   the duplicate address probe off: NOIPUNIQUE=1)
+//   --against DIR: another checkout (installed and built, e.g. `git worktree add --detach DIR REV`):
+//   before the figures above, restore (and remove) on node-a run RUNS times in each checkout,
+//   interleaved run by run (alternating which goes first) with a `node -e 0` before each, so the
+//   two restore columns and the floor come from the same minutes.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const RUNS = Number(process.argv[2] ?? 10);
+const argv = process.argv.slice(2);
+const at = argv.indexOf('--against');
+const against = at >= 0 ? argv.splice(at, 2)[1] : undefined;
+const RUNS = Number(argv[0] ?? 10);
 if (process.getuid?.() !== 0) {
   console.error('bench/ip.mjs needs root (it creates network namespaces)');
   process.exit(2);
@@ -45,7 +53,7 @@ const sh = (file, ...args) => {
 };
 const work = mkdtempSync(join(tmpdir(), 'rk-bench-ip-'));
 const env = { ...process.env, KIT_RUNNER_STATE_DIR: join(work, 'state'), KIT_RUNNER_TUNABLES: join(work, 'conf'), KIT_RUNNER_KITS_DIR: kits };
-const extra = process.argv.slice(3).filter((a) => /^[A-Z][A-Z0-9_]*=\S*$/.test(a));
+const extra = argv.slice(1).filter((a) => /^[A-Z][A-Z0-9_]*=\S*$/.test(a));
 writeFileSync(join(work, 'conf'), ['NOBCASTPING=1', ...extra, ''].join('\n'));
 
 function cleanup() {
@@ -55,11 +63,18 @@ function cleanup() {
 process.on('exit', cleanup);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 
-/** Runs kit-runner; resolves with the wall time in ms (rejects on a non-zero exit). */
-function kr(args, node = 'node-a') {
+/** Runs kit-runner (of checkout `root`, with state in `stateDir`); resolves with the wall time in ms (rejects on a non-zero exit). */
+function kr(args, node = 'node-a', root = undefined, stateDir = undefined) {
   return new Promise((resolve, reject) => {
     const t = performance.now();
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...env, KIT_RUNNER_NODE: node }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const file = root ? join(root, 'packages/runner/bin/kit-runner.js') : bin;
+    const e = {
+      ...env,
+      KIT_RUNNER_NODE: node,
+      ...(root ? { KIT_RUNNER_KITS_DIR: join(root, 'kits') } : {}),
+      ...(stateDir ? { KIT_RUNNER_STATE_DIR: stateDir } : {}),
+    };
+    const child = spawn(process.execPath, [file, ...args], { env: e, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     child.on('close', (code) => (code === 0 ? resolve(performance.now() - t) : reject(new Error(`kit-runner ${args.join(' ')}: exit ${code}\n${err}`))));
@@ -136,6 +151,28 @@ async function family(name, cidr, bare) {
   return m;
 }
 
+/** Restore and remove on node-a in this checkout and in `against`, interleaved; medians. */
+async function interleaved(name, cidr) {
+  const roots = [undefined, against];
+  const states = roots.map((_, i) => join(work, `ab-state-${i}`));
+  for (const [i, root] of roots.entries())
+    await kr(['create', 'ip', '--tag', `ab-${name}`, '--opt', `address=${cidr}`, '--opt', `netns=${A}`], 'node-a', root, states[i]);
+  const m = roots.map(() => ({ restore: [], remove: [] }));
+  const floor = [];
+  for (let i = 0; i < RUNS; i++) {
+    for (const k of i % 2 ? [1, 0] : [0, 1]) {
+      const t = performance.now();
+      spawnSync(process.execPath, ['-e', '0']);
+      floor.push(performance.now() - t);
+      m[k].restore.push(await kr(['action', `ab-${name}`, 'restore'], 'node-a', roots[k], states[k]));
+      await sleep(20);
+      m[k].remove.push(await kr(['action', `ab-${name}`, 'remove'], 'node-a', roots[k], states[k]));
+      await sleep(20);
+    }
+  }
+  return { floor: stats(floor), m: m.map((x) => ({ restore: stats(x.restore), remove: stats(x.remove) })) };
+}
+
 try {
   topo = createTopology();
   [A, B, C] = [topo.a, topo.b, topo.c];
@@ -146,10 +183,20 @@ try {
     spawnSync(process.execPath, ['-e', '0']);
     floor.push(performance.now() - t);
   }
+  const ab = against ? { IPv4: await interleaved('v4', '192.0.2.100/24'), IPv6: await interleaved('v6', 'fd00:db8:1::100/64') } : undefined;
   const results = { IPv4: await family('v4', '192.0.2.100/24', '192.0.2.100'), IPv6: await family('v6', 'fd00:db8:1::100/64', 'fd00:db8:1::100') };
   console.log(
     `node ${process.version}, kernel ${sh('uname', '-r').trim()}, ${RUNS} runs per figure, tunables ${extra.length ? extra.join(' ') : 'default'} (defaults IP_DAD_PROBES=1, IP_DAD_WAIT_MS=1000, IP_ARP_COUNT=2), ${new Date().toISOString()}`,
   );
+  for (const [fam, r] of Object.entries(ab ?? {})) {
+    console.log(`${fam}, interleaved with ${against} (${RUNS} runs each; a node -e 0 before each run):`);
+    console.log(`  ${'node -e 0 (process floor)'.padEnd(50)} ${fmt(r.floor)}`);
+    for (const [i, label] of ['this checkout', against].entries()) {
+      console.log(`  ${`restore, ${label}`.padEnd(50)} ${fmt(r.m[i].restore)}   (floor + ${(r.m[i].restore.median - r.floor.median).toFixed(0)})`);
+      console.log(`  ${`remove, ${label}`.padEnd(50)} ${fmt(r.m[i].remove)}`);
+    }
+    console.log(`  ${'ratio of restore medians (this / against)'.padEnd(50)} ${(r.m[0].restore.median / r.m[1].restore.median).toFixed(2)}`);
+  }
   console.log(`${'node -e 0 (process floor)'.padEnd(52)} ${fmt(stats(floor))}`);
   for (const [fam, m] of Object.entries(results)) {
     console.log(`${`${fam} restore on node-a: kit-runner wall time`.padEnd(52)} ${fmt(stats(m.restore))}`);
