@@ -35,7 +35,8 @@ const imp = (p) => import(pathToFileURL(join(root, p)).href);
 const { startLab, vmExec } = await imp('packages/vmlab/dist/index.js');
 const { createTestContext } = await imp('packages/testing/dist/index.js');
 const kit = (await imp('kits/mirror/dist/index.js')).default;
-const { commands } = await imp('kits/mirror/dist/actions.js');
+// The kit's own commands (demote, promote, ...): dist/index.js is the whole kit (one module).
+const commands = kit.commands ?? {};
 
 const base = { resource: 'r0', nodes: 'a=192.0.2.1,b=192.0.2.2', disk: '/dev/vdb', mountPoint: '/srv/data', fencing: 'resource-only' };
 const log = (l) => process.stderr.write(`${l}\n`);
