@@ -6,3 +6,8 @@
 export function monotonicMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
+
+/** Whole milliseconds since `since` (a {@link monotonicMs} reading): an action's or a command's duration. */
+export function elapsedMs(since: number): number {
+  return Math.round(monotonicMs() - since);
+}

@@ -21,7 +21,7 @@
  * abort SIGTERM followed by SIGKILL after a grace period.
  */
 import { userInfo } from 'node:os';
-import { monotonicMs } from './clock.ts';
+import { elapsedMs, monotonicMs } from './clock.ts';
 import { foreground, running, startProcess, track, type RawResult } from './exec-process.ts';
 
 export { settleCommands } from './exec-process.ts';
@@ -54,7 +54,7 @@ export function createExec(binding: ExecBinding): Exec {
     const env = { ...process.env, ...binding.env, ...options.env };
     const started = monotonicMs();
     const resultOf = (r: RawResult): ExecResult & { failed: boolean } => {
-      const durationMs = Math.round(monotonicMs() - started);
+      const durationMs = elapsedMs(started);
       const notFound = r.spawnError?.code === 'ENOENT';
       const exitCode = r.spawnError ? (notFound ? 127 : 126) : r.exitCode;
       const stderr = r.spawnError ? `${argv[0]}: ${notFound ? 'command not found' : r.spawnError.message}` : r.stderr;
@@ -106,7 +106,7 @@ export function createExec(binding: ExecBinding): Exec {
         timedOut: false,
         stdout: options.readyOnLine ? p.stdoutSoFar() : '',
         stderr: spawnError ? `${argv[0]}: ${spawnError.code === 'ENOENT' ? 'command not found' : spawnError.message}` : '',
-        durationMs: Math.round(monotonicMs() - started),
+        durationMs: elapsedMs(started),
         completion,
       };
     }

@@ -6,7 +6,7 @@
  */
 import { ExitCode, KitError, UnsupportedActionError, withOrigin, type CheckLevel, type Kit, type QuickCheckResult } from '@recovery-kit/sdk';
 import { asKitError, callKit, createActionContext, runAction } from './action-runner.ts';
-import { monotonicMs } from './clock.ts';
+import { elapsedMs, monotonicMs } from './clock.ts';
 import type { Engine } from './engine.ts';
 import { requireGrant } from './cluster/grant.ts';
 import { need, needOn } from './engine-need.ts';
@@ -44,8 +44,6 @@ export class ActionError extends KitError {
   }
 }
 
-const elapsed = (since: number) => Math.round(monotonicMs() - since);
-
 /**
  * Runs `action` (restore, remove or recover) of one resource on one server and records the
  * state it ends in. A context that cannot be built (stored options no longer valid) throws
@@ -75,13 +73,13 @@ async function step(
     await callKit(kit, action, a);
   } catch (err) {
     const e = asKitError(err);
-    const report: StepReport = { tag, server, action, outcome: 'failed', durationMs: elapsed(started), detail: e.message };
+    const report: StepReport = { tag, server, action, outcome: 'failed', durationMs: elapsedMs(started), detail: e.message };
     steps.push(report);
     note?.(report);
     markState(store, data, { tag, server, action, state: 'OSF', reason: `${action} failed: ${e.message}`, history: { outcome: 'failed', reason: e.message } });
     throw e;
   }
-  const report: StepReport = { tag, server, action, outcome: 'ok', durationMs: elapsed(started) };
+  const report: StepReport = { tag, server, action, outcome: 'ok', durationMs: elapsedMs(started) };
   steps.push(report);
   note?.(report);
   const [state, reason] = action === 'remove' ? (['OSU', 'removed'] as const) : (['ISP', action === 'restore' ? 'restored' : 'recovered'] as const);
@@ -210,7 +208,7 @@ export async function quickCheck(
   } catch (err) {
     result = classifyCheckError(err);
   }
-  return { ...result, durationMs: elapsed(started) };
+  return { ...result, durationMs: elapsedMs(started) };
 }
 
 const STATUSES = new Set(['ok', 'failed', 'unknown']);
@@ -282,10 +280,10 @@ export async function recoverReserved(engine: Engine, data: StoreData, tag: stri
     }
   } catch (err) {
     throw new ActionError(asKitError(err), [
-      { tag, server: node, action: 'recover', outcome: 'failed', durationMs: elapsed(started), detail: asKitError(err).message },
+      { tag, server: node, action: 'recover', outcome: 'failed', durationMs: elapsedMs(started), detail: asKitError(err).message },
     ]);
   }
-  return { tag, server: node, action: 'recover', outcome: 'ok', durationMs: elapsed(started) };
+  return { tag, server: node, action: 'recover', outcome: 'ok', durationMs: elapsedMs(started) };
 }
 
 /** Runs a kit's own named action (on this node, or the resource's first server when it is not extended here). */

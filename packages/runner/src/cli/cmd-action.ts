@@ -1,6 +1,6 @@
 import { constants } from 'node:os';
 import { ExitCode, KitError, UsageError } from '@recovery-kit/sdk';
-import { monotonicMs } from '../clock.ts';
+import { elapsedMs, monotonicMs } from '../clock.ts';
 import { settleCommands } from '../exec.ts';
 import { ActionError, command as runCommand, quickCheck, recover, remove, restore, type StepReport } from '../walks.ts';
 import { defineCommand, type Invocation } from './spec.ts';
@@ -119,7 +119,7 @@ async function runAction(inv: Invocation, tag: string, action: string, json: boo
   try {
     if (action === 'restore' || action === 'remove') {
       const steps = action === 'restore' ? await restore(engine, tag, { note }) : await remove(engine, tag, { note, force: Boolean(inv.values.force) });
-      const ms = Math.round(monotonicMs() - started);
+      const ms = elapsedMs(started);
       if (json) printJson({ ok: true, tag, action, node: engine.node, durationMs: ms, steps });
       else if (!isQuiet()) process.stdout.write(`${action} ${tag} on ${engine.node}: ok (${ms} ms)\n`);
       return ExitCode.OK;

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, ExitCode, UsageError } from '@recovery-kit/sdk';
-import { monotonicMs } from '../clock.ts';
+import { elapsedMs, monotonicMs } from '../clock.ts';
 import { FileStore } from '../file-store.ts';
 import { CibStore } from '../cluster/cib-store.ts';
 import { applyGenerated, localCib, queryConfiguration } from '../cluster/apply.ts';
@@ -164,13 +164,13 @@ export async function clusterRestore(tag: string, node: string, o: { json: boole
   const started = monotonicMs();
   if (o.remove) {
     const r = await stopAll(localCib, rsc, h.tags, { timeoutMs: o.timeoutMs ?? 120_000 });
-    const ms = Math.round(monotonicMs() - started);
+    const ms = elapsedMs(started);
     if (o.json) printJson({ ok: true, tag, action: 'remove', via: 'pacemaker', resource: rsc, durationMs: ms, polls: r.polls });
     else process.stdout.write(`remove ${tag}: ok through Pacemaker (${rsc} target-role=Stopped, ${ms} ms)\n`);
     return ExitCode.OK;
   }
   const r = await moveTo(localCib, rsc, h.tags, node, { timeoutMs: o.timeoutMs ?? 120_000, promoted: clonedLeaf !== undefined, cloned });
-  const ms = Math.round(monotonicMs() - started);
+  const ms = elapsedMs(started);
   if (o.json) printJson({ ok: true, tag, action: 'restore', node, via: 'pacemaker', resource: rsc, durationMs: ms, polls: r.polls });
   else process.stdout.write(`restore ${tag} on ${node}: ok through Pacemaker (${rsc} moved, ${ms} ms)\n`);
   return ExitCode.OK;
