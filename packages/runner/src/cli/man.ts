@@ -70,6 +70,10 @@ const ENVIRONMENT: Array<[string, string]> = [
   ['KIT_RUNNER_LOG_FORMAT', 'json: log lines as JSON objects'],
   ['KIT_RUNNER_PROGRESS', '1: progress of long waits also when stderr is not a terminal (--progress)'],
   ['KIT_RUNNER_STORE', 'cib: cluster mode, the hierarchies live in the Pacemaker CIB'],
+  [
+    'KIT_RUNNER_CACHE_DIR',
+    "where Node's compile cache goes (DIR/node-compile-cache; default /var/cache/recovery-kit for root, else ~/.cache/recovery-kit); used only when no other user can write to it",
+  ],
   ['JOURNAL_STREAM', 'set by systemd: log lines carry syslog priorities for journald'],
 ];
 

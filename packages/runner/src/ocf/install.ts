@@ -35,6 +35,20 @@ export function bundlePath(): string {
   throw new Error('cannot find the @recovery-kit/runner package of this kit-runner');
 }
 
+/**
+ * The compile-cache block of kit-runner's bin (between its `// >>> compile cache` and
+ * `// <<< compile cache` lines): the agents turn the cache on exactly as kit-runner does, only
+ * in a directory no other user can write to.
+ */
+export function compileCacheBlock(bundle: string): string {
+  const bin = join(dirname(dirname(bundle)), 'bin', 'kit-runner.js');
+  const text = readFileSync(bin, 'utf8');
+  const from = text.indexOf('// >>> compile cache');
+  const to = text.indexOf('// <<< compile cache');
+  if (from < 0 || to < from) throw new Error(`${bin} has no compile cache block: reinstall @recovery-kit/runner`);
+  return text.slice(from, text.indexOf('\n', to) + 1);
+}
+
 export interface InstallOptions {
   root: string;
   /** Environment defaults baked into every agent (KIT_RUNNER_KITS_DIR, KIT_RUNNER_TUNABLES, KIT_RUNNER_OCF_PROFILE...). */
@@ -70,8 +84,7 @@ if (process.argv[2] === 'meta-data') {
 }
 `
     : ''
-}require('node:module').enableCompileCache?.();
-import(${JSON.stringify(pathToFileURL(o.bundle).href)})
+}${compileCacheBlock(o.bundle)}import(${JSON.stringify(pathToFileURL(o.bundle).href)})
   .then(({ main }) => main(['ocf', 'agent', ${JSON.stringify(kitType)}, ...process.argv.slice(2, 3)]))
   .then((rc) => { process.exitCode = rc; }, (err) => { process.stderr.write(\`ocf-exit-reason:\${err && err.message}\\n\`); process.exitCode = 1; });
 `;
