@@ -39,15 +39,30 @@
   }
 }
 // <<< compile cache
+// Which of stdout and stderr the command used: only those are flushed at the end (creating
+// process.stderr only to flush it costs a quickCheck about half a millisecond).
+const used = [];
+for (const name of ['stdout', 'stderr']) {
+  const d = Object.getOwnPropertyDescriptor(process, name);
+  if (d?.get && d.configurable) {
+    Object.defineProperty(process, name, {
+      ...d,
+      get() {
+        if (!used.includes(name)) used.push(name);
+        return d.get.call(process);
+      },
+    });
+  }
+}
 const { main } = await import('../dist/kit-runner.mjs');
 const code = await main(process.argv.slice(2));
 // The command is over: exit once what it wrote is flushed, whatever handles remain (a kit's
 // keep-alive socket, the pipes a daemon it started still holds). Background commands still
 // running get SIGTERM from the exec layer's exit hook.
 process.exitCode = code;
-let pending = 2;
+let pending = used.length;
 const done = () => {
-  if (--pending === 0) process.exit(code);
+  if (--pending <= 0) process.exit(code);
 };
-process.stdout.write('', done);
-process.stderr.write('', done);
+if (pending === 0) done();
+for (const name of used) process[name].write('', done);

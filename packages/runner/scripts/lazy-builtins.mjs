@@ -9,7 +9,9 @@
 // imports is a small module of its own: `m = process.getBuiltinModule(id)` and one export per
 // name, `export const readFileSync = m.readFileSync`, marked pure so that esbuild drops the names
 // nothing imports: only the exports the code uses are ever read. Node 22.3+ has
-// process.getBuiltinModule; older, the bundle's own require (the banner). The names come from the
+// process.getBuiltinModule; older, the bundle's own require (the banner), made on first use: its
+// createRequire(import.meta.url) would otherwise initialize import.meta in every module of the
+// bundle and of each kit, for nothing on Node 22.3 and later. The names come from the
 // Node that runs the build (scripts/node.sh: Node 24), so a name it lacks fails the build
 // (`logOverride` below).
 import { createRequire, isBuiltin } from 'node:module';
@@ -36,6 +38,6 @@ export const lazyBuiltins = {
 
 /** The esbuild options a bundle using {@link lazyBuiltins} needs: the fallback require, and a missing export as an error. */
 export const lazyBuiltinsOptions = {
-  banner: { js: "import { createRequire as __rkCreateRequire } from 'node:module'; const __rkRequire = __rkCreateRequire(import.meta.url);" },
+  banner: { js: "import { createRequire as __rkCreateRequire } from 'node:module'; const __rkRequire = (id) => __rkCreateRequire(import.meta.url)(id);" },
   logOverride: { 'import-is-undefined': 'error' },
 };

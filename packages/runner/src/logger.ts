@@ -68,10 +68,16 @@ export function closeProgressLine(): void {
 }
 
 /** Writes human lines (or JSON lines with KIT_RUNNER_LOG_FORMAT=json) to a stream. */
-export function streamSink(stream: NodeJS.WritableStream = process.stderr, env: NodeJS.ProcessEnv = process.env, options: StreamSinkOptions = {}): LogSink {
+export function streamSink(
+  to: NodeJS.WritableStream | (() => NodeJS.WritableStream) = () => process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+  options: StreamSinkOptions = {},
+): LogSink {
   const journald = Boolean(env.JOURNAL_STREAM);
   const json = env.KIT_RUNNER_LOG_FORMAT === 'json';
-  const tty = Boolean((stream as NodeJS.WriteStream).isTTY) && !journald && !json;
+  // A function: the stream is made at the first record (a command that logs nothing never makes process.stderr).
+  let stream: NodeJS.WritableStream;
+  let tty = false;
   const onPipe = options.progress ?? env.KIT_RUNNER_PROGRESS === '1';
   const now = options.now ?? Date.now;
   const lastPrinted = new Map<string, number>();
@@ -79,6 +85,10 @@ export function streamSink(stream: NodeJS.WritableStream = process.stderr, env: 
   const isOpen = () => lineOpen && openProgress === stream;
   return {
     write(r) {
+      if (!stream) {
+        stream = typeof to === 'function' ? to() : to;
+        tty = Boolean((stream as NodeJS.WriteStream).isTTY) && !journald && !json;
+      }
       if (isProgress(r)) {
         const rest = Object.fromEntries(Object.entries(r.fields!).filter(([k]) => k !== 'progress'));
         if (tty) {

@@ -70,3 +70,27 @@ describe('progress records', () => {
     expect(q.text()).toBe('');
   });
 });
+
+describe('a sink given a function', () => {
+  it('makes its stream at the first record it writes (a command that logs nothing never makes process.stderr), a terminal one still as a terminal', async () => {
+    let made = 0;
+    const s = stream(true);
+    const log = createLogger(
+      [
+        streamSink(() => {
+          made++;
+          return s;
+        }, {}),
+      ],
+      'info',
+      'k',
+    );
+    log.debug('below the level: never reaches the sink');
+    expect(made).toBe(0);
+    log.info('waiting', { progress: true });
+    log.info('done');
+    await new Promise((r) => setImmediate(r));
+    expect(made).toBe(1);
+    expect(s.text().startsWith('\r\x1b[Kk: waiting\r\x1b[K')).toBe(true);
+  });
+});

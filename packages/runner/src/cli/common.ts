@@ -10,7 +10,7 @@ import { isQuiet, printJson } from './output.ts';
  * asked (--progress, KIT_RUNNER_PROGRESS=1, or -v); -q (level error) drops it.
  */
 export function stderrSink(settings: Settings) {
-  return streamSink(process.stderr, process.env, { progress: process.env.KIT_RUNNER_PROGRESS === '1' || settings.logLevel === 'debug' });
+  return streamSink(() => process.stderr, process.env, { progress: process.env.KIT_RUNNER_PROGRESS === '1' || settings.logLevel === 'debug' });
 }
 
 export function engineFor(settings: Settings, signal?: AbortSignal): Engine {
