@@ -33,6 +33,7 @@ export class Engine {
   readonly logger: Logger;
   readonly signal: AbortSignal;
   #discovery: Discovery | undefined;
+  #limited = new Map<string, Discovery>();
   #tunables: TunableSet | undefined;
 
   constructor(options: RunnerOptions) {
@@ -59,8 +60,15 @@ export class Engine {
     return (this.#discovery ??= discoverKits(this.settings.kitsDirs));
   }
 
+  /** A kit by type: from the full discovery once something needed it, else from one limited to that type (loader.ts). */
   kit(kitType: string): Promise<Kit> {
-    return loadKit(this.discovery(), kitType);
+    if (this.#discovery) return loadKit(this.#discovery, kitType);
+    let d = this.#limited.get(kitType);
+    if (!d) {
+      d = { ...discoverKits(this.settings.kitsDirs, undefined, kitType), full: () => this.discovery() };
+      this.#limited.set(kitType, d);
+    }
+    return loadKit(d, kitType);
   }
 
   /** Stored option values with their secret references (secrets.ts) read back from their files. */

@@ -34,6 +34,11 @@ export interface Discovery {
   /** Packages that declare the manifest but are broken in a way that hides their kitType. */
   broken: KitEntry[];
   searched: string[];
+  /**
+   * Set on a discovery limited to one kit type (`discoverKits`'s `only`): the full one, made on
+   * first need. loadKit turns to it for any kit type the limited one does not hold.
+   */
+  full?: () => Discovery;
 }
 
 /** node_modules directories of the runner's own installation (up to the one holding it). */
@@ -106,7 +111,12 @@ export const REPLACE_ENV = 'KIT_RUNNER_REPLACE_KITS';
  * env KIT_RUNNER_REPLACE_KITS); otherwise the bundled kit is used and the other is listed as
  * shadowed.
  */
-export function discoverKits(kitsDirs: readonly string[], replace: readonly string[] = replaceList()): Discovery {
+export function discoverKits(kitsDirs: readonly string[], replace: readonly string[] = replaceList(), only?: string): Discovery {
+  // Limited to one kit type (a command that runs one kit: an action, an OCF agent): a package
+  // whose package.json does not name that kitType is not parsed, checked or followed. The text
+  // decides only where it has no backslash (JSON escapes could spell the name otherwise); a kit
+  // type the limited search does not find sends loadKit to the full search (`full`).
+  const mentions = only !== undefined && KIT_TYPE.test(only) ? new RegExp(`"kitType"\\s*:\\s*"${only}"`) : undefined;
   const kits = new Map<string, KitEntry>();
   const broken: KitEntry[] = [];
   const searched: string[] = [];
@@ -120,6 +130,15 @@ export function discoverKits(kitsDirs: readonly string[], replace: readonly stri
     // The runner's own installation is as trusted as the code running now; a kits directory must earn it.
     const distrust = source === 'kits-dir' ? trustProblem(dir) : undefined;
     for (const pkgDir of packageDirs(dir)) {
+      let text: string;
+      try {
+        text = readFileSync(join(pkgDir, 'package.json'), 'utf8');
+      } catch {
+        continue;
+      }
+      // most packages next to the runner are not kits: no need to parse them
+      if (!text.includes(`"${MANIFEST_FIELD}"`)) continue;
+      if (mentions && !text.includes('\\') && !mentions.test(text)) continue;
       let real: string;
       try {
         // one realpath(3) call, where the JS realpathSync lstats every component of the path
@@ -131,9 +150,6 @@ export function discoverKits(kitsDirs: readonly string[], replace: readonly stri
       seenDirs.add(real);
       let pkg: Record<string, unknown>;
       try {
-        const text = readFileSync(join(real, 'package.json'), 'utf8');
-        // most packages next to the runner are not kits: no need to parse them
-        if (!text.includes(`"${MANIFEST_FIELD}"`)) continue;
         pkg = JSON.parse(text) as Record<string, unknown>;
       } catch {
         continue;
@@ -174,6 +190,10 @@ export function discoverKits(kitsDirs: readonly string[], replace: readonly stri
         );
       } else existing.shadowed.push(shown(entry));
     }
+  }
+  if (mentions) {
+    let all: Discovery | undefined;
+    return { kits, broken, searched, full: () => (all ??= discoverKits(kitsDirs, replace)) };
   }
   return { kits, broken, searched };
 }
@@ -252,6 +272,7 @@ const cache = new Map<string, Promise<Kit>>();
 /** Imports and checks one kit. Throws KitLoadError (exit 5) with a fix. */
 export function loadKit(discovery: Discovery, kitType: string): Promise<Kit> {
   const e = discovery.kits.get(kitType);
+  if (!e && discovery.full) return loadKit(discovery.full(), kitType);
   if (!e) {
     const broken = discovery.broken.map((b) => b.name).join(', ');
     return Promise.reject(

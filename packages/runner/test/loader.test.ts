@@ -4,11 +4,12 @@
  * is reported on its own and never hides the others.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { discoverKits, loadKit } from '../src/loader.ts';
 import { FIXTURE_KITS, recSandbox } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -102,5 +103,33 @@ describe('kit discovery', () => {
     expect(r.stderr).toMatch(/no kit of type "rec" is installed/);
     expect(r.stderr).toMatch(/npm install --prefix/);
     void FIXTURE_KITS;
+  });
+
+  it('limited to one kit type (an action, an OCF agent) finds what the full search finds for it; other types come from the full search', async () => {
+    const dir = tmp('rk-only-');
+    // a kits-directory package of a bundled type: shadowed by the bundled one in both searches
+    mkdirSync(join(dir, 'planted-app'));
+    writeFileSync(
+      join(dir, 'planted-app', 'package.json'),
+      JSON.stringify({ name: 'planted-app', version: '6.6.6', recoveryKit: { kitType: 'app', apiVersion: 1 } }),
+    );
+    // a kitType written with a JSON escape: the text alone cannot rule it out
+    mkdirSync(join(dir, 'escaped'));
+    writeFileSync(join(dir, 'escaped', 'package.json'), '{"name":"escaped","version":"1.0.0","recoveryKit":{"kitType":"esc\\u0061ped","apiVersion":1}}');
+    const full = discoverKits([FIXTURE_KITS, dir], []);
+    for (const type of ['rec', 'app', 'escaaped'.replace('aa', 'a')]) {
+      const limited = discoverKits([FIXTURE_KITS, dir], [], type);
+      // only what names the type, and what has a backslash in its package.json (parsed to be sure)
+      expect([...limited.kits.keys()].sort(), type).toEqual([...new Set([type, 'escaped'])].sort());
+      expect(limited.kits.get(type)).toEqual(full.kits.get(type));
+      expect(limited.full).toBeTypeOf('function');
+    }
+    expect(full.kits.get('app')!.source).toBe('runner-install');
+    expect(full.kits.get('app')!.shadowed.join()).toMatch(/planted-app@6\.6\.6/);
+    const limited = discoverKits([FIXTURE_KITS, dir], [], 'rec');
+    expect((await loadKit(limited, 'rec')).meta.kitType).toBe('rec');
+    // a type the limited search skipped: from the full search, made then
+    expect((await loadKit(limited, 'norec')).meta.kitType).toBe('norec');
+    await expect(loadKit(limited, 'nothing-of-the-kind')).rejects.toMatchObject({ code: 'KIT_NOT_FOUND' });
   });
 });

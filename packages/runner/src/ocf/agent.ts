@@ -77,7 +77,8 @@ export async function runAgent(
     }
   })();
   try {
-    discovery = discoverKits(settings.kitsDirs);
+    // Limited to this kit type (a monitor is a process start): other types come from the full search (loader.ts).
+    discovery = discoverKits(settings.kitsDirs, undefined, kitType);
     kit = await loadKit(discovery, kitType);
   } catch (err) {
     const e = err as KitError;
