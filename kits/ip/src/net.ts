@@ -232,9 +232,9 @@ export async function ensureLink(net: Net, dev: string, tunables: Tunables, know
 
 /**
  * IPv4 duplicate address detection: `arping -D` (RFC 5227 probes from 0.0.0.0), `probes` probes
- * one second apart, listening `waitMs` after the last one (arping itself waits whole seconds: a
- * shorter wait ends it early through the exec timeout; arping -D quits at the first answer, so an
- * ended arping heard none). An ARP request from another host for the address (its gratuitous
+ * one second apart, listening `waitMs` after the last one (arping itself waits whole seconds: the
+ * exec's `listenMs` ends its time, shorter or not; arping -D quits at the first answer, so one
+ * still listening then heard none). An ARP request from another host for the address (its gratuitous
  * ARP, or its own probe answered by nobody) counts as an answer, as it does for arping's exit
  * code. Returns the MAC address of the host that answered, or undefined when
  * nobody did.
@@ -242,7 +242,12 @@ export async function ensureLink(net: Net, dev: string, tunables: Tunables, know
 export async function arpDuplicate(net: Net, dev: string, address: string, probes: number, waitMs = 1000): Promise<string | undefined> {
   const n = Math.max(1, probes);
   const totalMs = (n - 1) * 1000 + Math.max(1, waitMs);
-  const r = await inNs(net, 'arping', ['-D', '-c', String(n), '-w', String(Math.ceil(totalMs / 1000)), '-I', dev, address], false, { timeoutMs: totalMs });
+  // listenMs: at the end of its time the verdict is in, without waiting ~10 ms for arping to die
+  // (the kernel's teardown of its packet socket); a runner without listenMs ends it by timeoutMs.
+  const r = await inNs(net, 'arping', ['-D', '-c', String(n), '-w', String(Math.ceil(totalMs / 1000)), '-I', dev, address], false, {
+    timeoutMs: totalMs,
+    listenMs: totalMs,
+  });
   // A reply, or a request (another host's own probe or gratuitous ARP claiming the address):
   // iputils prints "Unicast reply from A [MAC]" or "Broadcast request from A [MAC] for ..." and exits 1.
   const mac = /(?:reply|request) from \S+ \[([0-9A-Fa-f:]+)\]/.exec(r.stdout)?.[1];

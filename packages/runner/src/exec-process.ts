@@ -22,6 +22,8 @@ export interface RawResult {
   timedOut: boolean;
   aborted: boolean;
   spawnError: NodeJS.ErrnoException | undefined;
+  /** Ended by its `listenMs` (exec.ts): the result is its output so far; it is still being ended. */
+  listened?: boolean;
 }
 
 /** Background processes still running; sent SIGTERM when kit-runner exits. */
@@ -76,6 +78,10 @@ interface Started {
   firstLine: Promise<'line' | 'ended'>;
   /** What it has written to standard output so far. */
   stdoutSoFar: () => string;
+  /** What it has written to standard error so far. */
+  stderrSoFar: () => string;
+  /** SIGTERM now, SIGKILL after the grace period (what a timeout or an abort does). */
+  terminate: () => void;
 }
 
 export function startProcess(
@@ -185,5 +191,5 @@ export function startProcess(
       }
     });
   });
-  return { child, spawned, ended, firstLine, stdoutSoFar: out.text };
+  return { child, spawned, ended, firstLine, stdoutSoFar: out.text, stderrSoFar: err.text, terminate };
 }

@@ -66,7 +66,8 @@ export function createExec(binding: ExecBinding): Exec {
         stdout: r.stdout,
         stderr,
         durationMs,
-        failed: r.spawnError !== undefined || r.timedOut || r.aborted || exitCode !== 0,
+        // A listener whose time is over ended as intended.
+        failed: !r.listened && (r.spawnError !== undefined || r.timedOut || r.aborted || exitCode !== 0),
       };
     };
     const plain = ({ failed: _failed, ...rest }: ExecResult & { failed: boolean }): ExecResult => rest;
@@ -118,15 +119,46 @@ export function createExec(binding: ExecBinding): Exec {
     foreground.add(p.child);
     let raw: RawResult;
     try {
-      raw = await p.ended;
+      raw = options.listenMs !== undefined && options.listenMs <= timeoutMs ? await listened(p, options.listenMs) : await p.ended;
     } finally {
       foreground.delete(p.child);
     }
     const r = resultOf(raw);
-    binding.logger.debug(`exec done ${argv[0]} exit=${r.exitCode ?? r.signal} ${r.durationMs}ms`);
+    binding.logger.debug(`exec done ${argv[0]} ${raw.listened ? 'listened' : `exit=${r.exitCode ?? r.signal}`} ${r.durationMs}ms`);
     if (r.failed && (options.reject ?? true)) throw new CommandFailedError(plain(r));
     return plain(r);
   };
+}
+
+/**
+ * `listenMs`: the process's own end, or, after `ms`, what it has written so far; then it is
+ * ended (SIGTERM, SIGKILL after the grace) and reaped without being waited for, and gets SIGTERM
+ * again if kit-runner exits first.
+ */
+function listened(p: ReturnType<typeof startProcess>, ms: number): Promise<RawResult> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      resolve({
+        exitCode: undefined,
+        signal: undefined,
+        stdout: p.stdoutSoFar(),
+        stderr: p.stderrSoFar(),
+        timedOut: true,
+        aborted: false,
+        spawnError: undefined,
+        listened: true,
+      });
+      p.terminate();
+      track(p.child);
+      p.child.unref();
+      for (const s of [p.child.stdin, p.child.stdout, p.child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
+      void p.ended.then(() => running.delete(p.child));
+    }, ms);
+    void p.ended.then((r) => {
+      clearTimeout(timer);
+      resolve(r);
+    });
+  });
 }
 
 let cachedUser: string | undefined;

@@ -79,6 +79,34 @@ describe('exec: a command ends when its process exits', () => {
   });
 });
 
+describe('exec: listenMs', () => {
+  it('after listenMs the result is what the listener wrote so far, not a failure; it is ended without being waited for', async () => {
+    const { exec, logs } = execFor();
+    const started = Date.now();
+    // On SIGTERM it takes another 0.5 s to die: the result must not wait for that.
+    const r = await exec('sh', ['-c', 'trap "sleep 0.5; exit 0" TERM; echo $$; echo err >&2; while :; do sleep 0.05; done'], { listenMs: 300 });
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(290);
+    expect(took).toBeLessThan(550);
+    expect(r).toMatchObject({ exitCode: undefined, signal: undefined, timedOut: true, stderr: 'err\n' });
+    const pid = Number(r.stdout.trim());
+    killLater(pid);
+    expect(alive(pid)).toBe(true);
+    const until = Date.now() + 3000;
+    while (alive(pid) && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
+    expect(alive(pid)).toBe(false);
+    expect(logs.some((l) => /exec done sh listened/.test(l.message))).toBe(true);
+  });
+
+  it('a listener that exits sooner ends the command as usual, with its exit code', async () => {
+    const { exec } = execFor();
+    const started = Date.now();
+    const r = await exec('sh', ['-c', 'echo answered; exit 1'], { listenMs: 5000, reject: false });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(r).toMatchObject({ exitCode: 1, timedOut: false, stdout: 'answered\n' });
+  });
+});
+
 describe('exec: background', () => {
   it('resolves once spawned; completion settles with the final result, logged at debug (exit 0) or warn', async () => {
     const { exec, logs } = execFor();

@@ -36,6 +36,16 @@ export interface ExecOptions {
    * comes after their work (arping's summary).
    */
   outlive?: boolean;
+  /**
+   * Not background: the program listens for this long (arping -D waiting for an answer, a
+   * capture) and its time is then over by design. After `listenMs` the command ends: its result
+   * is what it wrote by then, with `timedOut` true and no exit code, and is not a failure; the
+   * runner sends the program SIGTERM and reaps it without waiting for it to die (a process with
+   * a packet socket takes about 10 ms more: the kernel's teardown of the socket). One that exits
+   * sooner ends the command as usual. A runner older than this option ignores it: give the same
+   * time as `timeoutMs` too, and treat `timedOut` as the end of the listening time.
+   */
+  listenMs?: number;
 }
 
 /**
