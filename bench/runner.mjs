@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Benchmark: wall time of one `kit-runner status` and one `kit-runner action TAG quickCheck`
 // process on the example kit (a status command that is a tiny shell script), plus the same with
-// a 20-resource store. Prints medians and p90s; results go to docs/benchmarks.md by hand.
+// a 20-resource store. Prints medians and p90s, and how far each is over Node's floor: every run
+// follows a `node -e 0` of its own, and "floor + N (paired)" is the median of the differences, so
+// a machine that slows down for a minute moves both; results go to docs/benchmarks.md by hand.
 // Usage: node bench/runner.mjs [runs=40] [--against DIR]
 //   --against DIR: another checkout (installed and built), e.g. a `git worktree add --detach DIR REV`
 //   of an older commit: every case runs there too, interleaved run by run with this checkout
@@ -46,29 +48,39 @@ const summary = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return { median: s[Math.floor(s.length / 2)], p90: s[Math.floor(s.length * 0.9)], min: s[0] };
 };
-/** Times `argv` `runs` times in every target, interleaved; one summary per target. */
+const floorRun = () => {
+  const t = performance.now();
+  spawnSync(process.execPath, ['-e', '0']);
+  return performance.now() - t;
+};
+/**
+ * Times `argv` `runs` times in every target, interleaved, with a `node -e 0` right before each
+ * run: one summary per target, each with `over`, the median of its runs' differences to the floor
+ * sample just before them (what the floor + N ms goals compare, from the same moments).
+ */
 const time = (argv) => {
   for (const t of targets) t.kr(argv); // warm the page cache
   const xs = targets.map(() => []);
+  const overs = targets.map(() => []);
   for (let i = 0; i < runs; i++) {
     const order = i % 2 ? [...targets.keys()].reverse() : [...targets.keys()];
     for (const k of order) {
+      const floor = floorRun();
       const t = performance.now();
       targets[k].kr(argv);
-      xs[k].push(performance.now() - t);
+      const ms = performance.now() - t;
+      xs[k].push(ms);
+      overs[k].push(ms - floor);
     }
   }
-  return xs.map(summary);
+  return xs.map((x, k) => ({ ...summary(x), over: summary(overs[k]).median }));
 };
-const fmt = (r) => `median ${r.median.toFixed(1)} ms, p90 ${r.p90.toFixed(1)} ms, min ${r.min.toFixed(1)} ms`;
+const fmt = (r) =>
+  `median ${r.median.toFixed(1)} ms, p90 ${r.p90.toFixed(1)} ms, min ${r.min.toFixed(1)} ms${r.over === undefined ? '' : `, floor + ${r.over.toFixed(1)} (paired)`}`;
 try {
   const nodeOnly = (() => {
     const xs = [];
-    for (let i = 0; i < runs; i++) {
-      const t = performance.now();
-      spawnSync(process.execPath, ['-e', '0']);
-      xs.push(performance.now() - t);
-    }
+    for (let i = 0; i < runs; i++) xs.push(floorRun());
     return summary(xs);
   })();
   for (const t of targets) {
