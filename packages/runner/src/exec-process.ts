@@ -39,6 +39,20 @@ export function track(child: ChildProcess): void {
   }
 }
 
+/**
+ * A process kit-runner no longer waits for (a background command, a listener whose time is over):
+ * it keeps kit-runner running no longer, and gets SIGTERM if still running when kit-runner exits
+ * (unless `outlive`: it finishes on its own), until it has ended.
+ */
+export function release(p: Pick<Started, 'child' | 'ended'>, outlive = false): void {
+  if (!outlive) {
+    track(p.child);
+    void p.ended.then(() => running.delete(p.child));
+  }
+  p.child.unref();
+  for (const s of [p.child.stdin, p.child.stdout, p.child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
+}
+
 /** Commands an action is waiting for (not background ones): what an interrupted action must see end. */
 export const foreground = new Set<ChildProcess>();
 

@@ -22,7 +22,7 @@
  */
 import { userInfo } from 'node:os';
 import { elapsedMs, monotonicMs } from './clock.ts';
-import { foreground, running, startProcess, track, type RawResult } from './exec-process.ts';
+import { foreground, release, startProcess, type RawResult } from './exec-process.ts';
 
 export { settleCommands } from './exec-process.ts';
 import { CommandFailedError, PermissionError, type Exec, type ExecOptions, type ExecResult, type Logger } from '@recovery-kit/sdk';
@@ -87,11 +87,8 @@ export function createExec(binding: ExecBinding): Exec {
           })
         : startProcess(argv, { env, cwd: options.cwd, input: options.input, timeoutMs: options.timeoutMs ?? 2 ** 31 - 1 });
       const spawnError = await p.spawned;
-      if (!options.outlive) track(p.child);
-      p.child.unref();
-      for (const s of [p.child.stdin, p.child.stdout, p.child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
+      release(p, options.outlive);
       const completion = p.ended.then((raw) => {
-        running.delete(p.child);
         const r = resultOf(options.outlive && raw.exitCode === 124 ? { ...raw, timedOut: true } : raw);
         const how = r.timedOut ? 'timed out' : r.exitCode !== undefined ? `exit ${r.exitCode}` : `signal ${r.signal}`;
         const tail = r.stderr.trim().slice(-300);
@@ -149,10 +146,7 @@ function listened(p: ReturnType<typeof startProcess>, ms: number): Promise<RawRe
         listened: true,
       });
       p.terminate();
-      track(p.child);
-      p.child.unref();
-      for (const s of [p.child.stdin, p.child.stdout, p.child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
-      void p.ended.then(() => running.delete(p.child));
+      release(p);
     }, ms);
     void p.ended.then((r) => {
       clearTimeout(timer);
